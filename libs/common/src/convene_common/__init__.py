@@ -1,0 +1,1 @@
+"""Convene's shared library. It never imports a service."""

@@ -1,0 +1,41 @@
+"""asyncpg pool creation and a readiness probe."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import asyncpg
+
+
+async def _init_connection(connection: asyncpg.Connection[Any]) -> None:
+    for type_name in ("json", "jsonb"):
+        await connection.set_type_codec(
+            type_name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )
+
+
+async def create_pool(
+    dsn: str, *, schema: str, min_size: int = 1, max_size: int = 10
+) -> asyncpg.Pool[Any]:
+    pool = await asyncpg.create_pool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        server_settings={"search_path": schema, "application_name": f"convene-{schema}"},
+        command_timeout=30,
+    )
+    assert pool is not None
+    return pool
+
+
+async def database_ready(pool: asyncpg.Pool[Any] | None) -> str:
+    if pool is None:
+        return "no pool"
+    try:
+        async with pool.acquire(timeout=2) as connection:
+            await connection.fetchval("SELECT 1", timeout=2)
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        return f"unavailable: {type(exc).__name__}"
+    return "ok"

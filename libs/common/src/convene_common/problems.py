@@ -1,0 +1,164 @@
+"""RFC 9457 problem+json: one error hierarchy per service, one handler that renders it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from convene_common.logging import current_request_id
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://convene.example/problems/"
+
+logger = logging.getLogger("convene.problems")
+
+
+class Problem(BaseModel):
+    """The documented shape of every error response."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    request_id: str | None = None
+
+
+class ServiceError(Exception):
+    """Base of each service's error type. Carries its HTTP status and a problem slug."""
+
+    status: int = 400
+    slug: str = "bad-request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        status: int | None = None,
+        slug: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if status is not None:
+            self.status = status
+        if slug is not None:
+            self.slug = slug
+        self.headers = dict(headers or {})
+        self.extra = dict(extra or {})
+
+
+def problem_response(
+    *,
+    status: int,
+    detail: str | None,
+    slug: str | None = None,
+    instance: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> JSONResponse:
+    try:
+        title = HTTPStatus(status).phrase
+    except ValueError:
+        title = "Error"
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + slug if slug else "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    request_id = current_request_id()
+    if request_id:
+        body["request_id"] = request_id
+    if extra:
+        body.update(extra)
+    return JSONResponse(
+        body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=dict(headers or {})
+    )
+
+
+def _location(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    errors = []
+    for error in exc.errors():
+        # The offending input is not echoed: it may carry personal data or secrets.
+        errors.append({"loc": _location(error.get("loc", ())), "msg": error.get("msg", "")})
+    return errors
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Every error this app returns becomes problem+json."""
+
+    async def on_service_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ServiceError)
+        return problem_response(
+            status=exc.status,
+            detail=exc.detail,
+            slug=exc.slug,
+            instance=request.url.path,
+            headers=exc.headers,
+            extra=exc.extra,
+        )
+
+    async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = validation_errors(exc)
+        summary = "; ".join(f"{e['loc']}: {e['msg']}" for e in errors[:5])
+        return problem_response(
+            status=422,
+            detail=f"The request is not valid: {summary}",
+            slug="validation-error",
+            instance=request.url.path,
+            extra={"errors": errors},
+        )
+
+    async def on_http_exception(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        return problem_response(
+            status=exc.status_code,
+            detail=str(exc.detail),
+            instance=request.url.path,
+            headers=exc.headers,
+        )
+
+    async def on_unhandled(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error", extra={"error_type": type(exc).__name__})
+        return problem_response(
+            status=500,
+            detail="An unexpected error occurred; it has been logged.",
+            slug="internal-error",
+            instance=request.url.path,
+        )
+
+    app.add_exception_handler(ServiceError, on_service_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_exception)
+    app.add_exception_handler(Exception, on_unhandled)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """Declares problem+json error responses on a route for the OpenAPI document."""
+    return {
+        status: {
+            "model": Problem,
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": Problem.model_json_schema()}},
+            "description": HTTPStatus(status).phrase,
+        }
+        for status in statuses
+    }

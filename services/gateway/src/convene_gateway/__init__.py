@@ -1,0 +1,1 @@
+"""Convene gateway service."""

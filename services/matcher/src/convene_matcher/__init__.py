@@ -1,0 +1,1 @@
+"""Convene matcher service."""

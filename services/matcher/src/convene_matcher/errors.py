@@ -1,0 +1,20 @@
+"""The matcher service's one error type, rendered as problem+json by the shared handler."""
+
+from __future__ import annotations
+
+from convene_common.problems import ServiceError
+
+
+class MatcherError(ServiceError):
+    status = 400
+    slug = "bad-request"
+
+
+class NotFoundError(MatcherError):
+    status = 404
+    slug = "not-found"
+
+
+class ConflictError(MatcherError):
+    status = 409
+    slug = "conflict"
