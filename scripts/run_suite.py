@@ -1,0 +1,186 @@
+"""`make run`: embedded PostgreSQL, migrations, demo data, the three services, demo credentials.
+
+Stops everything cleanly on Ctrl-C. Ports: gateway 8000, profiles 8001, matcher 8002 and
+PostgreSQL 54329, all on 127.0.0.1; override with CONVENE_GATEWAY_PORT, CONVENE_PROFILES_PORT,
+CONVENE_MATCHER_PORT, CONVENE_PG_PORT. Demo size: CONVENE_DEMO_CITIZENS (default 2000).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import signal
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from convene_common.embedded_pg import EmbeddedPostgres  # noqa: E402
+from scripts.suite import REPO_ROOT, Suite, prepare_database, run_module, write_json  # noqa: E402
+
+RUN_DIR = REPO_ROOT / ".run"
+DATABASE = "convene"
+DEMO_ADMIN_EMAIL = "admin@demo.convene.invalid"
+DEMO_ORGANISATION = "Demo City Council"
+DEMO_CITIZEN_EMAIL = "demo.citizen@demo.convene.invalid"
+
+
+def _port(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _persistent_secret(name: str) -> str:
+    """Dev secrets live in .run/ so tokens survive a restart of `make run`."""
+    path = RUN_DIR / "secrets" / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _log(message: str) -> None:
+    print(f"[make run] {message}", flush=True)  # noqa: T201
+
+
+def ensure_demo_citizen(gateway_url: str, password: str) -> None:
+    """Registers the demo citizen through the public API (once) and fills in their profile."""
+    with httpx.Client(base_url=gateway_url, timeout=30) as client:
+        login = client.post(
+            "/v1/auth/token", data={"username": DEMO_CITIZEN_EMAIL, "password": password}
+        )
+        if login.status_code == 200:
+            return
+        created = client.post(
+            "/v1/citizens",
+            json={"email": DEMO_CITIZEN_EMAIL, "password": password, "display_name": "Dee Mo"},
+        )
+        created.raise_for_status()
+        token = client.post(
+            "/v1/auth/token", data={"username": DEMO_CITIZEN_EMAIL, "password": password}
+        )
+        token.raise_for_status()
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        client.patch(
+            "/v1/me",
+            headers=headers,
+            json={
+                "place": {"authority_code": "E08000003", "lat": 53.4794, "lon": -2.2453},
+                "languages": ["en"],
+                "consent": {"matching": True, "contact": True},
+                "availability": {"max_invitations_per_month": 4, "hours_per_month": 6},
+            },
+        ).raise_for_status()
+        for skill in (
+            {"label": "cycling infrastructure design", "level": "can_do"},
+            {"label": "road safety audits", "level": "can_explain"},
+        ):
+            client.post("/v1/me/skills", headers=headers, json=skill).raise_for_status()
+        client.post("/v1/me/roles", headers=headers, json={"role": "cyclist"}).raise_for_status()
+
+
+def main() -> int:
+    started = time.monotonic()
+    RUN_DIR.mkdir(exist_ok=True)
+    ports = {
+        "gateway": _port("CONVENE_GATEWAY_PORT", 8000),
+        "profiles": _port("CONVENE_PROFILES_PORT", 8001),
+        "matcher": _port("CONVENE_MATCHER_PORT", 8002),
+    }
+    cluster = EmbeddedPostgres(RUN_DIR / "pg", port=_port("CONVENE_PG_PORT", 54329))
+    _log(f"starting PostgreSQL on 127.0.0.1:{cluster.port} (data in {cluster.data_dir})")
+    cluster.start()
+    suite = Suite(
+        cluster=cluster,
+        database=DATABASE,
+        ports=ports,
+        run_dir=RUN_DIR,
+        internal_token=_persistent_secret("internal-token"),
+        jwt_secret=_persistent_secret("jwt-secret"),
+    )
+    stopping = False
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        asyncio.run(prepare_database(cluster, DATABASE))
+        _log("migrations applied")
+        demo_count = os.environ.get("CONVENE_DEMO_CITIZENS", "2000")
+        output = run_module(
+            "convene_profiles.demo",
+            "--dsn", cluster.dsn(DATABASE, role="convene_profiles"),
+            "--count", demo_count, "--seed", "7", "--if-empty",
+        )  # fmt: skip
+        _log(output.strip() or "demo data present")
+        admin_password = _persistent_secret("admin-password")
+        bootstrap = json.loads(
+            run_module(
+                "convene_gateway.bootstrap",
+                "--dsn", cluster.dsn(DATABASE, role="convene_gateway"),
+                "--admin-email", DEMO_ADMIN_EMAIL, "--admin-password", admin_password,
+                "--organisation", DEMO_ORGANISATION, "--print-api-key",
+            )
+        )  # fmt: skip
+        suite.start_all()
+        suite.wait_all_ready(timeout=180)
+        citizen_password = _persistent_secret("citizen-password")
+        ensure_demo_citizen(suite.url("gateway"), citizen_password)
+        with httpx.Client(base_url=suite.url("gateway"), timeout=30) as client:
+            admin_token = client.post(
+                "/v1/auth/token", data={"username": DEMO_ADMIN_EMAIL, "password": admin_password}
+            )
+            admin_token.raise_for_status()
+        credentials = {
+            "gateway_url": suite.url("gateway"),
+            "api_key": bootstrap["api_key"],
+            "organisation_id": bootstrap["organisation_id"],
+            "admin_email": DEMO_ADMIN_EMAIL,
+            "admin_password": admin_password,
+            "admin_token": admin_token.json()["access_token"],
+            "citizen_email": DEMO_CITIZEN_EMAIL,
+            "citizen_password": citizen_password,
+        }
+        write_json(RUN_DIR / "demo-credentials.json", credentials)
+        elapsed = time.monotonic() - started
+        _log(f"ready in {elapsed:.1f}s")
+        print(  # noqa: T201
+            f"""
+  gateway   {suite.url("gateway")}   (OpenAPI: {suite.url("gateway")}/docs)
+  profiles  {suite.url("profiles")}   (internal)
+  matcher   {suite.url("matcher")}   (internal)
+  logs      {RUN_DIR / "logs"}/
+  demo credentials (also in .run/demo-credentials.json):
+    public body API key   {credentials["api_key"]}
+    admin                 {DEMO_ADMIN_EMAIL} / {admin_password}
+    citizen               {DEMO_CITIZEN_EMAIL} / {citizen_password}
+  Ctrl-C stops everything.
+""",
+            flush=True,
+        )
+        while not stopping:
+            for name, service in list(suite.processes.items()):
+                if service.process.poll() is not None:
+                    _log(f"{name} exited ({service.process.returncode}); see {service.log_path}")
+                    stopping = True
+            time.sleep(0.5)
+    finally:
+        _log("stopping services")
+        suite.stop_all()
+        cluster.stop()
+        (RUN_DIR / "demo-credentials.json").unlink(missing_ok=True)
+        _log("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

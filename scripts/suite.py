@@ -1,0 +1,180 @@
+"""Starts Convene's services as real processes on loopback: used by `make run` and e2e tests.
+
+Not part of any service: it launches them by module name, exactly as a deployment would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from convene_common.embedded_pg import SERVICE_SCHEMAS, EmbeddedPostgres
+from convene_common.migrations import migrate
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SERVICES = ("profiles", "matcher", "gateway")
+
+
+def migrations_dir(schema: str) -> Path:
+    return REPO_ROOT / "services" / schema / "migrations"
+
+
+async def prepare_database(cluster: EmbeddedPostgres, database: str) -> None:
+    """Creates the database, roles and schemas, then applies every service's migrations."""
+    await cluster.provision(database)
+    for schema in SERVICE_SCHEMAS:
+        await migrate(
+            cluster.dsn(database, role=f"convene_{schema}"),
+            schema=schema,
+            directory=migrations_dir(schema),
+        )
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@dataclass
+class Suite:
+    """The three services as processes, sharing one database and one internal token."""
+
+    cluster: EmbeddedPostgres
+    database: str
+    ports: Mapping[str, int]
+    run_dir: Path
+    internal_token: str
+    jwt_secret: str
+    environment: str = "development"
+    extra_env: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    processes: dict[str, ServiceProcess] = field(default_factory=dict)
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    def service_env(self, name: str) -> dict[str, str]:
+        prefix = f"CONVENE_{name.upper()}_"
+        env = {
+            **os.environ,
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "PYTHONUNBUFFERED": "1",
+            prefix + "ENVIRONMENT": self.environment,
+            prefix + "HOST": "127.0.0.1",
+            prefix + "PORT": str(self.ports[name]),
+            prefix + "DATABASE_URL": self.cluster.dsn(self.database, role=f"convene_{name}"),
+            prefix + "DATABASE_SCHEMA": name,
+            prefix + "INTERNAL_TOKEN": self.internal_token,
+        }
+        if name == "matcher":
+            env[prefix + "PROFILES_URL"] = self.url("profiles")
+            env[prefix + "INDEX_DIR"] = str(self.run_dir / "matcher-index")
+        if name == "gateway":
+            env[prefix + "PROFILES_URL"] = self.url("profiles")
+            env[prefix + "MATCHER_URL"] = self.url("matcher")
+            env[prefix + "JWT_SECRET"] = self.jwt_secret
+        env.update(self.extra_env.get(name, {}))
+        return env
+
+    def start(self, name: str) -> ServiceProcess:
+        log_path = self.run_dir / "logs" / f"{name}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        log_file = log_path.open("ab")
+        command = [
+            sys.executable, "-m", "uvicorn", "--factory", f"convene_{name}.main:app_from_env",
+            "--host", "127.0.0.1", "--port", str(self.ports[name]),
+            "--no-access-log", "--timeout-graceful-shutdown", "5",
+        ]  # fmt: skip
+        process = subprocess.Popen(
+            command,
+            env=self.service_env(name),
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            cwd=REPO_ROOT,
+            start_new_session=True,
+        )
+        service = ServiceProcess(name=name, port=self.ports[name], process=process, log_path=log_path)
+        self.processes[name] = service
+        return service
+
+    def start_all(self) -> None:
+        for name in SERVICES:
+            self.start(name)
+
+    def wait_ready(self, name: str, *, timeout: float = 120) -> None:
+        service = self.processes[name]
+        deadline = time.monotonic() + timeout
+        last = "no answer"
+        while time.monotonic() < deadline:
+            if service.process.poll() is not None:
+                raise RuntimeError(
+                    f"{name} exited with {service.process.returncode}; see {service.log_path}:\n"
+                    + service.log_path.read_text()[-3000:]
+                )
+            try:
+                response = httpx.get(f"{service.url}/readyz", timeout=2)
+                if response.status_code == 200:
+                    return
+                last = response.text
+            except httpx.HTTPError as exc:
+                last = type(exc).__name__
+            time.sleep(0.25)
+        raise TimeoutError(f"{name} not ready after {timeout}s: {last}")
+
+    def wait_all_ready(self, *, timeout: float = 180) -> None:
+        for name in SERVICES:
+            self.wait_ready(name, timeout=timeout)
+
+    def stop(self, name: str, *, kill: bool = False) -> None:
+        service = self.processes.pop(name, None)
+        if service is None or service.process.poll() is not None:
+            return
+        service.process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+        try:
+            service.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            service.process.kill()
+            service.process.wait(timeout=5)
+
+    def stop_all(self) -> None:
+        for name in reversed(SERVICES):
+            self.stop(name)
+
+
+def run_module(module: str, *args: str, env: Mapping[str, str] | None = None) -> str:
+    """Runs `python -m module args` and returns its standard output; fails loudly."""
+    result = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=600,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"{module} failed ({result.returncode}):\n{result.stderr[-3000:]}")
+    return result.stdout
+
+
+def write_json(path: Path, data: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(data, indent=2) + "\n")
+    temporary.chmod(0o600)
+    temporary.replace(path)
