@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from convene_common.settings import ServiceSettings
+from convene_profiles.ratings.scoring import RatingPolicy
 
 
 class ProfilesSettings(ServiceSettings):
@@ -12,3 +14,40 @@ class ProfilesSettings(ServiceSettings):
 
     port: int = 8001
     database_schema: str = "profiles"
+
+    max_skills_per_citizen: int = Field(default=200, ge=1)
+
+    # Erasure tombstones are sha256(salt || citizen id): the id itself is never kept.
+    erasure_salt: SecretStr = SecretStr("development-only-erasure-salt")
+    # Re-apply tombstones at start-up, so a citizen restored from a backup is erased again.
+    reapply_tombstones_on_startup: bool = True
+
+    # Rating aggregate: a Bayesian average pulled towards prior_mean with prior_weight
+    # pseudo-ratings; each real rating's weight halves every half-life.
+    rating_prior_mean: float = Field(default=3.0, ge=1, le=5)
+    rating_prior_weight: float = Field(default=2.0, gt=0)
+    rating_half_life_days: float = Field(default=365.0, gt=0)
+
+    # Badge fetching (hosted OB2 assertions, badge classes, issuers, revocation lists).
+    badge_fetch_allowed_hosts: list[str] = Field(default_factory=list)
+    badge_fetch_timeout_seconds: float = Field(default=5.0, gt=0)
+    badge_fetch_max_bytes: int = Field(default=256 * 1024, gt=0)
+
+    changes_max_wait_seconds: float = Field(default=25.0, ge=0)
+    changes_poll_interval_seconds: float = Field(default=0.25, gt=0)
+
+    def rating_policy(self) -> RatingPolicy:
+        return RatingPolicy(
+            prior_mean=self.rating_prior_mean,
+            prior_weight=self.rating_prior_weight,
+            half_life_days=self.rating_half_life_days,
+        )
+
+    @model_validator(mode="after")
+    def _salt_outside_development(self) -> ProfilesSettings:
+        if (
+            self.environment == "production"
+            and self.erasure_salt.get_secret_value() == "development-only-erasure-salt"
+        ):
+            raise ValueError("erasure_salt must be set in production")
+        return self

@@ -6,12 +6,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+import httpx
+from fastapi import Depends, FastAPI, Request
 
 from convene_common.app import create_service_app
 from convene_common.db import create_pool, database_ready
+from convene_common.internal_auth import require_internal_token
 from convene_common.logging import configure_logging
+from convene_profiles.affiliations.router import router as affiliations_router
+from convene_profiles.changes.router import router as changes_router
+from convene_profiles.citizens.router import router as citizens_router
+from convene_profiles.citizens.service import reapply_tombstones
 from convene_profiles.config import ProfilesSettings
+from convene_profiles.roles.router import router as roles_router
+from convene_profiles.skills.router import router as skills_router
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -27,17 +35,40 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
             min_size=settings.database_pool_min,
             max_size=settings.database_pool_max,
         )
+        # Badge fetches go only to allow-listed hosts, never follow redirects, and time out.
+        app.state.http_client = httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.badge_fetch_timeout_seconds),
+            follow_redirects=False,
+            headers={"Accept": "application/ld+json, application/json"},
+        )
         try:
+            if settings.reapply_tombstones_on_startup:
+                async with app.state.pool.acquire() as connection:
+                    await reapply_tombstones(
+                        connection, salt=settings.erasure_salt.get_secret_value()
+                    )
             yield
         finally:
+            await app.state.http_client.aclose()
             await app.state.pool.close()
 
     async def readiness(request: Request) -> dict[str, str]:
         return {"database": await database_ready(getattr(request.app.state, "pool", None))}
 
-    return create_service_app(
+    app = create_service_app(
         title="Convene profiles", settings=settings, lifespan=lifespan, readiness=readiness
     )
+    token = settings.internal_token.get_secret_value() if settings.internal_token else None
+    internal = [Depends(require_internal_token(token))]
+    for router in (
+        citizens_router,
+        skills_router,
+        roles_router,
+        affiliations_router,
+        changes_router,
+    ):
+        app.include_router(router, dependencies=internal)
+    return app
 
 
 def app_from_env() -> FastAPI:

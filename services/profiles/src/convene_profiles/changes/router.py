@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from convene_common.problems import problem_responses
+from convene_profiles.changes import service
+from convene_profiles.changes.schemas import ChangeList
+from convene_profiles.config import ProfilesSettings
+from convene_profiles.dependencies import Pool, get_pool, get_settings
+
+router = APIRouter(prefix="/v1/changes", tags=["changes"])
+
+
+@router.get("", responses=problem_responses(422))
+async def read_changes(
+    pool: Annotated[Pool, Depends(get_pool)],
+    settings: Annotated[ProfilesSettings, Depends(get_settings)],
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    wait_seconds: Annotated[float, Query(ge=0, le=25)] = 0,
+) -> ChangeList:
+    """Changes with seq > after, oldest first. Pass last_seq back as `after` next time."""
+    return await service.read_changes(
+        pool,
+        after=after,
+        limit=limit,
+        wait_seconds=min(wait_seconds, settings.changes_max_wait_seconds),
+        poll_interval=settings.changes_poll_interval_seconds,
+    )

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel
+
+from convene_profiles.affiliations.schemas import AffiliationKind
+from convene_profiles.skills.schemas import SkillLevel
+
+
+class SnapshotConsent(BaseModel):
+    matching: bool
+    contact: bool
+
+
+class SnapshotPeriod(BaseModel):
+    start: datetime
+    end: datetime
+
+
+class SnapshotAvailability(BaseModel):
+    max_invitations_per_month: int
+    hours_per_month: int
+    unavailable: list[SnapshotPeriod]
+
+
+class SnapshotPlace(BaseModel):
+    authority_code: str | None
+    postcode_area: str | None
+    lat: float | None
+    lon: float | None
+
+
+class SnapshotSkill(BaseModel):
+    id: UUID
+    label: str
+    level: SkillLevel
+    code: str | None
+
+
+class SnapshotRole(BaseModel):
+    id: UUID
+    role: str
+    label: str
+    curated: bool
+
+
+class SnapshotBadge(BaseModel):
+    id: UUID
+    name: str
+    description: str
+    criteria: str | None
+    issuer_name: str | None
+    verified: bool
+
+
+class SnapshotAffiliation(BaseModel):
+    id: UUID
+    organisation: str
+    kind: AffiliationKind
+
+
+class SnapshotContribution(BaseModel):
+    id: UUID
+    topic: str | None
+    rating: int
+    rated_at: datetime
+
+
+class SnapshotRating(BaseModel):
+    score: float | None
+    count: int
+
+
+class MatchSnapshot(BaseModel):
+    """A citizen's whole matchable state; no names or emails."""
+
+    citizen_id: UUID
+    consent: SnapshotConsent
+    availability: SnapshotAvailability
+    place: SnapshotPlace | None
+    languages: list[str]
+    access_needs: list[str]
+    skills: list[SnapshotSkill]
+    roles: list[SnapshotRole]
+    badges: list[SnapshotBadge]
+    affiliations: list[SnapshotAffiliation]
+    contributions: list[SnapshotContribution]
+    rating: SnapshotRating
+
+
+class ChangeRead(BaseModel):
+    seq: int
+    citizen_id: UUID
+    kind: Literal["upsert", "erase"]
+    occurred_at: datetime
+    snapshot: MatchSnapshot | None
+
+
+class ChangeList(BaseModel):
+    items: list[ChangeRead]
+    # The seq to pass as `after` next time: the last item's seq, or `after` when empty.
+    last_seq: int
+    # The highest committed seq at the time of the read (for lag monitoring).
+    head_seq: int

@@ -1,0 +1,30 @@
+"""Typed access to what the lifespan put on app.state."""
+
+from __future__ import annotations
+
+from typing import Any, TypeAlias
+
+import asyncpg
+import httpx
+from asyncpg.pool import PoolConnectionProxy
+from fastapi import Request
+
+from convene_profiles.config import ProfilesSettings
+
+Connection: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
+Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
+
+
+def get_pool(request: Request) -> Pool:
+    pool: asyncpg.Pool[Any] = request.app.state.pool
+    return pool
+
+
+def get_settings(request: Request) -> ProfilesSettings:
+    settings: ProfilesSettings = request.app.state.settings
+    return settings
+
+
+def get_http_client(request: Request) -> httpx.AsyncClient:
+    client: httpx.AsyncClient = request.app.state.http_client
+    return client
