@@ -21,8 +21,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from convene_common.embedded_pg import EmbeddedPostgres  # noqa: E402
-from scripts.suite import REPO_ROOT, Suite, prepare_database, run_module, write_json  # noqa: E402
+from convene_common.embedded_pg import EmbeddedPostgres
+from scripts.suite import REPO_ROOT, Suite, prepare_database, run_module, write_json
 
 RUN_DIR = REPO_ROOT / ".run"
 DATABASE = "convene"

@@ -109,7 +109,9 @@ class Suite:
             cwd=REPO_ROOT,
             start_new_session=True,
         )
-        service = ServiceProcess(name=name, port=self.ports[name], process=process, log_path=log_path)
+        service = ServiceProcess(
+            name=name, port=self.ports[name], process=process, log_path=log_path
+        )
         self.processes[name] = service
         return service
 
