@@ -14,8 +14,8 @@ import uuid
 from typing import Any
 
 import httpx
-import pytest
 import jwt
+import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from scripts.suite import Suite, run_module
