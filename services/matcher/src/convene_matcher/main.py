@@ -1,43 +1,140 @@
-"""The matcher service app: `create_app(settings)`; heavy resources are made in the lifespan."""
+"""The matcher service app: `create_app(settings)`; heavy resources are made in the lifespan.
+
+app.state after start-up: ``pool`` (asyncpg), ``evidence`` (EvidenceService: embedder, index,
+citizen store), ``feed`` (FeedConsumer) and ``feed_task``, ``profiles_http`` (httpx),
+``matching_config`` (MatchingConfig defaults until admins version their own).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+import anyio
+import httpx
+from fastapi import Depends, FastAPI, Request
 
 from convene_common.app import create_service_app
 from convene_common.db import create_pool, database_ready
+from convene_common.internal_auth import require_internal_token
 from convene_common.logging import configure_logging
+from convene_matcher.affinity.router import router as affinity_router
 from convene_matcher.config import MatcherSettings
+from convene_matcher.embedding.embedder import Embedder, SentenceModel, load_sentence_transformer
+from convene_matcher.feed.client import ProfilesFeedClient
+from convene_matcher.feed.consumer import FeedConsumer
+from convene_matcher.index.evidence_index import IndexParams
+from convene_matcher.index.router import router as index_router
+from convene_matcher.index.service import EvidenceService
+from convene_matcher.scoring import MatchingConfig
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
+logger = logging.getLogger("convene.matcher")
 
-def create_app(settings: MatcherSettings | None = None) -> FastAPI:
+
+def index_params(settings: MatcherSettings) -> IndexParams:
+    return IndexParams(
+        exact_max_items=settings.exact_search_max_items,
+        hnsw_m=settings.hnsw_m,
+        hnsw_ef_search=settings.hnsw_ef_search,
+        hnsw_ef_construction=settings.hnsw_ef_construction,
+        rebuild_tombstone_ratio=settings.hnsw_rebuild_tombstone_ratio,
+    )
+
+
+def create_app(
+    settings: MatcherSettings | None = None,
+    *,
+    profiles_transport: httpx.AsyncBaseTransport | None = None,
+    embedding_model: SentenceModel | None = None,
+) -> FastAPI:
+    """``profiles_transport`` lets tests run profiles in-process; ``embedding_model`` lets
+    them share one loaded model (it is stateless)."""
     settings = settings or MatcherSettings()
+    token = settings.internal_token.get_secret_value() if settings.internal_token else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.matching_config = MatchingConfig()
         app.state.pool = await create_pool(
             settings.dsn(),
             schema=settings.database_schema,
             min_size=settings.database_pool_min,
             max_size=settings.database_pool_max,
         )
+        profiles_http = httpx.AsyncClient(
+            base_url=settings.profiles_url,
+            transport=profiles_transport,
+            timeout=httpx.Timeout(
+                settings.profiles_timeout_seconds + settings.feed_wait_seconds, connect=5.0
+            ),
+        )
+        app.state.profiles_http = profiles_http
+        task: asyncio.Task[None] | None = None
+        evidence: EvidenceService | None = None
         try:
+            model = embedding_model
+            if model is None:
+                model = await anyio.to_thread.run_sync(
+                    lambda: load_sentence_transformer(
+                        settings.model_path, torch_threads=settings.torch_threads
+                    )
+                )
+            embedder = Embedder(
+                model=model,
+                model_name=settings.model_name,
+                batch_size=settings.embed_batch_size,
+                cache_entries=settings.embed_cache_entries,
+            )
+            evidence = EvidenceService(
+                embedder=embedder,
+                pool=app.state.pool,
+                index_dir=settings.index_dir,
+                params=index_params(settings),
+            )
+            await evidence.load()
+            feed = FeedConsumer(
+                evidence=evidence,
+                client=ProfilesFeedClient(profiles_http, internal_token=token),
+                settings=settings,
+            )
+            app.state.feed = feed
+            app.state.evidence = evidence
+            if settings.feed_enabled:
+                task = asyncio.create_task(feed.run(), name="matcher-change-feed")
+                app.state.feed_task = task
             yield
         finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            if evidence is not None and evidence.changes_since_snapshot:
+                await evidence.save_snapshot()
+            await profiles_http.aclose()
             await app.state.pool.close()
 
     async def readiness(request: Request) -> dict[str, str]:
-        return {"database": await database_ready(getattr(request.app.state, "pool", None))}
+        state = request.app.state
+        evidence: EvidenceService | None = getattr(state, "evidence", None)
+        return {
+            "database": await database_ready(getattr(state, "pool", None)),
+            "model": "ok" if evidence is not None else "loading",
+            "index": "ok" if evidence is not None and evidence.index is not None else "loading",
+        }
 
-    return create_service_app(
+    app = create_service_app(
         title="Convene matcher", settings=settings, lifespan=lifespan, readiness=readiness
     )
+    internal = [Depends(require_internal_token(token))]
+    app.include_router(affinity_router, dependencies=internal)
+    app.include_router(index_router, dependencies=internal)
+    return app
 
 
 def app_from_env() -> FastAPI:

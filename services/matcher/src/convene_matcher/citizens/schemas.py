@@ -1,0 +1,111 @@
+"""The profiles change feed as the matcher reads it (docs/internal-api.md, "Change feed").
+
+Feed models ignore unknown fields: profiles may add fields without breaking the consumer.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class FeedModel(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Consent(FeedModel):
+    matching: bool = False
+    contact: bool = False
+
+
+class UnavailablePeriod(FeedModel):
+    start: datetime
+    end: datetime
+
+
+class Availability(FeedModel):
+    max_invitations_per_month: int | None = None
+    hours_per_month: float | None = None
+    unavailable: list[UnavailablePeriod] = Field(default_factory=list)
+
+
+class Place(FeedModel):
+    authority_code: str | None = None
+    postcode_area: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+
+
+class Skill(FeedModel):
+    id: str
+    label: str
+    level: str
+    code: str | None = None
+
+
+class Role(FeedModel):
+    id: str
+    role: str
+    label: str | None = None
+    curated: bool = False
+
+
+class Badge(FeedModel):
+    id: str
+    name: str
+    description: str | None = None
+    criteria: str | None = None
+    issuer_name: str | None = None
+    verified: bool = False
+
+
+class Affiliation(FeedModel):
+    id: str
+    organisation: str
+    kind: str
+
+
+class Contribution(FeedModel):
+    id: str
+    topic: str | None = None
+    rating: float | None = None
+    rated_at: datetime | None = None
+
+
+class RatingAggregate(FeedModel):
+    score: float | None = None
+    count: int = 0
+
+
+class MatchSnapshot(FeedModel):
+    """A citizen's whole matchable state after a change: the filter attributes routing uses."""
+
+    citizen_id: str
+    consent: Consent = Field(default_factory=Consent)
+    availability: Availability = Field(default_factory=Availability)
+    place: Place | None = None
+    languages: list[str] = Field(default_factory=list)
+    access_needs: list[str] = Field(default_factory=list)
+    skills: list[Skill] = Field(default_factory=list)
+    roles: list[Role] = Field(default_factory=list)
+    badges: list[Badge] = Field(default_factory=list)
+    affiliations: list[Affiliation] = Field(default_factory=list)
+    contributions: list[Contribution] = Field(default_factory=list)
+    rating: RatingAggregate = Field(default_factory=RatingAggregate)
+
+
+class Change(FeedModel):
+    seq: int
+    citizen_id: str
+    kind: Literal["upsert", "erase"]
+    occurred_at: datetime | None = None
+    snapshot: MatchSnapshot | None = None
+
+
+class ChangePage(FeedModel):
+    items: list[Change]
+    last_seq: int | None = None
+    # The highest committed seq when profiles answered (for lag).
+    head_seq: int | None = None

@@ -1,0 +1,93 @@
+"""From a MatchSnapshot to evidence items.
+
+One item per skill (text: the label; attribute ``level``), badge (text: name, description,
+criteria and issuer; attribute ``verified``), role (text: the label, else the free-text role;
+attribute ``curated``, ``role`` = slug or text) and rated contribution with a topic (text: the
+topic; attributes ``rating``, ``rated_at``). Weights for these attributes live in
+``scoring.MatchingConfig``; items only carry them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from convene_matcher.citizens.schemas import MatchSnapshot
+
+EvidenceKind = Literal["skill", "badge", "role", "contribution"]
+LEVELS = ("want_to_learn", "can_explain", "can_connect", "can_do")
+
+
+@dataclass(frozen=True, slots=True)
+class ItemDraft:
+    """An item before it has an id: (kind, source_id, text) identifies its vector."""
+
+    kind: EvidenceKind
+    source_id: str
+    text: str
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def identity(self) -> tuple[str, str, str]:
+        return (self.kind, self.source_id, self.text)
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceItem:
+    """An indexed item; ``item_id`` is its FAISS id (int64, never reused)."""
+
+    item_id: int
+    citizen_id: str
+    kind: EvidenceKind
+    source_id: str
+    text: str
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> list[Any]:
+        return [
+            self.item_id,
+            self.citizen_id,
+            self.kind,
+            self.source_id,
+            self.text,
+            self.attributes,
+        ]
+
+    @classmethod
+    def from_json(cls, row: list[Any]) -> EvidenceItem:
+        item_id, citizen_id, kind, source_id, text, attributes = row
+        return cls(int(item_id), citizen_id, kind, source_id, text, attributes)
+
+
+def _join(*parts: str | None) -> str:
+    return ". ".join(part.strip().rstrip(".") for part in parts if part and part.strip())
+
+
+def drafts_from_snapshot(snapshot: MatchSnapshot) -> list[ItemDraft]:
+    drafts: list[ItemDraft] = []
+    for skill in snapshot.skills:
+        if skill.label.strip():
+            drafts.append(ItemDraft("skill", skill.id, skill.label.strip(), {"level": skill.level}))
+    for badge in snapshot.badges:
+        issuer = f"Issued by {badge.issuer_name}" if badge.issuer_name else None
+        text = _join(badge.name, badge.description, badge.criteria, issuer)
+        if text:
+            drafts.append(ItemDraft("badge", badge.id, text, {"verified": badge.verified}))
+    for role in snapshot.roles:
+        text = (role.label or role.role).strip()
+        if text:
+            drafts.append(
+                ItemDraft("role", role.id, text, {"role": role.role, "curated": role.curated})
+            )
+    for contribution in snapshot.contributions:
+        if contribution.topic and contribution.topic.strip():
+            rated_at = contribution.rated_at.isoformat() if contribution.rated_at else None
+            drafts.append(
+                ItemDraft(
+                    "contribution",
+                    contribution.id,
+                    contribution.topic.strip(),
+                    {"rating": contribution.rating, "rated_at": rated_at},
+                )
+            )
+    return drafts

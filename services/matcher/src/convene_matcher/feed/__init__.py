@@ -1,0 +1,1 @@
+"""Tailing the profiles change feed into the EvidenceService."""

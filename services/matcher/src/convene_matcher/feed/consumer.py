@@ -1,0 +1,122 @@
+"""The change-feed consumer: a background task started in the lifespan.
+
+It asks profiles for changes after the store's seq, applies each page through
+``EvidenceService.apply_changes`` (idempotent by seq), snapshots index + store every
+``snapshot_every_changes`` changes or ``snapshot_every_seconds`` (and soon after an erasure,
+so erased data leaves the disk too), and backs off exponentially while profiles fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+
+import asyncpg
+import httpx
+from pydantic import ValidationError
+
+from convene_matcher.config import MatcherSettings
+from convene_matcher.feed.client import ProfilesFeedClient
+from convene_matcher.index.service import ApplyResult, EvidenceService
+
+logger = logging.getLogger("convene.matcher.feed")
+
+
+@dataclass
+class FeedState:
+    head_seq: int | None = None
+    pages: int = 0
+    changes_applied: int = 0
+    consecutive_errors: int = 0
+    last_error: str | None = None
+    last_success_at: float | None = None
+
+
+class FeedConsumer:
+    def __init__(
+        self,
+        *,
+        evidence: EvidenceService,
+        client: ProfilesFeedClient,
+        settings: MatcherSettings,
+    ) -> None:
+        self.evidence = evidence
+        self.client = client
+        self.settings = settings
+        self.state = FeedState()
+
+    @property
+    def lag(self) -> int | None:
+        if self.state.head_seq is None:
+            return None
+        return max(0, self.state.head_seq - self.evidence.seq)
+
+    async def poll_once(self, *, wait_seconds: float = 0) -> ApplyResult:
+        """Fetches and applies one page; raises on feed errors."""
+        page = await self.client.fetch(
+            after=self.evidence.seq, limit=self.settings.feed_page_size, wait_seconds=wait_seconds
+        )
+        result = await self.evidence.apply_changes(page.items)
+        head = page.head_seq if page.head_seq is not None else page.last_seq
+        self.state.head_seq = max(head or 0, self.evidence.seq)
+        self.state.pages += 1
+        self.state.changes_applied += result.applied
+        self.state.consecutive_errors = 0
+        self.state.last_error = None
+        self.state.last_success_at = time.time()
+        return result
+
+    async def catch_up(self) -> int:
+        """Applies pages until profiles has nothing newer; returns changes applied."""
+        applied = 0
+        while True:
+            result = await self.poll_once()
+            applied += result.applied
+            await self.maybe_snapshot()
+            if result.applied == 0 and result.skipped == 0:
+                return applied
+
+    async def maybe_snapshot(self) -> None:
+        evidence = self.evidence
+        due_by_count = evidence.changes_since_snapshot >= self.settings.snapshot_every_changes
+        due_by_time = evidence.changes_since_snapshot > 0 and (
+            time.monotonic() - evidence.last_snapshot_at >= self.settings.snapshot_every_seconds
+        )
+        if due_by_count or due_by_time or evidence.erasures_since_snapshot > 0:
+            await evidence.save_snapshot()
+
+    async def run(self) -> None:
+        """Tails the feed until cancelled."""
+        while True:
+            try:
+                result = await self.poll_once(wait_seconds=self.settings.feed_wait_seconds)
+                await self.maybe_snapshot()
+            except asyncio.CancelledError:
+                raise
+            except (httpx.HTTPError, ValidationError, asyncpg.PostgresError, OSError) as exc:
+                await self._back_off(exc)
+                continue
+            except Exception as exc:  # a bug must not stop the feed silently: log, retry
+                logger.exception("change feed apply failed")
+                await self._back_off(exc)
+                continue
+            if result.applied == 0:
+                # Caught up (profiles already long-polled wait_seconds): short pause.
+                await asyncio.sleep(self.settings.feed_poll_seconds)
+
+    async def _back_off(self, exc: Exception) -> None:
+        backoff = self.settings.feed_poll_seconds or 0.5
+        self.state.consecutive_errors += 1
+        self.state.last_error = type(exc).__name__
+        status = exc.response.status_code if isinstance(exc, httpx.HTTPStatusError) else None
+        delay = min(
+            self.settings.feed_backoff_max_seconds,
+            backoff * 2 ** min(self.state.consecutive_errors - 1, 10),
+        )
+        logger.warning(
+            "change feed unavailable",
+            extra={"error": type(exc).__name__, "status": status, "retry_in_s": delay},
+        )
+        await asyncio.sleep(delay)

@@ -1,0 +1,299 @@
+"""EvidenceIndex: the one class FAISS sits behind.
+
+Exact up to ``exact_max_items`` vectors (``IndexIDMap2(IndexFlatIP)``: inner product of unit
+vectors = cosine); HNSW (``IndexIDMap2(IndexHNSWFlat)``, inner product) beyond. Ids are the
+int64 evidence item ids.
+
+Removal, honestly:
+- exact mode: ``remove_ids`` drops the vectors physically, at once.
+- HNSW mode: FAISS HNSW cannot remove. A removed vector is overwritten with zeros in the
+  index storage (so an erased citizen's vectors are gone from memory and from every later
+  snapshot), its id is tombstoned and filtered out of searches with an ``IDSelector``, and
+  ``needs_rebuild`` turns true once tombstones exceed ``rebuild_tombstone_ratio`` of the
+  vectors; the owner then calls ``rebuilt()`` and swaps the result in.
+
+Thread safety: every public method takes the instance's lock, so a search never runs while
+vectors are added or removed. Callers run ``search``/``add``/``remove`` in worker threads
+(they block for milliseconds to seconds) and serialise mutations among themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import faiss
+import numpy as np
+import numpy.typing as npt
+
+Vectors = npt.NDArray[np.float32]
+Ids = npt.NDArray[np.int64]
+
+INDEX_FILE = "index.faiss"
+META_FILE = "index.json"
+# Some faiss builds ship incomplete stubs (no SearchParametersHNSW): use it untyped.
+_faiss: Any = faiss
+FORMAT_VERSION = 1
+
+
+class IndexMismatchError(RuntimeError):
+    """A snapshot was made with another model or dimension: it must not be used."""
+
+
+@dataclass(frozen=True)
+class IndexParams:
+    exact_max_items: int = 200_000
+    hnsw_m: int = 32
+    hnsw_ef_search: int = 512
+    hnsw_ef_construction: int = 200
+    rebuild_tombstone_ratio: float = 0.2
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+class EvidenceIndex:
+    def __init__(
+        self,
+        *,
+        model_name: str,
+        dimension: int,
+        params: IndexParams | None = None,
+        kind: Literal["exact", "hnsw"] = "exact",
+        seq: int = 0,
+    ) -> None:
+        self.model_name = model_name
+        self.dimension = dimension
+        self.params = params or IndexParams()
+        self.kind: Literal["exact", "hnsw"] = kind
+        self.seq = seq
+        self._lock = threading.Lock()
+        self._index: Any = self._empty(kind)
+        # HNSW only: position of each live id in storage, and removed ids.
+        self._positions: dict[int, int] = {}
+        self._tombstones: set[int] = set()
+        self._selector: Any = None
+
+    # -- construction ------------------------------------------------------------------
+    def _empty(self, kind: str) -> Any:
+        if kind == "exact":
+            return faiss.IndexIDMap2(faiss.IndexFlatIP(self.dimension))
+        hnsw = faiss.IndexHNSWFlat(self.dimension, self.params.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efConstruction = self.params.hnsw_ef_construction
+        hnsw.hnsw.efSearch = self.params.hnsw_ef_search
+        return faiss.IndexIDMap2(hnsw)
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        model_name: str,
+        dimension: int,
+        ids: Ids,
+        vectors: Vectors,
+        params: IndexParams | None = None,
+        seq: int = 0,
+    ) -> EvidenceIndex:
+        """A new index over (ids, vectors), exact or HNSW by size. Blocking."""
+        params = params or IndexParams()
+        kind: Literal["exact", "hnsw"] = "exact" if len(ids) <= params.exact_max_items else "hnsw"
+        index = cls(model_name=model_name, dimension=dimension, params=params, kind=kind, seq=seq)
+        index.add(ids, vectors)
+        return index
+
+    def rebuilt(self) -> EvidenceIndex:
+        """A fresh index over this one's live vectors (drops tombstones, picks exact/HNSW)."""
+        ids, vectors = self.live_vectors()
+        return EvidenceIndex.build(
+            model_name=self.model_name,
+            dimension=self.dimension,
+            ids=ids,
+            vectors=vectors,
+            params=self.params,
+            seq=self.seq,
+        )
+
+    # -- internals ---------------------------------------------------------------------
+    def _storage(self) -> Vectors:
+        """A writable view of every stored vector, in storage order."""
+        inner: Any = faiss.downcast_index(self._index.index)
+        flat: Any = inner if self.kind == "exact" else faiss.downcast_index(inner.storage)
+        total = int(self._index.ntotal)
+        if total == 0:
+            return np.empty((0, self.dimension), dtype=np.float32)
+        view: Vectors = faiss.rev_swig_ptr(flat.get_xb(), total * self.dimension)
+        return view.reshape(total, self.dimension)
+
+    def _stored_ids(self) -> Ids:
+        ids: Ids = faiss.vector_to_array(self._index.id_map).astype(np.int64, copy=False)
+        return ids
+
+    def _check(self, vectors: Vectors) -> Vectors:
+        array = np.ascontiguousarray(vectors, dtype=np.float32)
+        if array.ndim != 2 or array.shape[1] != self.dimension:
+            raise ValueError(f"vectors must have shape (n, {self.dimension})")
+        return array
+
+    # -- public API --------------------------------------------------------------------
+    @property
+    def count(self) -> int:
+        """Live (searchable) vectors."""
+        return int(self._index.ntotal) - len(self._tombstones)
+
+    @property
+    def tombstones(self) -> int:
+        return len(self._tombstones)
+
+    @property
+    def needs_rebuild(self) -> bool:
+        with self._lock:
+            total = int(self._index.ntotal)
+            if self.kind == "exact":
+                return total > self.params.exact_max_items
+            if total and len(self._tombstones) > self.params.rebuild_tombstone_ratio * total:
+                return True
+            # Shrunk well below the threshold: exact search is both exact and cheap again.
+            return self.count < self.params.exact_max_items // 2
+
+    def add(self, ids: Ids, vectors: Vectors) -> None:
+        """Adds vectors under ids never used before in this index (the store allocates them)."""
+        array = self._check(vectors)
+        id_array = np.ascontiguousarray(ids, dtype=np.int64)
+        if len(id_array) != len(array):
+            raise ValueError("ids and vectors differ in length")
+        if not len(id_array):
+            return
+        with self._lock:
+            start = int(self._index.ntotal)
+            self._index.add_with_ids(array, id_array)
+            if self.kind == "hnsw":
+                for offset, item_id in enumerate(id_array.tolist()):
+                    self._positions[item_id] = start + offset
+                    self._tombstones.discard(item_id)
+
+    def remove(self, ids: Ids) -> int:
+        """Removes ids (unknown ids are ignored); returns how many were present."""
+        id_array = np.ascontiguousarray(ids, dtype=np.int64)
+        if not len(id_array):
+            return 0
+        with self._lock:
+            if self.kind == "exact":
+                return int(self._index.remove_ids(id_array))
+            storage = self._storage()
+            removed = 0
+            for item_id in id_array.tolist():
+                position = self._positions.pop(item_id, None)
+                if position is None:
+                    continue
+                storage[position] = 0.0  # the vector itself is gone, not only hidden
+                self._tombstones.add(item_id)
+                removed += 1
+            if removed:
+                self._selector = None
+            return removed
+
+    def search(self, queries: Vectors, k: int) -> tuple[Vectors, Ids]:
+        """Top-k (similarity, item id) per query; missing slots have id -1, score -inf."""
+        array = self._check(queries)
+        with self._lock:
+            k = max(1, min(k, self.count)) if self.count else 1
+            if self.kind == "exact":
+                scores, ids = self._index.search(array, k)
+            else:
+                params = _faiss.SearchParametersHNSW()
+                params.efSearch = max(self.params.hnsw_ef_search, k)
+                if self._tombstones:
+                    if self._selector is None:
+                        batch = faiss.IDSelectorBatch(
+                            np.fromiter(
+                                self._tombstones, dtype=np.int64, count=len(self._tombstones)
+                            )
+                        )
+                        self._selector = (faiss.IDSelectorNot(batch), batch)
+                    params.sel = self._selector[0]
+                scores, ids = self._index.search(array, k, params=params)
+        scores = np.asarray(scores, dtype=np.float32)
+        ids = np.asarray(ids, dtype=np.int64)
+        scores[ids < 0] = -np.inf
+        return scores, ids
+
+    def live_vectors(self) -> tuple[Ids, Vectors]:
+        """Copies of every live (id, vector)."""
+        with self._lock:
+            ids = self._stored_ids().copy()
+            vectors = self._storage().copy()
+        if self._tombstones:
+            keep = ~np.isin(ids, np.fromiter(self._tombstones, dtype=np.int64))
+            ids, vectors = ids[keep], vectors[keep]
+        return ids, vectors
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT_VERSION,
+            "model_name": self.model_name,
+            "dimension": self.dimension,
+            "kind": self.kind,
+            "seq": self.seq,
+            "count": self.count,
+            "stored": int(self._index.ntotal),
+            "tombstones": sorted(self._tombstones),
+        }
+
+    def save(self, directory: Path) -> None:
+        """Writes index.faiss and index.json into directory, each atomically. Blocking."""
+        directory.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            data = faiss.serialize_index(self._index)
+            meta = self.metadata()
+        _write_atomically(directory / INDEX_FILE, np.asarray(data).tobytes())
+        _write_atomically(directory / META_FILE, json.dumps(meta).encode())
+
+    @classmethod
+    def load(
+        cls,
+        directory: Path,
+        *,
+        model_name: str,
+        dimension: int,
+        params: IndexParams | None = None,
+    ) -> EvidenceIndex:
+        """Loads a saved index; refuses one made with another model or dimension."""
+        meta = json.loads((directory / META_FILE).read_text())
+        if meta.get("format") != FORMAT_VERSION:
+            raise IndexMismatchError(f"index format {meta.get('format')} is not supported")
+        if meta["model_name"] != model_name or meta["dimension"] != dimension:
+            raise IndexMismatchError(
+                f"snapshot made with {meta['model_name']} ({meta['dimension']} dimensions), "
+                f"the service runs {model_name} ({dimension})"
+            )
+        raw = np.frombuffer((directory / INDEX_FILE).read_bytes(), dtype=np.uint8)
+        loaded: Any = faiss.deserialize_index(raw)
+        index = cls(
+            model_name=model_name,
+            dimension=dimension,
+            params=params,
+            kind=meta["kind"],
+            seq=int(meta["seq"]),
+        )
+        index._index = loaded
+        if int(loaded.d) != dimension or int(loaded.ntotal) != int(meta["stored"]):
+            raise IndexMismatchError("the index file does not match its metadata")
+        if index.kind == "hnsw":
+            loaded.index.hnsw.efSearch = index.params.hnsw_ef_search
+            index._tombstones = {int(i) for i in meta["tombstones"]}
+            index._positions = {
+                int(item_id): position
+                for position, item_id in enumerate(index._stored_ids().tolist())
+                if int(item_id) not in index._tombstones
+            }
+        return index

@@ -1,0 +1,219 @@
+"""EvidenceService: the index, the citizen store and the embedder, kept in step.
+
+This is the object routing builds on (``app.state.evidence``):
+
+- ``await evidence.search(query_vectors, k)`` -> (scores, item_ids) per query, run off the
+  event loop in a bounded worker; never concurrent with an index mutation.
+- ``evidence.store`` (CitizenStore): filter attributes and item_id -> EvidenceItem.
+- ``evidence.embedder`` (Embedder): ``await embedder.embed([...], pool=pool)``.
+- ``evidence.index`` (EvidenceIndex): read ``count``, ``kind``, ``seq``; do not mutate.
+- ``await evidence.apply_changes(changes)``: the feed consumer's entry point (idempotent by
+  seq); ``await evidence.rebuild()``; ``await evidence.save_snapshot()``.
+
+Mutations (apply, rebuild) hold ``self._mutation`` (an asyncio.Lock); the blocking FAISS parts
+of a mutation and of a search also hold the index's own lock, so a search never meets a
+half-applied add. A rebuild builds a new EvidenceIndex aside and swaps the reference.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+import asyncpg
+import numpy as np
+
+from convene_matcher.citizens.schemas import Change
+from convene_matcher.citizens.store import CitizenStore
+from convene_matcher.embedding.embedder import Embedder, Vectors
+from convene_matcher.evidence.items import ItemDraft, drafts_from_snapshot
+from convene_matcher.index.evidence_index import EvidenceIndex, Ids, IndexParams
+from convene_matcher.index.snapshot import load_snapshot, save_snapshot
+
+logger = logging.getLogger("convene.matcher.evidence")
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    applied: int
+    skipped: int
+    added_vectors: int
+    removed_vectors: int
+    erased: int
+
+
+class EvidenceService:
+    def __init__(
+        self,
+        *,
+        embedder: Embedder,
+        pool: asyncpg.Pool[Any] | None,
+        index_dir: Path,
+        params: IndexParams,
+    ) -> None:
+        self.embedder = embedder
+        self.pool = pool
+        self.index_dir = index_dir
+        self.params = params
+        self.store = CitizenStore()
+        self.index = EvidenceIndex(
+            model_name=embedder.cache_model, dimension=embedder.dimension, params=params
+        )
+        self._mutation = asyncio.Lock()
+        # FAISS search threads: two, so a long HNSW build never starves searches.
+        self._search_limiter = anyio.CapacityLimiter(2)
+        self.changes_since_snapshot = 0
+        self.erasures_since_snapshot = 0
+        self.last_snapshot_at = time.monotonic()
+        self.last_snapshot_seq: int | None = None
+        self.loaded_from_snapshot = False
+
+    @property
+    def seq(self) -> int:
+        return self.store.seq
+
+    # -- start-up / persistence --------------------------------------------------------
+    async def load(self) -> bool:
+        """Loads the committed snapshot if there is one for this model; True if loaded."""
+        loaded = await anyio.to_thread.run_sync(
+            lambda: load_snapshot(
+                self.index_dir,
+                model_name=self.embedder.cache_model,
+                dimension=self.embedder.dimension,
+                params=self.params,
+            )
+        )
+        if loaded is None:
+            return False
+        self.index, self.store = loaded
+        self.last_snapshot_seq = self.store.seq
+        self.loaded_from_snapshot = True
+        logger.info(
+            "snapshot loaded",
+            extra={"seq": self.store.seq, "items": self.index.count, "citizens": len(self.store)},
+        )
+        return True
+
+    async def save_snapshot(self) -> Path:
+        async with self._mutation:
+            index, store = self.index, self.store
+            # Serialising under the mutation lock keeps index and store at one seq.
+            path = await anyio.to_thread.run_sync(
+                lambda: save_snapshot(self.index_dir, index=index, store=store)
+            )
+            self.changes_since_snapshot = 0
+            self.erasures_since_snapshot = 0
+            self.last_snapshot_at = time.monotonic()
+            self.last_snapshot_seq = store.seq
+        logger.info("snapshot saved", extra={"seq": store.seq, "items": index.count})
+        return path
+
+    # -- reads -------------------------------------------------------------------------
+    async def search(self, queries: Vectors, k: int) -> tuple[Vectors, Ids]:
+        index = self.index  # a rebuild may swap the reference; this search keeps its own
+        return await anyio.to_thread.run_sync(
+            index.search, queries, k, limiter=self._search_limiter
+        )
+
+    # -- feed --------------------------------------------------------------------------
+    async def apply_changes(self, changes: Sequence[Change]) -> ApplyResult:
+        """Applies a page of changes in seq order; a seq at or below the store's is skipped.
+
+        Texts of the whole page are embedded together (cache first) before anything is
+        mutated, so a failure leaves store and index untouched at the previous seq.
+        """
+        async with self._mutation:
+            pending = sorted((c for c in changes if c.seq > self.store.seq), key=lambda c: c.seq)
+            skipped = len(changes) - len(pending)
+            if not pending:
+                return ApplyResult(0, skipped, 0, 0, 0)
+            drafts: dict[int, list[ItemDraft]] = {}
+            texts: dict[str, None] = {}
+            for change in pending:
+                if change.kind == "upsert" and change.snapshot is not None:
+                    known = {
+                        (item.kind, item.source_id, item.text)
+                        for item in self.store.items_of(change.citizen_id)
+                    }
+                    page_drafts = drafts_from_snapshot(change.snapshot)
+                    drafts[change.seq] = page_drafts
+                    for draft in page_drafts:
+                        if draft.identity not in known:
+                            texts[draft.text] = None
+            text_list = list(texts)
+            vectors = await self.embedder.embed(text_list, pool=self.pool)
+            vector_of = dict(zip(text_list, vectors, strict=True))
+
+            to_add: dict[int, Vectors] = {}
+            to_remove: list[int] = []
+            erased = 0
+            for change in pending:
+                if change.kind == "erase" or change.snapshot is None:
+                    removed_ids = self.store.erase(change.citizen_id)
+                    erased += 1
+                else:
+                    result = self.store.upsert(change.snapshot, drafts[change.seq])
+                    removed_ids = result.removed
+                    for item in result.added:
+                        to_add[item.item_id] = vector_of[item.text]
+                for item_id in removed_ids:
+                    # Added and dropped within this page: it never reaches the index.
+                    if to_add.pop(item_id, None) is None:
+                        to_remove.append(item_id)
+            last_seq = pending[-1].seq
+            index = self.index
+            add_ids = np.fromiter(to_add, dtype=np.int64, count=len(to_add))
+            add_vectors = (
+                np.stack(list(to_add.values()))
+                if to_add
+                else np.empty((0, index.dimension), dtype=np.float32)
+            )
+
+            def mutate() -> None:
+                index.remove(np.asarray(to_remove, dtype=np.int64))
+                index.add(add_ids, add_vectors)
+                index.seq = last_seq
+
+            await anyio.to_thread.run_sync(mutate)
+            self.store.seq = last_seq
+            self.changes_since_snapshot += len(pending)
+            self.erasures_since_snapshot += erased
+            needs_rebuild = index.needs_rebuild
+        if needs_rebuild:
+            await self.compact()
+        return ApplyResult(len(pending), skipped, len(to_add), len(to_remove), erased)
+
+    # -- rebuilds ----------------------------------------------------------------------
+    async def compact(self) -> None:
+        """Rebuilds from the index's own live vectors (drops tombstones; exact <-> HNSW)."""
+        async with self._mutation:
+            fresh = await anyio.to_thread.run_sync(self.index.rebuilt)
+            self.index = fresh
+        logger.info("index compacted", extra={"kind": fresh.kind, "items": fresh.count})
+
+    async def rebuild(self) -> EvidenceIndex:
+        """Builds a fresh index from the store (re-embedding only what no cache holds)."""
+        async with self._mutation:
+            items = list(self.store.items())
+            vectors = await self.embedder.embed([item.text for item in items], pool=self.pool)
+            ids = np.fromiter((item.item_id for item in items), dtype=np.int64, count=len(items))
+            seq = self.store.seq
+            fresh = await anyio.to_thread.run_sync(
+                lambda: EvidenceIndex.build(
+                    model_name=self.embedder.cache_model,
+                    dimension=self.embedder.dimension,
+                    ids=ids,
+                    vectors=vectors,
+                    params=self.params,
+                    seq=seq,
+                )
+            )
+            self.index = fresh
+        logger.info("index rebuilt", extra={"kind": fresh.kind, "items": fresh.count})
+        return fresh

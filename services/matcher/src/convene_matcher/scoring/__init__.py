@@ -1,0 +1,32 @@
+"""Scoring shared by routing and /v1/affinity (kept apart from panel selection).
+
+- ``MatchingConfig``: every weight, depth and threshold, with documented defaults; routing
+  extends it (subclass or add fields) and admins version it.
+- ``aggregate_top_k(similarities, top_k)``: a person's relevance from their item
+  similarities: the mean of the ``top_k`` best; with fewer items, the mean of those that exist.
+- ``relevance_matrix(item_vectors, query_vectors, config, item_weights)``: one relevance per
+  query for one person's items (what /v1/affinity returns).
+- ``item_weight(item, config)``: the multiplier an item's similarity gets (skill level).
+- ``group_hits(scores, ids, store)`` and ``citizen_relevance(hits, config)``: from an index
+  search to per-citizen relevance.
+"""
+
+from convene_matcher.scoring.config import MatchingConfig
+from convene_matcher.scoring.relevance import (
+    Hit,
+    aggregate_top_k,
+    citizen_relevance,
+    group_hits,
+    item_weight,
+    relevance_matrix,
+)
+
+__all__ = [
+    "Hit",
+    "MatchingConfig",
+    "aggregate_top_k",
+    "citizen_relevance",
+    "group_hits",
+    "item_weight",
+    "relevance_matrix",
+]
