@@ -23,6 +23,7 @@ def create_service_app(
     readiness: ReadinessCheck,
     description: str = "",
     version: str = "0.1.0",
+    informational_components: frozenset[str] = frozenset(),
 ) -> FastAPI:
     """A FastAPI app with request ids, a body-size limit, problem+json errors and health."""
     app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
@@ -31,5 +32,5 @@ def create_service_app(
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     # Added last, so outermost: every log line below it, the size limit included, has an id.
     app.add_middleware(RequestIdMiddleware)
-    app.include_router(health_router(readiness))
+    app.include_router(health_router(readiness, informational=informational_components))
     return app

@@ -11,7 +11,11 @@ ReadinessCheck = Callable[[Request], Awaitable[dict[str, str]]]
 """Returns component -> "ok" or a short reason; any value other than "ok" means not ready."""
 
 
-def health_router(readiness: ReadinessCheck) -> APIRouter:
+def health_router(
+    readiness: ReadinessCheck, *, informational: frozenset[str] = frozenset()
+) -> APIRouter:
+    """`informational` components are reported but do not gate readiness (e.g. a downstream
+    whose outage must not take this service out of its load balancer)."""
     router = APIRouter(tags=["health"])
 
     @router.get("/livez", summary="The process is alive")
@@ -28,7 +32,9 @@ def health_router(readiness: ReadinessCheck) -> APIRouter:
             components = await readiness(request)
         except Exception as exc:  # a failing check means "not ready", never a 500
             components = {"check": f"failed: {type(exc).__name__}"}
-        ready = all(value == "ok" for value in components.values())
+        ready = all(
+            value == "ok" for name, value in components.items() if name not in informational
+        )
         return JSONResponse(
             {"status": "ok" if ready else "unavailable", "components": components},
             status_code=200 if ready else 503,

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import secrets
+from typing import Any
+
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from convene_common.settings import ServiceSettings
+
+# Made once per process and used only when environment=development and no secret is set:
+# tokens then stop working at a restart, which is what a developer expects.
+_DEVELOPMENT_JWT_SECRET = secrets.token_urlsafe(48)
+MIN_JWT_SECRET_LENGTH = 32
 
 
 class GatewaySettings(ServiceSettings):
@@ -12,3 +21,44 @@ class GatewaySettings(ServiceSettings):
 
     port: int = 8000
     database_schema: str = "gateway"
+
+    profiles_url: str = "http://127.0.0.1:8001"
+    matcher_url: str = "http://127.0.0.1:8002"
+    # Downstream calls: every call is bounded; a hung downstream answers 504, never a hang.
+    downstream_connect_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+    downstream_read_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    downstream_write_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    downstream_pool_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+    downstream_retries: int = Field(default=2, ge=0, le=5)
+    downstream_retry_backoff_seconds: float = Field(default=0.1, ge=0, le=5)
+    downstream_retry_after_seconds: int = Field(default=5, ge=1, le=3600)
+    matcher_read_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+
+    # Bearer tokens (HS256). Required outside development; see the validator below.
+    jwt_secret: SecretStr
+    jwt_issuer: str = "convene-gateway"
+    jwt_audience: str = "convene"
+    access_token_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+
+    # argon2id parameters (RFC 9106 second recommended option by default). Tests lower them.
+    argon2_time_cost: int = Field(default=3, ge=1, le=10)
+    argon2_memory_cost_kib: int = Field(default=65536, ge=1024, le=1024 * 1024)
+    argon2_parallelism: int = Field(default=4, ge=1, le=16)
+    # At most this many hashes at once: each takes memory_cost and a core for tens of ms.
+    password_hash_concurrency: int = Field(default=2, ge=1, le=64)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _development_jwt_secret(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("jwt_secret") in (None, ""):
+            environment = data.get("environment", "development")
+            if environment == "development":
+                return {**data, "jwt_secret": _DEVELOPMENT_JWT_SECRET}
+            raise ValueError("jwt_secret must be set outside development")
+        return data
+
+    @model_validator(mode="after")
+    def _jwt_secret_strength(self) -> GatewaySettings:
+        if len(self.jwt_secret.get_secret_value()) < MIN_JWT_SECRET_LENGTH:
+            raise ValueError(f"jwt_secret must be at least {MIN_JWT_SECRET_LENGTH} characters")
+        return self

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from convene_common.problems import ServiceError
 
 
@@ -18,3 +21,62 @@ class NotFoundError(GatewayError):
 class ConflictError(GatewayError):
     status = 409
     slug = "conflict"
+
+
+class EmailTakenError(ConflictError):
+    slug = "email-taken"
+
+
+class AuthenticationRequiredError(GatewayError):
+    """401: no usable credentials. Carries the WWW-Authenticate challenge for the scheme."""
+
+    status = 401
+    slug = "authentication-required"
+
+    def __init__(self, detail: str, *, challenge: str) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": challenge})
+
+
+class InvalidCredentialsError(AuthenticationRequiredError):
+    slug = "invalid-credentials"
+
+
+class ForbiddenError(GatewayError):
+    status = 403
+    slug = "forbidden"
+
+
+class InsufficientScopeError(ForbiddenError):
+    slug = "insufficient-scope"
+
+
+class DownstreamError(GatewayError):
+    """A service behind the gateway failed; the gateway answers for it."""
+
+    status = 502
+    slug = "bad-gateway"
+
+
+class DownstreamUnavailableError(DownstreamError):
+    status = 503
+    slug = "downstream-unavailable"
+
+    def __init__(self, detail: str, *, retry_after_seconds: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after_seconds)})
+
+
+class DownstreamTimeoutError(DownstreamError):
+    status = 504
+    slug = "downstream-timeout"
+
+    def __init__(self, detail: str, *, retry_after_seconds: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after_seconds)})
+
+
+class DownstreamProblemError(GatewayError):
+    """A downstream 4xx passed through with its status, detail and slug."""
+
+    def __init__(
+        self, detail: str, *, status: int, slug: str, extra: Mapping[str, Any] | None = None
+    ) -> None:
+        super().__init__(detail, status=status, slug=slug, extra=extra)

@@ -6,38 +6,83 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import httpx
 from fastapi import FastAPI, Request
 
 from convene_common.app import create_service_app
 from convene_common.db import create_pool, database_ready
 from convene_common.logging import configure_logging
+from convene_gateway.admin.router import router as admin_router
+from convene_gateway.auth.passwords import PasswordHasher
+from convene_gateway.auth.router import router as auth_router
+from convene_gateway.citizens.router import router as citizens_router
+from convene_gateway.clients.profiles import ProfilesClient
 from convene_gateway.config import GatewaySettings
+from convene_gateway.organisations.router import router as organisations_router
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
+DESCRIPTION = """The one public API of Convene.
 
-def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+* Citizens and admins: `POST /v1/auth/token` (OAuth2 password flow), then
+  `Authorization: Bearer <token>`.
+* Public bodies: `X-API-Key: cvk_...`, created by an admin for the organisation.
+
+Errors are RFC 9457 problem+json."""
+
+
+def create_app(
+    settings: GatewaySettings | None = None,
+    *,
+    profiles_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """`profiles_transport` replaces the network for calls to profiles (tests hand in the
+    real profiles app over ASGI, or a MockTransport for its failure modes)."""
     settings = settings or GatewaySettings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        hasher = PasswordHasher(
+            time_cost=settings.argon2_time_cost,
+            memory_cost_kib=settings.argon2_memory_cost_kib,
+            parallelism=settings.argon2_parallelism,
+            concurrency=settings.password_hash_concurrency,
+        )
+        await hasher.prepare()
+        app.state.password_hasher = hasher
         app.state.pool = await create_pool(
             settings.dsn(),
             schema=settings.database_schema,
             min_size=settings.database_pool_min,
             max_size=settings.database_pool_max,
         )
+        app.state.profiles = ProfilesClient.from_settings(settings, transport=profiles_transport)
         try:
             yield
         finally:
+            await app.state.profiles.aclose()
             await app.state.pool.close()
 
     async def readiness(request: Request) -> dict[str, str]:
-        return {"database": await database_ready(getattr(request.app.state, "pool", None))}
+        components = {"database": await database_ready(getattr(request.app.state, "pool", None))}
+        profiles: ProfilesClient | None = getattr(request.app.state, "profiles", None)
+        components["profiles"] = await profiles.ping() if profiles else "no client"
+        return components
 
-    return create_service_app(
-        title="Convene gateway", settings=settings, lifespan=lifespan, readiness=readiness
+    app = create_service_app(
+        title="Convene gateway",
+        description=DESCRIPTION,
+        settings=settings,
+        lifespan=lifespan,
+        readiness=readiness,
+        # A profiles outage degrades some routes; it must not pull the gateway out of service.
+        informational_components=frozenset({"profiles"}),
     )
+    app.include_router(auth_router)
+    app.include_router(citizens_router)
+    app.include_router(organisations_router)
+    app.include_router(admin_router)
+    return app
 
 
 def app_from_env() -> FastAPI:

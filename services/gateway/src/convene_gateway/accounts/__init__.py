@@ -1,0 +1,1 @@
+"""Accounts: the gateway's identities (citizens and admins)."""

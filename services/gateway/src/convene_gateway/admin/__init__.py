@@ -1,0 +1,1 @@
+"""Admin routes forwarded to profiles: curated roles, badge issuers, the change feed."""

@@ -1,0 +1,76 @@
+"""Login and bearer-token checks."""
+
+from __future__ import annotations
+
+import logging
+
+from convene_gateway.accounts import repository as accounts
+from convene_gateway.auth.passwords import PasswordHasher
+from convene_gateway.auth.schemas import AccountPrincipal, AdminPrincipal, CitizenPrincipal
+from convene_gateway.auth.tokens import (
+    InvalidTokenError,
+    IssuedToken,
+    Role,
+    decode_access_token,
+    issue_access_token,
+)
+from convene_gateway.config import GatewaySettings
+from convene_gateway.dependencies import Pool
+from convene_gateway.errors import InvalidCredentialsError
+
+logger = logging.getLogger("convene.gateway.auth")
+
+# One message for every login failure: it must not tell which emails have accounts.
+LOGIN_FAILED = "The email or password is incorrect."
+BEARER_CHALLENGE = 'Bearer realm="convene"'
+INVALID_TOKEN_CHALLENGE = 'Bearer realm="convene", error="invalid_token"'
+
+
+async def login(
+    *, pool: Pool, hasher: PasswordHasher, settings: GatewaySettings, email: str, password: str
+) -> IssuedToken:
+    async with pool.acquire() as connection:
+        account = await accounts.get_by_email(connection, email=email)
+    if account is None:
+        # Costs what a wrong password costs, so timing does not reveal unknown emails.
+        await hasher.verify_dummy(password)
+        logger.info("login failed", extra={"reason": "credentials"})
+        raise InvalidCredentialsError(LOGIN_FAILED, challenge=BEARER_CHALLENGE)
+    valid = await hasher.verify(account.password_hash, password)
+    if not valid or not account.usable:
+        logger.info("login failed", extra={"reason": "credentials"})
+        raise InvalidCredentialsError(LOGIN_FAILED, challenge=BEARER_CHALLENGE)
+    if hasher.needs_rehash(account.password_hash):
+        new_hash = await hasher.hash(password)
+        async with pool.acquire() as connection:
+            await accounts.update_password_hash(
+                connection, account_id=account.id, password_hash=new_hash
+            )
+    role: Role = "admin" if account.kind == "admin" else "citizen"
+    logger.info("login", extra={"account_id": str(account.id), "role": role})
+    return issue_access_token(settings=settings, account_id=account.id, role=role)
+
+
+async def principal_from_token(
+    *, pool: Pool, settings: GatewaySettings, token: str
+) -> AccountPrincipal:
+    """The account behind a bearer token; it must still exist and be enabled."""
+    try:
+        claims = decode_access_token(token, settings=settings)
+    except InvalidTokenError as exc:
+        raise InvalidCredentialsError(
+            "The access token is invalid or has expired.", challenge=INVALID_TOKEN_CHALLENGE
+        ) from exc
+    async with pool.acquire() as connection:
+        account = await accounts.get_by_id(connection, account_id=claims.account_id)
+    # An erased or disabled account's tokens stop working at once, though they have not expired.
+    if account is None or not account.usable or account.kind != claims.role:
+        raise InvalidCredentialsError(
+            "The access token is no longer valid.", challenge=INVALID_TOKEN_CHALLENGE
+        )
+    if account.kind == "citizen":
+        assert account.citizen_id is not None
+        return CitizenPrincipal(
+            account_id=account.id, citizen_id=account.citizen_id, scopes=claims.scopes
+        )
+    return AdminPrincipal(account_id=account.id, scopes=claims.scopes)

@@ -1,0 +1,85 @@
+"""Bearer access tokens: HS256 JWTs with sub, role, scopes, exp, iat and jti."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Literal
+
+import jwt
+
+from convene_gateway.config import GatewaySettings
+
+ALGORITHM = "HS256"
+Role = Literal["citizen", "admin"]
+
+# What each role's token may do; routes check the role, scopes narrow it further.
+ROLE_SCOPES: dict[str, tuple[str, ...]] = {
+    "citizen": ("me:read", "me:write"),
+    "admin": ("admin",),
+}
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    access_token: str
+    expires_in: int
+    scopes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    account_id: uuid.UUID
+    role: Role
+    scopes: frozenset[str]
+    token_id: str
+
+
+class InvalidTokenError(Exception):
+    pass
+
+
+def issue_access_token(
+    *, settings: GatewaySettings, account_id: uuid.UUID, role: Role
+) -> IssuedToken:
+    now = int(time.time())
+    scopes = ROLE_SCOPES[role]
+    claims = {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "sub": str(account_id),
+        "role": role,
+        "scopes": list(scopes),
+        "iat": now,
+        "exp": now + settings.access_token_ttl_seconds,
+        "jti": uuid.uuid4().hex,
+    }
+    token = jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm=ALGORITHM)
+    return IssuedToken(
+        access_token=token, expires_in=settings.access_token_ttl_seconds, scopes=scopes
+    )
+
+
+def decode_access_token(token: str, *, settings: GatewaySettings) -> TokenClaims:
+    try:
+        claims = jwt.decode(
+            token,
+            settings.jwt_secret.get_secret_value(),
+            algorithms=[ALGORITHM],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={"require": ["sub", "exp", "iat", "jti", "iss", "aud"]},
+        )
+        role = claims.get("role")
+        scopes = claims.get("scopes")
+        if role not in ROLE_SCOPES or not isinstance(scopes, list):
+            raise InvalidTokenError("unexpected claims")
+        return TokenClaims(
+            account_id=uuid.UUID(str(claims["sub"])),
+            role=role,
+            scopes=frozenset(str(scope) for scope in scopes),
+            token_id=str(claims["jti"]),
+        )
+    except (jwt.PyJWTError, ValueError) as exc:
+        raise InvalidTokenError(type(exc).__name__) from exc

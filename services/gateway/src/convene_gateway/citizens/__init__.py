@@ -1,0 +1,1 @@
+"""Citizen routes: registration and the signed-in citizen's own profile."""

@@ -1,0 +1,182 @@
+"""What citizens send the gateway. Validated here, before any call reaches profiles."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from convene_gateway.citizens.languages import ISO_639_1_CODES
+
+_STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+SkillLevel = Literal["want_to_learn", "can_explain", "can_connect", "can_do"]
+AffiliationKind = Literal["employer", "board", "commercial_interest", "other"]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class CitizenRegister(BaseModel):
+    model_config = _STRICT
+
+    email: EmailStr = Field(max_length=320)
+    # Not stripped: a password is taken exactly as typed.
+    password: Annotated[str, StringConstraints(strip_whitespace=False)] = Field(
+        min_length=10, max_length=128
+    )
+    display_name: ShortText
+
+
+class CitizenCreated(BaseModel):
+    id: uuid.UUID
+    email: str
+    display_name: str
+
+
+class Place(BaseModel):
+    """A local authority (ONS GSS code, e.g. E08000003) and/or a point, and a postcode area."""
+
+    model_config = _STRICT
+
+    authority_code: str | None = Field(default=None, pattern=r"^[EWSN]\d{8}$")
+    postcode_area: str | None = Field(default=None, pattern=r"^[A-Z]{1,2}(\d{1,2}[A-Z]?)?$")
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+
+    @model_validator(mode="after")
+    def _located(self) -> Place:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("give both lat and lon, or neither")
+        if self.authority_code is None and self.lat is None:
+            raise ValueError("give authority_code, or lat and lon, or both")
+        return self
+
+
+class Consent(BaseModel):
+    model_config = _STRICT
+
+    matching: bool
+    contact: bool
+
+
+class UnavailablePeriod(BaseModel):
+    model_config = _STRICT
+
+    start: AwareDatetime
+    end: AwareDatetime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UnavailablePeriod:
+        if self.start >= self.end:
+            raise ValueError("an unavailable period must start before it ends")
+        return self
+
+
+class Availability(BaseModel):
+    model_config = _STRICT
+
+    max_invitations_per_month: int = Field(ge=0, le=100)
+    hours_per_month: int = Field(ge=0, le=744)
+    unavailable: list[UnavailablePeriod] = Field(default_factory=list, max_length=100)
+
+
+class CitizenUpdate(BaseModel):
+    """Any subset of fields; a field that is given replaces the stored value whole."""
+
+    model_config = _STRICT
+
+    display_name: ShortText | None = None
+    place: Place | None = None
+    languages: list[str] | None = Field(default=None, max_length=50)
+    access_needs: (
+        list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]]
+        | None
+    ) = Field(default=None, max_length=50)
+    consent: Consent | None = None
+    availability: Availability | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> CitizenUpdate:
+        for name in ("display_name", "languages", "access_needs", "consent", "availability"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        if not self.model_fields_set:
+            raise ValueError("give at least one field to change")
+        if self.languages is not None:
+            unknown = [code for code in self.languages if code not in ISO_639_1_CODES]
+            if unknown:
+                raise ValueError(
+                    f"languages must be ISO 639-1 two-letter lower-case codes; not: {unknown[:5]}"
+                )
+            self.languages = list(dict.fromkeys(self.languages))
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+class SkillCreate(BaseModel):
+    model_config = _STRICT
+
+    label: ShortText
+    level: SkillLevel
+    code: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class RoleCreate(BaseModel):
+    model_config = _STRICT
+
+    role: ShortText = Field(description="A curated role slug (GET /v1/roles) or free text.")
+
+
+class AffiliationCreate(BaseModel):
+    model_config = _STRICT
+
+    organisation: ShortText
+    kind: AffiliationKind
+
+
+class BadgeCreate(BaseModel):
+    """An Open Badges 2.0 assertion (JSON, or a signed JWS string) or a 3.0 VC-JWT."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    assertion: (
+        dict[str, Any] | Annotated[str, StringConstraints(min_length=1, max_length=32768)] | None
+    ) = None
+    credential: Annotated[str, StringConstraints(min_length=1, max_length=32768)] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> BadgeCreate:
+        if (self.assertion is None) == (self.credential is None):
+            raise ValueError("give exactly one of assertion or credential")
+        return self
+
+    def payload(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class AccountExport(BaseModel):
+    """The gateway's own record of the citizen: never the password hash."""
+
+    id: uuid.UUID
+    kind: str
+    email: str
+    citizen_id: uuid.UUID | None
+    created_at: datetime
+    disabled_at: datetime | None
+
+
+class CitizenExport(BaseModel):
+    account: AccountExport
+    profile: dict[str, Any] = Field(description="Everything profiles holds (its export).")
+    exported_at: datetime

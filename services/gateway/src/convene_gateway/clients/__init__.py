@@ -1,0 +1,1 @@
+"""Typed HTTP clients for the services behind the gateway."""

@@ -1,0 +1,42 @@
+"""Typed access to what the lifespan put on app.state."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypeAlias
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+from fastapi import Depends, Request
+
+from convene_gateway.auth.passwords import PasswordHasher
+from convene_gateway.clients.profiles import ProfilesClient
+from convene_gateway.config import GatewaySettings
+
+Connection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
+Pool: TypeAlias = "asyncpg.Pool[Any]"
+
+
+def get_pool(request: Request) -> Pool:
+    pool: asyncpg.Pool[Any] = request.app.state.pool
+    return pool
+
+
+def get_settings(request: Request) -> GatewaySettings:
+    settings: GatewaySettings = request.app.state.settings
+    return settings
+
+
+def get_password_hasher(request: Request) -> PasswordHasher:
+    hasher: PasswordHasher = request.app.state.password_hasher
+    return hasher
+
+
+def get_profiles_client(request: Request) -> ProfilesClient:
+    client: ProfilesClient = request.app.state.profiles
+    return client
+
+
+PoolDep = Annotated[Pool, Depends(get_pool)]
+SettingsDep = Annotated[GatewaySettings, Depends(get_settings)]
+HasherDep = Annotated[PasswordHasher, Depends(get_password_hasher)]
+ProfilesDep = Annotated[ProfilesClient, Depends(get_profiles_client)]

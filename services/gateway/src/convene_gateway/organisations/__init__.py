@@ -1,0 +1,1 @@
+"""Organisations (public bodies) and their API keys."""
