@@ -28,7 +28,7 @@ class SentenceModel(Protocol):
 
     def encode(self, sentences: list[str], **kwargs: Any) -> Any: ...
 
-    def get_sentence_embedding_dimension(self) -> int | None: ...
+    def get_embedding_dimension(self) -> int | None: ...
 
 
 def load_sentence_transformer(model_path: Path, *, torch_threads: int) -> SentenceModel:
@@ -94,7 +94,7 @@ class Embedder:
         self.model_name = model_name
         self.batch_size = batch_size
         self.chunk_words = chunk_words
-        dimension = model.get_sentence_embedding_dimension()
+        dimension = model.get_embedding_dimension()
         if dimension is None:
             raise ValueError("the model does not report its embedding dimension")
         self.dimension = dimension

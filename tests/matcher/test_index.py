@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from convene_matcher.index.evidence_index import EvidenceIndex, IndexMismatchError, IndexParams
+
+DIM = 32
+
+
+def unit(rows: int, *, seed: int) -> np.ndarray:
+    vectors = np.random.default_rng(seed).standard_normal((rows, DIM)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def make(kind: str, ids: np.ndarray, vectors: np.ndarray, **params: int) -> EvidenceIndex:
+    exact_max = 10_000 if kind == "exact" else 0
+    return EvidenceIndex.build(
+        model_name="m",
+        dimension=DIM,
+        ids=ids,
+        vectors=vectors,
+        params=IndexParams(exact_max_items=exact_max, **params),
+        seq=7,
+    )
+
+
+@pytest.mark.parametrize("kind", ["exact", "hnsw"])
+def test_add_search_remove(kind: str) -> None:
+    vectors = unit(200, seed=1)
+    ids = np.arange(1000, 1200, dtype=np.int64)
+    index = make(kind, ids, vectors)
+    assert index.kind == kind
+    assert index.count == 200
+    scores, found = index.search(vectors[:5], 3)
+    assert found[:, 0].tolist() == ids[:5].tolist()  # each vector finds itself first
+    np.testing.assert_allclose(scores[:, 0], 1.0, atol=1e-5)
+    assert index.remove(ids[:5]) == 5
+    assert index.remove(np.array([999_999], dtype=np.int64)) == 0
+    assert index.count == 195
+    _, found = index.search(vectors[:5], 10)
+    assert not set(found.ravel().tolist()) & set(ids[:5].tolist())
+    live_ids, live_vectors = index.live_vectors()
+    assert sorted(live_ids.tolist()) == ids[5:].tolist()
+    assert live_vectors.shape == (195, DIM)
+
+
+def test_hnsw_removal_erases_the_stored_vector() -> None:
+    vectors = unit(50, seed=2)
+    ids = np.arange(50, dtype=np.int64)
+    index = make("hnsw", ids, vectors)
+    index.remove(ids[:3])
+    stored = index._storage()
+    assert not stored[:3].any()  # zeroed, not only hidden
+    np.testing.assert_array_equal(stored[3:], vectors[3:])
+    assert index.tombstones == 3
+
+
+def test_hnsw_tombstones_trigger_a_rebuild_that_drops_them() -> None:
+    vectors = unit(100, seed=3)
+    ids = np.arange(100, dtype=np.int64)
+    index = make("hnsw", ids, vectors, rebuild_tombstone_ratio=0.1)  # type: ignore[arg-type]
+    index.params = IndexParams(exact_max_items=50, rebuild_tombstone_ratio=0.1)
+    assert not index.needs_rebuild
+    index.remove(ids[:20])
+    assert index.needs_rebuild
+    fresh = index.rebuilt()
+    assert fresh.kind == "hnsw" and fresh.tombstones == 0 and fresh.count == 80
+    assert fresh.seq == index.seq
+
+
+def test_exact_index_grown_past_threshold_needs_rebuild_to_hnsw() -> None:
+    vectors = unit(30, seed=4)
+    index = EvidenceIndex(model_name="m", dimension=DIM, params=IndexParams(exact_max_items=20))
+    index.add(np.arange(30, dtype=np.int64), vectors)
+    assert index.needs_rebuild
+    assert index.rebuilt().kind == "hnsw"
+
+
+@pytest.mark.parametrize("kind", ["exact", "hnsw"])
+def test_save_load_round_trip_keeps_seq_ids_and_tombstones(kind: str, tmp_path: Path) -> None:
+    vectors = unit(120, seed=5)
+    ids = np.arange(10, 130, dtype=np.int64)
+    index = make(kind, ids, vectors)
+    index.remove(ids[:4])
+    index.seq = 42
+    index.save(tmp_path)
+    loaded = EvidenceIndex.load(tmp_path, model_name="m", dimension=DIM)
+    assert (loaded.kind, loaded.seq, loaded.count) == (kind, 42, 116)
+    original = index.search(vectors[4:20], 5)
+    again = loaded.search(vectors[4:20], 5)
+    np.testing.assert_array_equal(original[1], again[1])
+    _, found = loaded.search(vectors[:4], 10)
+    assert not set(found.ravel().tolist()) & set(ids[:4].tolist())
+    assert not list(tmp_path.glob(".*tmp*"))  # temp files were renamed into place
+
+
+def test_load_refuses_another_model_or_dimension(tmp_path: Path) -> None:
+    index = make("exact", np.arange(3, dtype=np.int64), unit(3, seed=6))
+    index.save(tmp_path)
+    with pytest.raises(IndexMismatchError):
+        EvidenceIndex.load(tmp_path, model_name="other-model", dimension=DIM)
+    with pytest.raises(IndexMismatchError):
+        EvidenceIndex.load(tmp_path, model_name="m", dimension=DIM * 2)
+
+
+def test_hnsw_recall_against_exact_search() -> None:
+    """Recall@10 of HNSW at the default settings, on random unit vectors (a hard case)."""
+    corpus = unit(5_000, seed=7)
+    queries = unit(50, seed=8)
+    ids = np.arange(5_000, dtype=np.int64)
+    exact = make("exact", ids, corpus)
+    params = IndexParams()
+    hnsw = make(
+        "hnsw",
+        ids,
+        corpus,
+        hnsw_m=params.hnsw_m,
+        hnsw_ef_search=params.hnsw_ef_search,
+        hnsw_ef_construction=params.hnsw_ef_construction,
+    )
+    _, truth = exact.search(queries, 10)
+    _, approx = hnsw.search(queries, 10)
+    recall = np.mean([len(set(t) & set(a)) / 10 for t, a in zip(truth, approx, strict=True)])
+    assert recall >= 0.95
+
+
+def test_search_on_empty_index_returns_no_hits() -> None:
+    index = EvidenceIndex(model_name="m", dimension=DIM)
+    scores, found = index.search(unit(2, seed=9), 5)
+    assert (found == -1).all() and np.isneginf(scores).all()
+
+
+def test_wrong_dimension_is_rejected() -> None:
+    index = EvidenceIndex(model_name="m", dimension=DIM)
+    with pytest.raises(ValueError, match="shape"):
+        index.add(np.arange(2, dtype=np.int64), np.zeros((2, DIM + 1), dtype=np.float32))
