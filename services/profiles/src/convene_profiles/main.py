@@ -14,6 +14,7 @@ from convene_common.db import create_pool, database_ready
 from convene_common.internal_auth import require_internal_token
 from convene_common.logging import configure_logging
 from convene_profiles.affiliations.router import router as affiliations_router
+from convene_profiles.badges.router import router as badges_router
 from convene_profiles.changes.router import router as changes_router
 from convene_profiles.citizens.router import router as citizens_router
 from convene_profiles.citizens.service import reapply_tombstones
@@ -66,6 +67,7 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
         skills_router,
         roles_router,
         affiliations_router,
+        badges_router,
         ratings_router,
         changes_router,
     ):

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+import httpx
+from fastapi import APIRouter, Depends, Query, Response
+
+from convene_common.problems import problem_responses
+from convene_profiles.badges import service
+from convene_profiles.badges.schemas import (
+    BadgeCreate,
+    BadgeIssuerCreate,
+    BadgeIssuerList,
+    BadgeIssuerRead,
+    BadgeList,
+    BadgeRead,
+)
+from convene_profiles.config import ProfilesSettings
+from convene_profiles.dependencies import Pool, get_http_client, get_pool, get_settings
+
+router = APIRouter(tags=["badges"])
+
+PoolDep = Annotated[Pool, Depends(get_pool)]
+SettingsDep = Annotated[ProfilesSettings, Depends(get_settings)]
+ClientDep = Annotated[httpx.AsyncClient, Depends(get_http_client)]
+
+
+@router.post(
+    "/v1/citizens/{citizen_id}/badges",
+    status_code=201,
+    responses=problem_responses(404, 413, 422),
+)
+async def import_badge(
+    citizen_id: UUID, data: BadgeCreate, pool: PoolDep, settings: SettingsDep, client: ClientDep
+) -> BadgeRead:
+    """Verifies and stores a badge; one that fails a check is kept with verified=false."""
+    return await service.import_badge(
+        pool, client=client, citizen_id=citizen_id, data=data, settings=settings
+    )
+
+
+@router.get("/v1/citizens/{citizen_id}/badges", responses=problem_responses(404, 422))
+async def list_badges(citizen_id: UUID, pool: PoolDep) -> BadgeList:
+    return await service.list_badges(pool, citizen_id=citizen_id)
+
+
+@router.delete(
+    "/v1/citizens/{citizen_id}/badges/{badge_id}",
+    status_code=204,
+    responses=problem_responses(404, 422),
+)
+async def remove_badge(
+    citizen_id: UUID, badge_id: UUID, pool: PoolDep, settings: SettingsDep
+) -> Response:
+    await service.remove_badge(pool, citizen_id=citizen_id, badge_id=badge_id, settings=settings)
+    return Response(status_code=204)
+
+
+@router.get("/v1/badge-issuers", responses=problem_responses(400, 422))
+async def list_issuers(
+    pool: PoolDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[str | None, Query(max_length=3000)] = None,
+) -> BadgeIssuerList:
+    return await service.list_issuers(pool, limit=limit, cursor=cursor)
+
+
+@router.post("/v1/badge-issuers", status_code=201, responses=problem_responses(409, 413, 422))
+async def register_issuer(data: BadgeIssuerCreate, pool: PoolDep) -> BadgeIssuerRead:
+    return await service.register_issuer(pool, data=data)

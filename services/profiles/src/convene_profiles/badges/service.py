@@ -1,0 +1,189 @@
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+from uuid import UUID
+
+import httpx
+import jwt
+
+from convene_common.cursors import decode_cursor, encode_cursor
+from convene_profiles.badges import repository
+from convene_profiles.badges.schemas import (
+    BadgeCreate,
+    BadgeIssuerCreate,
+    BadgeIssuerList,
+    BadgeIssuerRead,
+    BadgeList,
+    BadgeRead,
+)
+from convene_profiles.badges.verification import (
+    SUPPORTED_ALGORITHMS,
+    TrustedIssuer,
+    VerificationContext,
+    verify_badge,
+)
+from convene_profiles.changes import service as changes_service
+from convene_profiles.citizens import repository as citizens_repository
+from convene_profiles.citizens.service import lock_citizen
+from convene_profiles.config import ProfilesSettings
+from convene_profiles.dependencies import Pool
+from convene_profiles.errors import (
+    CitizenNotFoundError,
+    InvalidCursorError,
+    InvalidIssuerKeyError,
+    IssuerExistsError,
+    NotFoundError,
+)
+from convene_profiles.profile_state import badge_read, load_states
+
+logger = logging.getLogger("convene.profiles.badges")
+
+
+def issuer_lookup(pool: Pool) -> Any:
+    async def lookup(issuer_id: str) -> TrustedIssuer | None:
+        async with pool.acquire() as connection:
+            row = await repository.get_issuer(connection, issuer_id=issuer_id)
+        if row is None:
+            return None
+        return TrustedIssuer(
+            id=row["id"],
+            name=row["name"],
+            public_key_jwk=row["public_key_jwk"],
+            revoked_credential_ids=frozenset(row["revoked_credential_ids"]),
+        )
+
+    return lookup
+
+
+async def import_badge(
+    pool: Pool,
+    *,
+    client: httpx.AsyncClient,
+    citizen_id: UUID,
+    data: BadgeCreate,
+    settings: ProfilesSettings,
+) -> BadgeRead:
+    """Verifies (fetching outside any transaction), then stores the badge and its result."""
+    async with pool.acquire() as connection:
+        citizen = await citizens_repository.get_citizen(connection, citizen_id=citizen_id)
+    if citizen is None:
+        raise CitizenNotFoundError(f"No citizen with id {citizen_id}.")
+    context = VerificationContext(
+        client=client,
+        allowed_hosts=settings.badge_fetch_allowed_hosts,
+        max_bytes=settings.badge_fetch_max_bytes,
+        lookup_issuer=issuer_lookup(pool),
+    )
+    result = await verify_badge(
+        assertion=data.assertion,
+        credential=data.credential,
+        email=citizen["email"],
+        context=context,
+    )
+    async with pool.acquire() as connection, connection.transaction():
+        await lock_citizen(connection, citizen_id=citizen_id)
+        row = await repository.insert_badge(
+            connection,
+            badge_id=uuid.uuid4(),
+            citizen_id=citizen_id,
+            format=result.format,
+            name=result.name,
+            description=result.description,
+            criteria=result.criteria,
+            issuer_id=result.issuer_id,
+            issuer_name=result.issuer_name,
+            raw_credential=result.raw_credential,
+            verified=result.verified,
+            verification=result.verification(),
+            checked_at=context.now,
+            issued_on=result.issued_on,
+            expires_at=result.expires_at,
+        )
+        await changes_service.record_upserts(
+            connection, citizen_ids=[citizen_id], policy=settings.rating_policy()
+        )
+    logger.info(
+        "badge imported",
+        extra={"citizen_id": str(citizen_id), "format": result.format, "verified": result.verified},
+    )
+    return badge_read(row)
+
+
+async def list_badges(pool: Pool, *, citizen_id: UUID) -> BadgeList:
+    async with pool.acquire() as connection:
+        states = await load_states(connection, citizen_ids=[citizen_id])
+    if citizen_id not in states:
+        raise CitizenNotFoundError(f"No citizen with id {citizen_id}.")
+    return BadgeList(items=[badge_read(row) for row in states[citizen_id].badges])
+
+
+async def remove_badge(
+    pool: Pool, *, citizen_id: UUID, badge_id: UUID, settings: ProfilesSettings
+) -> None:
+    async with pool.acquire() as connection, connection.transaction():
+        await lock_citizen(connection, citizen_id=citizen_id)
+        if not await repository.delete_badge(connection, citizen_id=citizen_id, badge_id=badge_id):
+            raise NotFoundError("This citizen has no badge with that id.", slug="badge-not-found")
+        await changes_service.record_upserts(
+            connection, citizen_ids=[citizen_id], policy=settings.rating_policy()
+        )
+
+
+def _check_public_key(jwk: dict[str, Any]) -> None:
+    if "d" in jwk or "p" in jwk:
+        raise InvalidIssuerKeyError(
+            "public_key_jwk holds private key material; send only the public key."
+        )
+    try:
+        key = jwt.PyJWK(jwk)
+    except (jwt.PyJWKError, jwt.InvalidKeyError) as exc:
+        raise InvalidIssuerKeyError(f"public_key_jwk is not a usable public JWK: {exc}") from exc
+    if key.algorithm_name not in SUPPORTED_ALGORITHMS:
+        raise InvalidIssuerKeyError(
+            f"public_key_jwk is for {key.algorithm_name}; supported: "
+            + ", ".join(SUPPORTED_ALGORITHMS)
+        )
+
+
+def issuer_read(row: Any) -> BadgeIssuerRead:
+    return BadgeIssuerRead(
+        id=row["id"],
+        name=row["name"],
+        public_key_jwk=row["public_key_jwk"],
+        revoked_credential_ids=list(row["revoked_credential_ids"]),
+        created_at=row["created_at"],
+    )
+
+
+async def register_issuer(pool: Pool, *, data: BadgeIssuerCreate) -> BadgeIssuerRead:
+    if data.public_key_jwk is not None:
+        _check_public_key(data.public_key_jwk)
+    async with pool.acquire() as connection:
+        row = await repository.insert_issuer(
+            connection,
+            issuer_id=data.id,
+            name=data.name,
+            public_key_jwk=data.public_key_jwk,
+            revoked_credential_ids=data.revoked_credential_ids,
+        )
+    if row is None:
+        raise IssuerExistsError("This issuer is already registered.")
+    return issuer_read(row)
+
+
+async def list_issuers(pool: Pool, *, limit: int, cursor: str | None) -> BadgeIssuerList:
+    after_id: str | None = None
+    if cursor is not None:
+        (raw,) = decode_cursor(cursor, arity=1)
+        if not isinstance(raw, str):
+            raise InvalidCursorError("The cursor is malformed; use next_cursor as given.")
+        after_id = raw
+    async with pool.acquire() as connection:
+        rows = await repository.list_issuers(connection, after_id=after_id, limit=limit + 1)
+    page = rows[:limit]
+    return BadgeIssuerList(
+        items=[issuer_read(row) for row in page],
+        next_cursor=encode_cursor([page[-1]["id"]]) if len(rows) > limit else None,
+    )
