@@ -29,6 +29,9 @@ class GatewaySettings(ServiceSettings):
     downstream_read_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
     downstream_write_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
     downstream_pool_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+    # Whole-call deadline over connect, send and every read: a downstream that drips its
+    # answer byte by byte defeats per-read timeouts but not this.
+    downstream_deadline_seconds: float = Field(default=10.0, gt=0, le=300)
     downstream_retries: int = Field(default=2, ge=0, le=5)
     downstream_retry_backoff_seconds: float = Field(default=0.1, ge=0, le=5)
     downstream_retry_after_seconds: int = Field(default=5, ge=1, le=3600)

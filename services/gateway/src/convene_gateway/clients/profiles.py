@@ -62,8 +62,10 @@ class ProfilesClient:
         retries: int,
         retry_backoff_seconds: float,
         retry_after_seconds: int,
+        deadline_seconds: float,
     ) -> None:
         self._http = http
+        self._deadline = deadline_seconds
         self._retries = retries
         self._backoff = retry_backoff_seconds
         self._retry_after = retry_after_seconds
@@ -88,6 +90,7 @@ class ProfilesClient:
             retries=settings.downstream_retries,
             retry_backoff_seconds=settings.downstream_retry_backoff_seconds,
             retry_after_seconds=settings.downstream_retry_after_seconds,
+            deadline_seconds=settings.downstream_deadline_seconds,
         )
 
     async def aclose(self) -> None:
@@ -113,9 +116,10 @@ class ProfilesClient:
             extra["timeout"] = timeout
         for attempt in range(1, attempts + 1):
             try:
-                response = await self._http.request(
-                    method, path, json=json, params=params, headers=headers, **extra
-                )
+                async with asyncio.timeout(self._deadline):
+                    response = await self._http.request(
+                        method, path, json=json, params=params, headers=headers, **extra
+                    )
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 # Nothing reached profiles: safe to try again for idempotent methods.
                 if attempt < attempts:
@@ -129,7 +133,7 @@ class ProfilesClient:
                     "The profiles service is unavailable; try again shortly.",
                     retry_after_seconds=self._retry_after,
                 ) from exc
-            except httpx.TimeoutException as exc:
+            except (httpx.TimeoutException, TimeoutError) as exc:
                 logger.warning(
                     "downstream timeout",
                     extra={"downstream": SERVICE, "error_type": type(exc).__name__},
@@ -191,8 +195,9 @@ class ProfilesClient:
     # -- health ------------------------------------------------------------------------
     async def ping(self) -> str:
         try:
-            response = await self._http.get("/livez", timeout=httpx.Timeout(1.0))
-        except httpx.HTTPError as exc:
+            async with asyncio.timeout(2.0):
+                response = await self._http.get("/livez", timeout=httpx.Timeout(1.0))
+        except (httpx.HTTPError, TimeoutError) as exc:
             return f"unreachable: {type(exc).__name__}"
         return "ok" if response.status_code == 200 else f"status {response.status_code}"
 
