@@ -98,10 +98,10 @@ class MatcherHarness:
         self.model = model
         self.profiles_transport = httpx.ASGITransport(app=profiles_app)
 
-    def app(self, **overrides: Any) -> FastAPI:
+    def app(self, *, transport: httpx.AsyncBaseTransport | None = None, **overrides: Any) -> FastAPI:
         return create_app(
             self.make_settings(**overrides),
-            profiles_transport=self.profiles_transport,
+            profiles_transport=transport or self.profiles_transport,
             embedding_model=self.model,
         )
 

@@ -1,0 +1,247 @@
+"""The change-feed consumer against the real profiles app (in-process)."""
+
+from __future__ import annotations
+
+import httpx
+import numpy as np
+from fastapi import FastAPI
+
+from convene_matcher.citizens.schemas import Change
+from convene_matcher.feed.consumer import FeedConsumer
+from convene_matcher.index.service import EvidenceService
+from tests.matcher.conftest import MatcherHarness, create_citizen
+
+
+def evidence_of(app: FastAPI) -> EvidenceService:
+    evidence: EvidenceService = app.state.evidence
+    return evidence
+
+
+def feed_of(app: FastAPI) -> FeedConsumer:
+    feed: FeedConsumer = app.state.feed
+    return feed
+
+
+def state_of(evidence: EvidenceService) -> tuple[object, ...]:
+    ids, _ = evidence.index.live_vectors()
+    return (
+        evidence.seq,
+        sorted(ids.tolist()),
+        sorted((i.item_id, i.citizen_id, i.kind, i.text) for i in evidence.store.items()),
+        sorted(cid for cid, _ in evidence.store.citizens()),
+    )
+
+
+async def search_citizens(evidence: EvidenceService, text: str, k: int = 10) -> list[str]:
+    query = await evidence.embedder.embed([text])
+    _, ids = await evidence.search(query, k)
+    citizens = []
+    for item_id in ids[0].tolist():
+        item = evidence.store.item(item_id)
+        if item is not None and item.citizen_id not in citizens:
+            citizens.append(item.citizen_id)
+    return citizens
+
+
+async def test_upserts_become_items_and_attributes(
+    matcher_app: FastAPI, matcher: httpx.AsyncClient, profiles: httpx.AsyncClient
+) -> None:
+    planner = await create_citizen(
+        profiles, skills=[("urban planning", "can_do"), ("cycling advocacy", "can_explain")]
+    )
+    nurse = await create_citizen(profiles, skills=[("paediatric nursing", "can_do")])
+    response = await profiles.patch(
+        f"/v1/citizens/{nurse}", json={"languages": ["en", "cy"], "consent": {"matching": True, "contact": False}}
+    )
+    assert response.status_code == 200, response.text
+    applied = await feed_of(matcher_app).catch_up()
+    assert applied >= 5
+    evidence = evidence_of(matcher_app)
+    assert evidence.index.count == 3
+    record = evidence.store.get(nurse)
+    assert record is not None
+    assert record.snapshot.languages == ["en", "cy"] and record.snapshot.consent.matching
+    skills = {i.text: i.attributes["level"] for i in evidence.store.items_of(planner)}
+    assert skills == {"urban planning": "can_do", "cycling advocacy": "can_explain"}
+    assert (await search_citizens(evidence, "protected bike lanes on the high street"))[0] == (
+        planner
+    )
+    status = (await matcher.get("/v1/index/status")).json()
+    assert status["items"] == 3 and status["citizens"] == 2
+    assert status["last_seq"] == evidence.seq and status["lag"] == 0
+
+
+async def test_applying_the_same_page_twice_changes_nothing(
+    matcher_app: FastAPI, profiles: httpx.AsyncClient
+) -> None:
+    for label in ("flood defences", "sign language", "school governance"):
+        await create_citizen(profiles, skills=[(label, "can_do")])
+    page = (await profiles.get("/v1/changes", params={"after": 0, "limit": 100})).json()
+    changes = [Change.model_validate(item) for item in page["items"]]
+    evidence = evidence_of(matcher_app)
+    first = await evidence.apply_changes(changes)
+    assert first.applied == len(changes) and first.added_vectors == 3
+    before = state_of(evidence)
+    again = await evidence.apply_changes(changes)
+    assert (again.applied, again.skipped) == (0, len(changes))
+    assert state_of(evidence) == before
+    # Replaying a suffix of the page (overlap after a crash) is also harmless.
+    assert (await evidence.apply_changes(changes[-2:])).applied == 0
+    assert state_of(evidence) == before
+
+
+async def test_unchanged_texts_keep_their_vectors_and_are_not_re_embedded(
+    matcher_app: FastAPI, harness: MatcherHarness, profiles: httpx.AsyncClient
+) -> None:
+    citizen = await create_citizen(profiles, skills=[("beekeeping", "can_explain")])
+    feed = feed_of(matcher_app)
+    await feed.catch_up()
+    evidence = evidence_of(matcher_app)
+    (item,) = evidence.store.items_of(citizen)
+    encoded = len(harness.model.texts)
+    await profiles.patch(f"/v1/citizens/{citizen}", json={"languages": ["fr"]})
+    await create_citizen(profiles, skills=[("Beekeeping", "can_do")])  # same text, other person
+    await feed.catch_up()
+    assert evidence.store.items_of(citizen) == [item]
+    assert len(harness.model.texts) == encoded  # every text came from the cache
+    assert evidence.index.count == 2
+
+
+async def test_erasure_removes_vectors_and_attributes(
+    matcher_app: FastAPI, profiles: httpx.AsyncClient
+) -> None:
+    keep = await create_citizen(profiles, skills=[("housing law", "can_do")])
+    erase = await create_citizen(
+        profiles, skills=[("housing law", "can_do"), ("tenant organising", "can_do")]
+    )
+    feed = feed_of(matcher_app)
+    await feed.catch_up()
+    evidence = evidence_of(matcher_app)
+    erased_ids = [i.item_id for i in evidence.store.items_of(erase)]
+    assert len(erased_ids) == 2
+    response = await profiles.delete(f"/v1/citizens/{erase}")
+    assert response.status_code == 204
+    await feed.catch_up()
+    assert evidence.store.get(erase) is None
+    assert evidence.store.items_of(erase) == []
+    live_ids, _ = evidence.index.live_vectors()
+    assert not set(erased_ids) & set(live_ids.tolist())  # gone from the index itself
+    assert await search_citizens(evidence, "renters' rights") == [keep]
+    # An erasure is snapshotted at once, so the erased data leaves the disk too.
+    assert evidence.last_snapshot_seq == evidence.seq
+
+
+async def test_erasure_in_hnsw_mode_zeroes_vectors(
+    harness: MatcherHarness, profiles: httpx.AsyncClient
+) -> None:
+    app = harness.app(exact_search_max_items=0)
+    async with app.router.lifespan_context(app):
+        await create_citizen(profiles, skills=[("archaeology", "can_do")])
+        erase = await create_citizen(profiles, skills=[("astronomy", "can_do")])
+        feed = feed_of(app)
+        await feed.catch_up()
+        evidence = evidence_of(app)
+        assert evidence.index.kind == "hnsw"
+        (item,) = evidence.store.items_of(erase)
+        await profiles.delete(f"/v1/citizens/{erase}")
+        await feed.catch_up()
+        stored = evidence.index._storage()
+        assert evidence.index.count == 1
+        assert int(np.count_nonzero(np.abs(stored).sum(axis=1))) == 1
+        assert item.item_id not in evidence.index.live_vectors()[0].tolist()
+
+
+async def test_restart_loads_snapshot_and_replays_from_its_seq(
+    harness: MatcherHarness, profiles: httpx.AsyncClient
+) -> None:
+    first_citizen = await create_citizen(profiles, skills=[("public health", "can_do")])
+    app = harness.app()
+    async with app.router.lifespan_context(app):
+        await feed_of(app).catch_up()
+        snapshot_seq = evidence_of(app).seq
+        snapshot_state = state_of(evidence_of(app))
+    # Shutdown saved a snapshot. Changes made while the matcher is down:
+    later = await create_citizen(profiles, skills=[("air quality monitoring", "can_do")])
+    await profiles.patch(f"/v1/citizens/{first_citizen}", json={"languages": ["pl"]})
+    encoded = len(harness.model.texts)
+    restarted = harness.app()
+    async with restarted.router.lifespan_context(restarted):
+        evidence = evidence_of(restarted)
+        assert evidence.loaded_from_snapshot
+        assert state_of(evidence) == snapshot_state  # exactly the snapshot, seq included
+        applied = await feed_of(restarted).catch_up()
+        page = (await profiles.get("/v1/changes", params={"after": snapshot_seq})).json()
+        assert applied == len(page["items"])  # only what came after the snapshot
+        assert evidence.store.get(later) is not None
+        record = evidence.store.get(first_citizen)
+        assert record is not None and record.snapshot.languages == ["pl"]
+        assert evidence.index.count == 2
+        # Only the new text was embedded after the restart (the rest came from the snapshot).
+        assert harness.model.texts[encoded:] == ["air quality monitoring"]
+
+
+async def test_snapshot_of_another_model_is_not_loaded(
+    harness: MatcherHarness, profiles: httpx.AsyncClient
+) -> None:
+    await create_citizen(profiles, skills=[("carpentry", "can_do")])
+    app = harness.app()
+    async with app.router.lifespan_context(app):
+        await feed_of(app).catch_up()
+    other = harness.app(model_name="another-model")
+    async with other.router.lifespan_context(other):
+        evidence = evidence_of(other)
+        assert not evidence.loaded_from_snapshot and evidence.seq == 0
+        await feed_of(other).catch_up()  # rebuilt by replaying the feed from 0
+        assert evidence.index.count == 1
+
+
+async def test_rebuild_endpoint_swaps_in_an_equivalent_index(
+    matcher_app: FastAPI, matcher: httpx.AsyncClient, profiles: httpx.AsyncClient
+) -> None:
+    for label in ("mediation", "statistics", "youth work"):
+        await create_citizen(profiles, skills=[(label, "can_do")])
+    await feed_of(matcher_app).catch_up()
+    evidence = evidence_of(matcher_app)
+    old_index = evidence.index
+    before = state_of(evidence)
+    response = await matcher.post("/v1/index/rebuild")
+    assert response.status_code == 200, response.text
+    assert response.json() == {"kind": "exact", "items": 3, "seq": evidence.seq}
+    assert evidence.index is not old_index
+    assert state_of(evidence) == before
+
+
+async def test_background_task_tails_the_feed(
+    harness: MatcherHarness, profiles: httpx.AsyncClient
+) -> None:
+    import asyncio
+
+    app = harness.app(feed_enabled=True, feed_poll_seconds=0.05)
+    async with app.router.lifespan_context(app):
+        citizen = await create_citizen(profiles, skills=[("translation", "can_do")])
+        evidence = evidence_of(app)
+        for _ in range(200):
+            if evidence.store.get(citizen) is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert evidence.store.get(citizen) is not None
+        assert not app.state.feed_task.done()
+
+
+async def test_feed_errors_back_off_and_the_task_survives(harness: MatcherHarness) -> None:
+    import asyncio
+
+    # A real connection to a port nobody listens on.
+    app = harness.app(
+        feed_enabled=True,
+        feed_poll_seconds=0.05,
+        profiles_url="http://127.0.0.1:9",
+        transport=httpx.AsyncHTTPTransport(),
+    )
+    async with app.router.lifespan_context(app):
+        await asyncio.sleep(0.4)
+        feed = feed_of(app)
+        assert feed.state.consecutive_errors >= 2
+        assert feed.state.last_error == "ConnectError"
+        assert not app.state.feed_task.done()
+        assert evidence_of(app).seq == 0
