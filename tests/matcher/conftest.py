@@ -98,7 +98,9 @@ class MatcherHarness:
         self.model = model
         self.profiles_transport = httpx.ASGITransport(app=profiles_app)
 
-    def app(self, *, transport: httpx.AsyncBaseTransport | None = None, **overrides: Any) -> FastAPI:
+    def app(
+        self, *, transport: httpx.AsyncBaseTransport | None = None, **overrides: Any
+    ) -> FastAPI:
         return create_app(
             self.make_settings(**overrides),
             profiles_transport=transport or self.profiles_transport,
@@ -129,7 +131,9 @@ async def matcher(matcher_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def create_citizen(
-    profiles: httpx.AsyncClient, *, skills: list[tuple[str, str]] = ()  # type: ignore[assignment]
+    profiles: httpx.AsyncClient,
+    *,
+    skills: list[tuple[str, str]] = (),  # type: ignore[assignment]
 ) -> str:
     citizen_id = str(uuid.uuid4())
     response = await profiles.post(

@@ -14,7 +14,10 @@ def test_normalise_text_nfkc_lower_whitespace() -> None:
 
 def test_chunk_text_keeps_whole_sentences() -> None:
     text = "one two three. four five six. seven eight nine ten."
-    assert chunk_text(text, max_words=6) == ["one two three. four five six.", "seven eight nine ten."]
+    assert chunk_text(text, max_words=6) == [
+        "one two three. four five six.",
+        "seven eight nine ten.",
+    ]
 
 
 async def test_second_embed_of_same_normalised_text_does_not_call_model(

@@ -51,7 +51,8 @@ async def test_upserts_become_items_and_attributes(
     )
     nurse = await create_citizen(profiles, skills=[("paediatric nursing", "can_do")])
     response = await profiles.patch(
-        f"/v1/citizens/{nurse}", json={"languages": ["en", "cy"], "consent": {"matching": True, "contact": False}}
+        f"/v1/citizens/{nurse}",
+        json={"languages": ["en", "cy"], "consent": {"matching": True, "contact": False}},
     )
     assert response.status_code == 200, response.text
     applied = await feed_of(matcher_app).catch_up()
@@ -60,15 +61,18 @@ async def test_upserts_become_items_and_attributes(
     assert evidence.index.count == 3
     record = evidence.store.get(nurse)
     assert record is not None
-    assert record.snapshot.languages == ["en", "cy"] and record.snapshot.consent.matching
+    assert record.snapshot.languages == ["en", "cy"]
+    assert record.snapshot.consent.matching
     skills = {i.text: i.attributes["level"] for i in evidence.store.items_of(planner)}
     assert skills == {"urban planning": "can_do", "cycling advocacy": "can_explain"}
     assert (await search_citizens(evidence, "protected bike lanes on the high street"))[0] == (
         planner
     )
     status = (await matcher.get("/v1/index/status")).json()
-    assert status["items"] == 3 and status["citizens"] == 2
-    assert status["last_seq"] == evidence.seq and status["lag"] == 0
+    assert status["items"] == 3
+    assert status["citizens"] == 2
+    assert status["last_seq"] == evidence.seq
+    assert status["lag"] == 0
 
 
 async def test_applying_the_same_page_twice_changes_nothing(
@@ -80,7 +84,8 @@ async def test_applying_the_same_page_twice_changes_nothing(
     changes = [Change.model_validate(item) for item in page["items"]]
     evidence = evidence_of(matcher_app)
     first = await evidence.apply_changes(changes)
-    assert first.applied == len(changes) and first.added_vectors == 3
+    assert first.applied == len(changes)
+    assert first.added_vectors == 3
     before = state_of(evidence)
     again = await evidence.apply_changes(changes)
     assert (again.applied, again.skipped) == (0, len(changes))
@@ -174,7 +179,8 @@ async def test_restart_loads_snapshot_and_replays_from_its_seq(
         assert applied == len(page["items"])  # only what came after the snapshot
         assert evidence.store.get(later) is not None
         record = evidence.store.get(first_citizen)
-        assert record is not None and record.snapshot.languages == ["pl"]
+        assert record is not None
+        assert record.snapshot.languages == ["pl"]
         assert evidence.index.count == 2
         # Only the new text was embedded after the restart (the rest came from the snapshot).
         assert harness.model.texts[encoded:] == ["air quality monitoring"]
@@ -190,7 +196,8 @@ async def test_snapshot_of_another_model_is_not_loaded(
     other = harness.app(model_name="another-model")
     async with other.router.lifespan_context(other):
         evidence = evidence_of(other)
-        assert not evidence.loaded_from_snapshot and evidence.seq == 0
+        assert not evidence.loaded_from_snapshot
+        assert evidence.seq == 0
         await feed_of(other).catch_up()  # rebuilt by replaying the feed from 0
         assert evidence.index.count == 1
 

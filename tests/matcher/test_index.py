@@ -67,7 +67,9 @@ def test_hnsw_tombstones_trigger_a_rebuild_that_drops_them() -> None:
     index.remove(ids[:20])
     assert index.needs_rebuild
     fresh = index.rebuilt()
-    assert fresh.kind == "hnsw" and fresh.tombstones == 0 and fresh.count == 80
+    assert fresh.kind == "hnsw"
+    assert fresh.tombstones == 0
+    assert fresh.count == 80
     assert fresh.seq == index.seq
 
 
@@ -130,7 +132,8 @@ def test_hnsw_recall_against_exact_search() -> None:
 def test_search_on_empty_index_returns_no_hits() -> None:
     index = EvidenceIndex(model_name="m", dimension=DIM)
     scores, found = index.search(unit(2, seed=9), 5)
-    assert (found == -1).all() and np.isneginf(scores).all()
+    assert (found == -1).all()
+    assert np.isneginf(scores).all()
 
 
 def test_wrong_dimension_is_rejected() -> None:
