@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from tests.gateway.badges import Issuer
 from tests.gateway.conftest import PASSWORD, Gateway
 
 PROBLEM = "application/problem+json"
@@ -208,9 +209,11 @@ async def test_citizens_cannot_touch_each_others_badges(gateway: Gateway) -> Non
     client = gateway.client
     _, alice = await gateway.citizen()
     _, bob = await gateway.citizen()
-    # Unverifiable (no trusted issuer), but stored with verified=false.
+    # Signed, but by an issuer nobody trusts: stored with verified=false.
     badge = await client.post(
-        "/v1/me/badges", headers=alice, json={"credential": "eyJhbGciOiJub25lIn0.e30."}
+        "/v1/me/badges",
+        headers=alice,
+        json={"credential": Issuer().credential(email="alice@example.org")},
     )
     assert badge.status_code == 201, badge.text
     badge_id = badge.json()["id"]
