@@ -17,7 +17,7 @@ CREATE TABLE call (
     place jsonb,
     languages text[] NOT NULL,
     access_offered text[] NOT NULL,
-    hours numeric,
+    hours double precision,
     deadline timestamptz NOT NULL,
     panel_size integer NOT NULL,
     conflicts text[] NOT NULL,

@@ -289,7 +289,8 @@ class EvidenceIndex:
         if int(loaded.d) != dimension or int(loaded.ntotal) != int(meta["stored"]):
             raise IndexMismatchError("the index file does not match its metadata")
         if index.kind == "hnsw":
-            faiss.downcast_index(loaded.index).hnsw.efSearch = index.params.hnsw_ef_search
+            hnsw: Any = faiss.downcast_index(loaded.index)
+            hnsw.hnsw.efSearch = index.params.hnsw_ef_search
             index._tombstones = {int(i) for i in meta["tombstones"]}
             index._positions = {
                 int(item_id): position

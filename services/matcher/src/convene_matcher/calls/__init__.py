@@ -1,0 +1,1 @@
+"""Calls for expertise, posted by public bodies through the gateway (internal API)."""

@@ -1,0 +1,56 @@
+"""Internal calls API; the gateway passes the authenticated body as ``public_body_id``."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, status
+
+from convene_common.problems import problem_responses
+from convene_matcher.calls import service
+from convene_matcher.calls.schemas import CallCreate, CallPage, CallRead
+from convene_matcher.dependencies import ready_evidence
+from convene_matcher.routing.dependencies import routing_state
+
+router = APIRouter(prefix="/v1/calls", tags=["calls"])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(400, 401, 422, 503),
+)
+async def create_call(
+    body: CallCreate,
+    request: Request,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> CallRead:
+    """Creates a call; a replay with the same Idempotency-Key and body returns the same call."""
+    key = service.check_idempotency_key(idempotency_key)
+    evidence = ready_evidence(request)
+    roles = routing_state(request).roles.get(evidence.store)
+    return await service.create_call(
+        pool=request.app.state.pool, body=body, idempotency_key=key, roles=roles
+    )
+
+
+@router.get("", responses=problem_responses(400, 401, 422))
+async def list_calls(
+    request: Request,
+    public_body_id: uuid.UUID,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> CallPage:
+    """The body's own calls, newest first."""
+    return await service.list_calls(
+        pool=request.app.state.pool, public_body_id=public_body_id, limit=limit, cursor=cursor
+    )
+
+
+@router.get("/{call_id}", responses=problem_responses(401, 404, 422))
+async def get_call(call_id: uuid.UUID, public_body_id: uuid.UUID, request: Request) -> CallRead:
+    """One of the body's own calls (another body's call is a 404)."""
+    return await service.get_call(
+        pool=request.app.state.pool, call_id=call_id, public_body_id=public_body_id
+    )

@@ -1,0 +1,1 @@
+"""Routing a call: retrieval, hard filters, weighted score, panel selection, explanations."""
