@@ -63,7 +63,7 @@ async def bootstrap(
             )
             result["organisation_id"] = str(org.id)
             if create_api_key:
-                created = await organisations.create_api_key(
+                created = await organisations.create_api_key_with(
                     connection=connection,
                     organisation_id=org.id,
                     name="bootstrap",

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from convene_common.problems import problem_responses
+from convene_gateway.admin import service
 from convene_gateway.admin.schemas import BadgeIssuerCreate, CuratedRoleCreate
 from convene_gateway.auth.dependencies import CurrentAdmin
 from convene_gateway.clients.profiles_schemas import (
@@ -26,7 +27,7 @@ router = APIRouter(prefix="/v1/admin", tags=["admin"])
 async def list_curated_roles(
     admin: CurrentAdmin, profiles: ProfilesDep
 ) -> ItemList[CuratedRoleRead]:
-    return await profiles.list_curated_roles()
+    return await service.list_curated_roles(profiles=profiles)
 
 
 @router.post(
@@ -38,14 +39,14 @@ async def list_curated_roles(
 async def create_curated_role(
     body: CuratedRoleCreate, admin: CurrentAdmin, profiles: ProfilesDep
 ) -> CuratedRoleRead:
-    return await profiles.create_curated_role(role=body.model_dump(exclude_none=True))
+    return await service.create_curated_role(profiles=profiles, role=body)
 
 
 @router.get("/badge-issuers", summary="Trusted badge issuers", responses=problem_responses(*ADMIN))
 async def list_badge_issuers(
     admin: CurrentAdmin, profiles: ProfilesDep
 ) -> ItemList[BadgeIssuerRead]:
-    return await profiles.list_badge_issuers()
+    return await service.list_badge_issuers(profiles=profiles)
 
 
 @router.post(
@@ -57,7 +58,7 @@ async def list_badge_issuers(
 async def create_badge_issuer(
     body: BadgeIssuerCreate, admin: CurrentAdmin, profiles: ProfilesDep
 ) -> BadgeIssuerRead:
-    return await profiles.create_badge_issuer(issuer=body.model_dump())
+    return await service.create_badge_issuer(profiles=profiles, issuer=body)
 
 
 @router.get(
@@ -71,4 +72,4 @@ async def list_changes(
     after: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> ChangePage:
-    return await profiles.list_changes(after=after, limit=limit)
+    return await service.list_changes(profiles=profiles, after=after, limit=limit)

@@ -20,4 +20,7 @@ class BadgeIssuerCreate(BaseModel):
 
     id: str = Field(min_length=1, max_length=500, description="The issuer's URL or DID.")
     name: str = Field(min_length=1, max_length=200)
-    public_key_jwk: dict[str, Any]
+    public_key_jwk: dict[str, Any] | None = Field(
+        default=None, description="Not needed for did:jwk issuers, whose id carries the key."
+    )
+    revoked_credential_ids: list[str] = Field(default_factory=list, max_length=10_000)

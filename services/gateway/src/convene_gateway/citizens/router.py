@@ -59,14 +59,14 @@ async def register(
 
 @router.get("/v1/me", summary="Your profile", responses=problem_responses(*AUTHED))
 async def get_me(citizen: CurrentCitizen, profiles: ProfilesDep) -> CitizenRead:
-    return await profiles.get_citizen(citizen_id=citizen.citizen_id)
+    return await service.get_profile(profiles=profiles, citizen=citizen)
 
 
 @router.patch("/v1/me", summary="Change your profile", responses=problem_responses(413, *AUTHED))
 async def update_me(
     body: CitizenUpdate, citizen: CurrentCitizen, profiles: ProfilesDep
 ) -> CitizenRead:
-    return await profiles.update_citizen(citizen_id=citizen.citizen_id, changes=body.changes())
+    return await service.update_profile(profiles=profiles, citizen=citizen, update=body)
 
 
 @router.get(
@@ -99,14 +99,12 @@ async def erase_me(citizen: CurrentCitizen, pool: PoolDep, profiles: ProfilesDep
     responses=problem_responses(409, 413, *AUTHED),
 )
 async def add_skill(body: SkillCreate, citizen: CurrentCitizen, profiles: ProfilesDep) -> SkillRead:
-    return await profiles.add_skill(
-        citizen_id=citizen.citizen_id, skill=body.model_dump(mode="json", exclude_none=True)
-    )
+    return await service.add_skill(profiles=profiles, citizen=citizen, skill=body)
 
 
 @router.get("/v1/me/skills", summary="Your skills", responses=problem_responses(*AUTHED))
 async def list_skills(citizen: CurrentCitizen, profiles: ProfilesDep) -> ItemList[SkillRead]:
-    return await profiles.list_skills(citizen_id=citizen.citizen_id)
+    return await service.list_skills(profiles=profiles, citizen=citizen)
 
 
 @router.delete(
@@ -116,7 +114,7 @@ async def list_skills(citizen: CurrentCitizen, profiles: ProfilesDep) -> ItemLis
     responses=problem_responses(404, *AUTHED),
 )
 async def delete_skill(skill_id: uuid.UUID, citizen: CurrentCitizen, profiles: ProfilesDep) -> None:
-    await profiles.delete_skill(citizen_id=citizen.citizen_id, skill_id=skill_id)
+    await service.delete_skill(profiles=profiles, citizen=citizen, skill_id=skill_id)
 
 
 # -- roles (lived experience) ------------------------------------------------------------
@@ -127,12 +125,12 @@ async def delete_skill(skill_id: uuid.UUID, citizen: CurrentCitizen, profiles: P
     responses=problem_responses(409, 413, *AUTHED),
 )
 async def add_role(body: RoleCreate, citizen: CurrentCitizen, profiles: ProfilesDep) -> RoleRead:
-    return await profiles.add_role(citizen_id=citizen.citizen_id, role=body.model_dump())
+    return await service.add_role(profiles=profiles, citizen=citizen, role=body)
 
 
 @router.get("/v1/me/roles", summary="Your roles", responses=problem_responses(*AUTHED))
 async def list_roles(citizen: CurrentCitizen, profiles: ProfilesDep) -> ItemList[RoleRead]:
-    return await profiles.list_roles(citizen_id=citizen.citizen_id)
+    return await service.list_roles(profiles=profiles, citizen=citizen)
 
 
 @router.delete(
@@ -142,7 +140,7 @@ async def list_roles(citizen: CurrentCitizen, profiles: ProfilesDep) -> ItemList
     responses=problem_responses(404, *AUTHED),
 )
 async def delete_role(role_id: uuid.UUID, citizen: CurrentCitizen, profiles: ProfilesDep) -> None:
-    await profiles.delete_role(citizen_id=citizen.citizen_id, role_id=role_id)
+    await service.delete_role(profiles=profiles, citizen=citizen, role_id=role_id)
 
 
 # -- affiliations and declared interests ---------------------------------------------------
@@ -155,9 +153,7 @@ async def delete_role(role_id: uuid.UUID, citizen: CurrentCitizen, profiles: Pro
 async def add_affiliation(
     body: AffiliationCreate, citizen: CurrentCitizen, profiles: ProfilesDep
 ) -> AffiliationRead:
-    return await profiles.add_affiliation(
-        citizen_id=citizen.citizen_id, affiliation=body.model_dump()
-    )
+    return await service.add_affiliation(profiles=profiles, citizen=citizen, affiliation=body)
 
 
 @router.get(
@@ -166,7 +162,7 @@ async def add_affiliation(
 async def list_affiliations(
     citizen: CurrentCitizen, profiles: ProfilesDep
 ) -> ItemList[AffiliationRead]:
-    return await profiles.list_affiliations(citizen_id=citizen.citizen_id)
+    return await service.list_affiliations(profiles=profiles, citizen=citizen)
 
 
 @router.delete(
@@ -178,7 +174,9 @@ async def list_affiliations(
 async def delete_affiliation(
     affiliation_id: uuid.UUID, citizen: CurrentCitizen, profiles: ProfilesDep
 ) -> None:
-    await profiles.delete_affiliation(citizen_id=citizen.citizen_id, affiliation_id=affiliation_id)
+    await service.delete_affiliation(
+        profiles=profiles, citizen=citizen, affiliation_id=affiliation_id
+    )
 
 
 # -- badges ----------------------------------------------------------------------------
@@ -189,12 +187,12 @@ async def delete_affiliation(
     responses=problem_responses(409, 413, *AUTHED),
 )
 async def add_badge(body: BadgeCreate, citizen: CurrentCitizen, profiles: ProfilesDep) -> BadgeRead:
-    return await profiles.add_badge(citizen_id=citizen.citizen_id, badge=body.payload())
+    return await service.add_badge(profiles=profiles, citizen=citizen, badge=body)
 
 
 @router.get("/v1/me/badges", summary="Your badges", responses=problem_responses(*AUTHED))
 async def list_badges(citizen: CurrentCitizen, profiles: ProfilesDep) -> ItemList[BadgeRead]:
-    return await profiles.list_badges(citizen_id=citizen.citizen_id)
+    return await service.list_badges(profiles=profiles, citizen=citizen)
 
 
 @router.delete(
@@ -204,4 +202,4 @@ async def list_badges(citizen: CurrentCitizen, profiles: ProfilesDep) -> ItemLis
     responses=problem_responses(404, *AUTHED),
 )
 async def delete_badge(badge_id: uuid.UUID, citizen: CurrentCitizen, profiles: ProfilesDep) -> None:
-    await profiles.delete_badge(citizen_id=citizen.citizen_id, badge_id=badge_id)
+    await service.delete_badge(profiles=profiles, citizen=citizen, badge_id=badge_id)

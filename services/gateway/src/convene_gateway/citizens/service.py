@@ -6,12 +6,29 @@ another citizen's skill, role, affiliation or badge id is simply not found (404)
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 from convene_gateway.accounts import service as accounts
 from convene_gateway.auth.schemas import CitizenPrincipal
-from convene_gateway.citizens.schemas import AccountExport, CitizenExport
+from convene_gateway.citizens.schemas import (
+    AccountExport,
+    AffiliationCreate,
+    BadgeCreate,
+    CitizenExport,
+    CitizenUpdate,
+    RoleCreate,
+    SkillCreate,
+)
 from convene_gateway.clients.profiles import ProfilesClient
+from convene_gateway.clients.profiles_schemas import (
+    AffiliationRead,
+    BadgeRead,
+    CitizenRead,
+    ItemList,
+    RoleRead,
+    SkillRead,
+)
 from convene_gateway.dependencies import Pool
 
 
@@ -38,3 +55,87 @@ async def erase(*, pool: Pool, profiles: ProfilesClient, citizen: CitizenPrincip
     await accounts.erase_citizen(
         pool=pool, profiles=profiles, account_id=citizen.account_id, citizen_id=citizen.citizen_id
     )
+
+
+async def get_profile(*, profiles: ProfilesClient, citizen: CitizenPrincipal) -> CitizenRead:
+    return await profiles.get_citizen(citizen_id=citizen.citizen_id)
+
+
+async def update_profile(
+    *, profiles: ProfilesClient, citizen: CitizenPrincipal, update: CitizenUpdate
+) -> CitizenRead:
+    return await profiles.update_citizen(citizen_id=citizen.citizen_id, changes=update.changes())
+
+
+async def add_skill(
+    *, profiles: ProfilesClient, citizen: CitizenPrincipal, skill: SkillCreate
+) -> SkillRead:
+    return await profiles.add_skill(
+        citizen_id=citizen.citizen_id, skill=skill.model_dump(mode="json", exclude_none=True)
+    )
+
+
+async def list_skills(
+    *, profiles: ProfilesClient, citizen: CitizenPrincipal
+) -> ItemList[SkillRead]:
+    return await profiles.list_skills(citizen_id=citizen.citizen_id)
+
+
+async def delete_skill(
+    *, profiles: ProfilesClient, citizen: CitizenPrincipal, skill_id: uuid.UUID
+) -> None:
+    await profiles.delete_skill(citizen_id=citizen.citizen_id, skill_id=skill_id)
+
+
+async def add_role(
+    *, profiles: ProfilesClient, citizen: CitizenPrincipal, role: RoleCreate
+) -> RoleRead:
+    return await profiles.add_role(citizen_id=citizen.citizen_id, role=role.model_dump())
+
+
+async def list_roles(*, profiles: ProfilesClient, citizen: CitizenPrincipal) -> ItemList[RoleRead]:
+    return await profiles.list_roles(citizen_id=citizen.citizen_id)
+
+
+async def delete_role(
+    *, profiles: ProfilesClient, citizen: CitizenPrincipal, role_id: uuid.UUID
+) -> None:
+    await profiles.delete_role(citizen_id=citizen.citizen_id, role_id=role_id)
+
+
+async def add_affiliation(
+    *, profiles: ProfilesClient, citizen: CitizenPrincipal, affiliation: AffiliationCreate
+) -> AffiliationRead:
+    return await profiles.add_affiliation(
+        citizen_id=citizen.citizen_id, affiliation=affiliation.model_dump()
+    )
+
+
+async def list_affiliations(
+    *, profiles: ProfilesClient, citizen: CitizenPrincipal
+) -> ItemList[AffiliationRead]:
+    return await profiles.list_affiliations(citizen_id=citizen.citizen_id)
+
+
+async def delete_affiliation(
+    *, profiles: ProfilesClient, citizen: CitizenPrincipal, affiliation_id: uuid.UUID
+) -> None:
+    await profiles.delete_affiliation(citizen_id=citizen.citizen_id, affiliation_id=affiliation_id)
+
+
+async def add_badge(
+    *, profiles: ProfilesClient, citizen: CitizenPrincipal, badge: BadgeCreate
+) -> BadgeRead:
+    return await profiles.add_badge(citizen_id=citizen.citizen_id, badge=badge.payload())
+
+
+async def list_badges(
+    *, profiles: ProfilesClient, citizen: CitizenPrincipal
+) -> ItemList[BadgeRead]:
+    return await profiles.list_badges(citizen_id=citizen.citizen_id)
+
+
+async def delete_badge(
+    *, profiles: ProfilesClient, citizen: CitizenPrincipal, badge_id: uuid.UUID
+) -> None:
+    await profiles.delete_badge(citizen_id=citizen.citizen_id, badge_id=badge_id)

@@ -51,10 +51,7 @@ def _key(row: ApiKeyRow) -> ApiKeyRead:
 async def create_organisation(
     body: OrganisationCreate, admin: CurrentAdmin, pool: PoolDep
 ) -> OrganisationRead:
-    async with pool.acquire() as connection:
-        row = await service.create_organisation(
-            connection=connection, name=body.name, kind=body.kind
-        )
+    row = await service.create_organisation(pool=pool, name=body.name, kind=body.kind)
     return _organisation(row)
 
 
@@ -87,14 +84,13 @@ async def create_api_key(
     body: ApiKeyCreate | None = None,
 ) -> ApiKeyCreated:
     body = body or ApiKeyCreate()
-    async with pool.acquire() as connection:
-        created = await service.create_api_key(
-            connection=connection,
-            organisation_id=organisation_id,
-            name=body.name,
-            scopes=list(body.scopes),
-            created_by=admin.account_id,
-        )
+    created = await service.create_api_key(
+        pool=pool,
+        organisation_id=organisation_id,
+        name=body.name,
+        scopes=list(body.scopes),
+        created_by=admin.account_id,
+    )
     # The plaintext key must not linger in shared caches.
     response.headers["Cache-Control"] = "no-store"
     return ApiKeyCreated(**_key(created.row).model_dump(), api_key=created.plaintext)

@@ -24,7 +24,14 @@ class CreatedKey:
     plaintext: str
 
 
-async def create_organisation(*, connection: Connection, name: str, kind: str) -> OrganisationRow:
+async def create_organisation(*, pool: Pool, name: str, kind: str) -> OrganisationRow:
+    async with pool.acquire() as connection:
+        return await create_organisation_with(connection=connection, name=name, kind=kind)
+
+
+async def create_organisation_with(
+    *, connection: Connection, name: str, kind: str
+) -> OrganisationRow:
     try:
         async with connection.transaction():
             organisation = await repository.insert_organisation(
@@ -41,7 +48,7 @@ async def ensure_organisation(*, connection: Connection, name: str, kind: str) -
     existing = await repository.get_organisation_by_name(connection, name=name)
     if existing is not None:
         return existing
-    return await create_organisation(connection=connection, name=name, kind=kind)
+    return await create_organisation_with(connection=connection, name=name, kind=kind)
 
 
 async def list_organisations(
@@ -65,6 +72,24 @@ async def list_organisations(
 
 
 async def create_api_key(
+    *,
+    pool: Pool,
+    organisation_id: uuid.UUID,
+    name: str,
+    scopes: list[str],
+    created_by: uuid.UUID | None,
+) -> CreatedKey:
+    async with pool.acquire() as connection:
+        return await create_api_key_with(
+            connection=connection,
+            organisation_id=organisation_id,
+            name=name,
+            scopes=scopes,
+            created_by=created_by,
+        )
+
+
+async def create_api_key_with(
     *,
     connection: Connection,
     organisation_id: uuid.UUID,
