@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
+
 from tests.gateway.badges import Issuer
 from tests.gateway.conftest import PASSWORD, Gateway
 
@@ -118,6 +120,9 @@ async def test_registration_is_validated_before_profiles_is_called(gateway: Gate
         {"email": "x@example.org", "password": "short", "display_name": "X"},
         {"email": "x@example.org", "password": "p" * 129, "display_name": "X"},
         {"email": "not-an-email", "password": PASSWORD, "display_name": "X"},
+        {"email": "two@@example.org", "password": PASSWORD, "display_name": "X"},
+        {"email": "spaced out@example.org", "password": PASSWORD, "display_name": "X"},
+        {"email": "x@nodot", "password": PASSWORD, "display_name": "X"},
         {"email": "x@example.org", "password": PASSWORD, "display_name": ""},
         {"email": "x@example.org", "password": PASSWORD, "display_name": "X", "role": "admin"},
     ]
@@ -238,3 +243,15 @@ async def test_request_id_and_internal_token_reach_profiles(gateway: Gateway) ->
     assert seen["x-request-id"] == "trace-me-0042"
     assert seen["x-internal-token"]
     assert "authorization" not in seen
+
+
+@pytest.mark.xfail(
+    reason="profiles' CitizenCreate uses EmailStr, which refuses *.invalid; the gateway accepts "
+    "it. Remove this mark once profiles does too (scripts/run_suite.py and tests/e2e need it).",
+    strict=False,
+)
+async def test_special_use_email_domains_register(gateway: Gateway) -> None:
+    """The demo and the end-to-end tests use addresses at *.invalid (RFC 2606)."""
+    created = await gateway.register(email="demo.citizen@demo.convene.invalid")
+    await gateway.login("demo.citizen@demo.convene.invalid")
+    assert created["email"] == "demo.citizen@demo.convene.invalid"

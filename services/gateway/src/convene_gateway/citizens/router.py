@@ -50,7 +50,7 @@ async def register(
         pool=pool,
         hasher=hasher,
         profiles=profiles,
-        email=str(body.email),
+        email=body.email,
         password=body.password,
         display_name=body.display_name,
     )

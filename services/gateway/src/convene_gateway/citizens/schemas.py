@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
-    EmailStr,
     Field,
     StringConstraints,
     model_validator,
@@ -20,6 +21,32 @@ from convene_gateway.citizens.languages import ISO_639_1_CODES
 
 _STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+_DOMAIN_LABEL = re.compile(r"^[^\W_](?:[\w-]{0,61}[^\W_])?$")
+_LOCAL_FORBIDDEN = re.compile(r"[\s<>()\[\]\\,;:@\"]")
+
+
+def _email_address(value: str) -> str:
+    """A syntactic check, with the domain lower-cased.
+
+    Deliberately not email-validator's: it refuses special-use domains such as
+    example.invalid, which demos and tests use, and the gateway sends no mail to check
+    deliverability with anyway.
+    """
+    local, at, domain = value.strip().rpartition("@")
+    if not at or not local or not domain or len(value) > 254 or len(local) > 64:
+        raise ValueError("value is not a valid email address")
+    if _LOCAL_FORBIDDEN.search(local) or local.startswith(".") or local.endswith("."):
+        raise ValueError("value is not a valid email address")
+    if ".." in local:
+        raise ValueError("value is not a valid email address")
+    labels = domain.lower().split(".")
+    if len(labels) < 2 or not all(_DOMAIN_LABEL.match(label) for label in labels):
+        raise ValueError("value is not a valid email address")
+    return f"{local}@{'.'.join(labels)}"
+
+
+EmailAddress = Annotated[str, AfterValidator(_email_address)]
+
 SkillLevel = Literal["want_to_learn", "can_explain", "can_connect", "can_do"]
 AffiliationKind = Literal["employer", "board", "commercial_interest", "other"]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -28,7 +55,7 @@ ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 class CitizenRegister(BaseModel):
     model_config = _STRICT
 
-    email: EmailStr = Field(max_length=320)
+    email: EmailAddress
     # Not stripped: a password is taken exactly as typed.
     password: Annotated[str, StringConstraints(strip_whitespace=False)] = Field(
         min_length=10, max_length=128
