@@ -23,6 +23,7 @@ from convene_common.db import create_pool, database_ready
 from convene_common.internal_auth import require_internal_token
 from convene_common.logging import configure_logging
 from convene_matcher.affinity.router import router as affinity_router
+from convene_matcher.calls.router import router as calls_router
 from convene_matcher.config import MatcherSettings
 from convene_matcher.embedding.embedder import Embedder, SentenceModel, load_sentence_transformer
 from convene_matcher.feed.client import ProfilesFeedClient
@@ -30,6 +31,8 @@ from convene_matcher.feed.consumer import FeedConsumer
 from convene_matcher.index.evidence_index import IndexParams
 from convene_matcher.index.router import router as index_router
 from convene_matcher.index.service import EvidenceService
+from convene_matcher.routing.dependencies import RoutingState, ref_secret_from
+from convene_matcher.routing.router import router as routing_router
 from convene_matcher.scoring import MatchingConfig
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
@@ -61,6 +64,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.matching_config = MatchingConfig()
+        app.state.routing = RoutingState(ref_secret=ref_secret_from(settings))
         app.state.pool = await create_pool(
             settings.dsn(),
             schema=settings.database_schema,
@@ -134,6 +138,8 @@ def create_app(
     internal = [Depends(require_internal_token(token))]
     app.include_router(affinity_router, dependencies=internal)
     app.include_router(index_router, dependencies=internal)
+    app.include_router(calls_router, dependencies=internal)
+    app.include_router(routing_router, dependencies=internal)
     return app
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 Row = asyncpg.Record
 
@@ -14,9 +15,11 @@ _COLUMNS = """id, public_body_id, public_body_name, idempotency_key, request_has
     description, questions, skills, perspectives, place, languages, access_offered, hours,
     deadline, panel_size, conflicts, confidentiality, status, created_at"""
 
+Connection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
+
 
 async def insert_call(
-    connection: asyncpg.Connection[Any], *, call_id: uuid.UUID, values: dict[str, Any]
+    connection: Connection, *, call_id: uuid.UUID, values: dict[str, Any]
 ) -> Row | None:
     """Inserts; None when (public_body_id, idempotency_key) already exists."""
     row: Row | None = await connection.fetchrow(
@@ -51,7 +54,7 @@ async def insert_call(
 
 
 async def get_by_idempotency_key(
-    connection: asyncpg.Connection[Any], *, public_body_id: uuid.UUID, idempotency_key: str
+    connection: Connection, *, public_body_id: uuid.UUID, idempotency_key: str
 ) -> Row | None:
     row: Row | None = await connection.fetchrow(
         f"SELECT {_COLUMNS} FROM call WHERE public_body_id = $1 AND idempotency_key = $2",
@@ -62,7 +65,7 @@ async def get_by_idempotency_key(
 
 
 async def get_call(
-    connection: asyncpg.Connection[Any], *, call_id: uuid.UUID, public_body_id: uuid.UUID
+    connection: Connection, *, call_id: uuid.UUID, public_body_id: uuid.UUID
 ) -> Row | None:
     row: Row | None = await connection.fetchrow(
         f"SELECT {_COLUMNS} FROM call WHERE id = $1 AND public_body_id = $2",
@@ -73,7 +76,7 @@ async def get_call(
 
 
 async def list_calls(
-    connection: asyncpg.Connection[Any],
+    connection: Connection,
     *,
     public_body_id: uuid.UUID,
     limit: int,

@@ -10,7 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Language = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z]{2}$")]  # fmt: skip
+Language = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z]{2}$")
+]
+Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000)]
 
 MAX_PANEL_SIZE = 500
 
@@ -52,7 +55,7 @@ class CallCreate(BaseModel):
 
     title: Text = ""
     description: Text = ""
-    questions: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000)]] = Field(default_factory=list, max_length=50)  # fmt: skip
+    questions: list[Question] = Field(default_factory=list, max_length=50)
     skills: list[SkillWanted] = Field(default_factory=list, max_length=100)
     perspectives: list[Perspective] = Field(default_factory=list, max_length=50)
     place: CallPlace | None = None

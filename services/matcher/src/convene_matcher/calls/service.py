@@ -39,12 +39,9 @@ MAX_IDEMPOTENCY_KEY_LENGTH = 128
 def check_idempotency_key(key: str | None) -> str | None:
     if key is None:
         return None
-    if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH or not all(
-        " " <= ch <= "~" for ch in key
-    ):
+    if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH or not all(" " <= ch <= "~" for ch in key):
         raise IdempotencyKeyError(
-            f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII "
-            "characters."
+            f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters."
         )
     return key
 
@@ -145,9 +142,7 @@ async def get_call(
     *, pool: asyncpg.Pool[Any], call_id: uuid.UUID, public_body_id: uuid.UUID
 ) -> CallRead:
     async with pool.acquire() as connection:
-        row = await repository.get_call(
-            connection, call_id=call_id, public_body_id=public_body_id
-        )
+        row = await repository.get_call(connection, call_id=call_id, public_body_id=public_body_id)
     if row is None:
         raise NotFoundError("No such call.")
     return to_read(row)

@@ -72,6 +72,67 @@ class MatchingConfig(BaseModel):
         description="Items fetched from the index per call before grouping per citizen.",
     )
 
+    # -- routing a call (routing/, panel/) ----------------------------------------------
+    skill_queries: bool = Field(
+        default=True,
+        description=(
+            "Also embed each wanted skill label as its own query; an item's similarity is its "
+            "best over the call text and the skills (a 'cycling' skill meets a 'cycling' ask "
+            "even when the call text is about lanes)."
+        ),
+    )
+    role_rescore_max: int = Field(
+        default=2_000,
+        ge=0,
+        description=(
+            "Holders of a wanted role not retrieved by similarity are scored exactly over "
+            "their items, up to this many per call (beyond: similarity 0)."
+        ),
+    )
+    candidate_pool_size: int = Field(
+        default=300,
+        ge=1,
+        le=5_000,
+        description=(
+            "Panel selection sees the best this many eligible candidates plus the best "
+            "panel_size holders of each wanted role."
+        ),
+    )
+    shortlist_size: int = Field(
+        default=50, ge=1, le=1_000, description="Candidates returned besides the panel."
+    )
+    max_affiliation_share: float = Field(
+        default=0.34,
+        gt=0,
+        le=1,
+        description=(
+            "Most of a panel one organisation may fill: floor(share x panel_size), at "
+            "least 1 (any affiliation kind)."
+        ),
+    )
+    exposure_window_days: int = Field(
+        default=90, ge=1, description="Invitations counted for exposure damping."
+    )
+    exposure_scale: float = Field(
+        default=5.0,
+        gt=0,
+        description=(
+            "Damping factor 1 / (1 + exposure_damping x excess / exposure_scale), excess = "
+            "invitations in the window above the candidates' median."
+        ),
+    )
+    tie_tolerance: float = Field(
+        default=1e-4,
+        gt=0,
+        description=(
+            "Scores within this are ties, ordered by a key hashed from the seed (or the "
+            "call id) and the citizen id."
+        ),
+    )
+    panel_solver_time_limit_seconds: float = Field(
+        default=2.0, gt=0, description="CP-SAT time limit when quotas bind."
+    )
+
     @model_validator(mode="after")
     def _levels_known(self) -> MatchingConfig:
         unknown = set(self.level_weights) - set(LEVELS)

@@ -1,0 +1,78 @@
+"""Every SQL statement on ``exposure`` and ``call_match``; functions receive a connection."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, TypeAlias
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+Connection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
+
+
+async def invitation_counts(
+    connection: Connection,
+    *,
+    citizen_ids: list[str],
+    month_start: datetime,
+    window_start: datetime,
+) -> dict[str, tuple[int, int]]:
+    """citizen id -> (invitations since month_start, since window_start), all bodies."""
+    if not citizen_ids:
+        return {}
+    rows = await connection.fetch(
+        """
+        SELECT citizen_id::text AS citizen_id,
+               count(*) FILTER (WHERE invited_at >= $2) AS this_month,
+               count(*) FILTER (WHERE invited_at >= $3) AS in_window
+        FROM exposure
+        WHERE citizen_id = ANY($1::uuid[]) AND invited_at >= least($2, $3)
+        GROUP BY citizen_id
+        """,
+        citizen_ids,
+        month_start,
+        window_start,
+    )
+    return {row["citizen_id"]: (row["this_month"], row["in_window"]) for row in rows}
+
+
+async def save_match(
+    connection: Connection, *, call_id: uuid.UUID, rows: list[tuple[Any, ...]]
+) -> None:
+    """rows: (ref, citizen_id, score, position, in_panel, fills, explanation)."""
+    await connection.execute(
+        "UPDATE call_match SET latest = false WHERE call_id = $1 AND latest", call_id
+    )
+    await connection.executemany(
+        """
+        INSERT INTO call_match (call_id, ref, citizen_id, score, position, in_panel, fills,
+                                explanation, latest, matched_at)
+        VALUES ($1, $2, $3::uuid, $4, $5, $6, $7, $8, true, clock_timestamp())
+        ON CONFLICT ON CONSTRAINT call_match_pkey DO UPDATE SET
+            score = EXCLUDED.score, position = EXCLUDED.position, in_panel = EXCLUDED.in_panel,
+            fills = EXCLUDED.fills, explanation = EXCLUDED.explanation, latest = true,
+            matched_at = EXCLUDED.matched_at
+        """,
+        [(call_id, *row) for row in rows],
+    )
+
+
+async def record_invitation(
+    connection: Connection,
+    *,
+    citizen_id: str,
+    public_body_id: uuid.UUID,
+    call_id: uuid.UUID | None,
+    invited_at: datetime,
+) -> None:
+    """One exposure row (the invitations work calls this when an invitation is sent)."""
+    await connection.execute(
+        """INSERT INTO exposure (citizen_id, public_body_id, call_id, invited_at)
+           VALUES ($1::uuid, $2, $3, $4)""",
+        citizen_id,
+        public_body_id,
+        call_id,
+        invited_at,
+    )

@@ -1,0 +1,70 @@
+"""Match request and result: pseudonymous, explained candidates and a panel."""
+
+from __future__ import annotations
+
+import uuid
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class MatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Reproducible tie-breaks among near-equal candidates; without it the call id is used.
+    seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
+
+
+class EvidenceRead(BaseModel):
+    kind: str
+    text: str
+    similarity: float
+    verified: bool | None = None
+    level: str | None = None
+
+
+class Adjustments(BaseModel):
+    """The score's parts: score = similarity + verified_badges + rating + locality + exposure."""
+
+    similarity: float
+    verified_badges: float
+    rating: float
+    locality: float
+    exposure: float
+
+
+class CandidateRead(BaseModel):
+    ref: str
+    score: float
+    evidence: list[EvidenceRead]
+    adjustments: Adjustments
+    roles: list[str] = Field(description="The call's wanted roles this candidate holds.")
+
+
+class PanelMember(BaseModel):
+    ref: str
+    fills: list[str] = Field(description="Quota roles filled, or ['relevance'].")
+
+
+class Unmet(BaseModel):
+    role: str
+    wanted: int
+    found: int
+    reason: str
+
+
+class MatchStats(BaseModel):
+    """Counts only (no one is identifiable from them)."""
+
+    retrieved: int
+    role_holders: int
+    eligible: int
+    filtered: dict[str, int]
+    panel_method: str
+
+
+class MatchResult(BaseModel):
+    call_id: uuid.UUID
+    candidates: list[CandidateRead]
+    panel: list[PanelMember]
+    unmet: list[Unmet]
+    stats: MatchStats
