@@ -26,9 +26,9 @@ from scripts.suite import REPO_ROOT, Suite, prepare_database, run_module, write_
 
 RUN_DIR = REPO_ROOT / ".run"
 DATABASE = "convene"
-DEMO_ADMIN_EMAIL = "admin@demo.convene.invalid"
+DEMO_ADMIN_EMAIL = "admin@demo.convene.example"
 DEMO_ORGANISATION = "Demo City Council"
-DEMO_CITIZEN_EMAIL = "demo.citizen@demo.convene.invalid"
+DEMO_CITIZEN_EMAIL = "demo.citizen@demo.convene.example"
 
 
 def _port(name: str, default: int) -> int:

@@ -92,20 +92,20 @@ async def test_register_build_profile_with_badge_export_and_erase(suite: Suite) 
         run_module(
             "convene_gateway.bootstrap",
             "--dsn", suite.cluster.dsn(suite.database, role="convene_gateway"),
-            "--admin-email", "admin@e2e.invalid", "--admin-password", admin_password,
+            "--admin-email", "admin@e2e.example", "--admin-password", admin_password,
             "--organisation", "E2E Council", "--print-api-key",
         )
     )  # fmt: skip
     assert bootstrap["api_key"]
-    email, password = "ada@e2e.invalid", "a long enough password"
+    email, password = "ada@e2e.example", "a long enough password"
     async with httpx.AsyncClient(base_url=suite.url("gateway"), timeout=30) as client:
         admin = {
-            "Authorization": f"Bearer {await _token(client, 'admin@e2e.invalid', admin_password)}"
+            "Authorization": f"Bearer {await _token(client, 'admin@e2e.example', admin_password)}"
         }
 
         # The admin trusts a badge issuer whose key we hold.
         key, jwk = _issuer_key()
-        issuer_id = "https://academy.e2e.invalid/issuer"
+        issuer_id = "https://academy.e2e.example/issuer"
         trusted = await client.post(
             "/v1/admin/badge-issuers",
             headers=admin,

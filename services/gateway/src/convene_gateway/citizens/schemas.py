@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -21,28 +21,16 @@ from convene_gateway.citizens.languages import ISO_639_1_CODES
 
 _STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-_DOMAIN_LABEL = re.compile(r"^[^\W_](?:[\w-]{0,61}[^\W_])?$")
-_LOCAL_FORBIDDEN = re.compile(r"[\s<>()\[\]\\,;:@\"]")
-
 
 def _email_address(value: str) -> str:
-    """A syntactic check, with the domain lower-cased.
-
-    Deliberately not email-validator's: it refuses special-use domains such as
-    example.invalid, which demos and tests use, and the gateway sends no mail to check
-    deliverability with anyway.
-    """
-    local, at, domain = value.strip().rpartition("@")
-    if not at or not local or not domain or len(value) > 254 or len(local) > 64:
-        raise ValueError("value is not a valid email address")
-    if _LOCAL_FORBIDDEN.search(local) or local.startswith(".") or local.endswith("."):
-        raise ValueError("value is not a valid email address")
-    if ".." in local:
-        raise ValueError("value is not a valid email address")
-    labels = domain.lower().split(".")
-    if len(labels) < 2 or not all(_DOMAIN_LABEL.match(label) for label in labels):
-        raise ValueError("value is not a valid email address")
-    return f"{local}@{'.'.join(labels)}"
+    """The same rule profiles applies (email-validator, no deliverability lookup), so an
+    address the gateway accepts is never refused downstream. Reserved special-use domains
+    such as *.invalid are refused; demos and tests use *.example (RFC 2606)."""
+    try:
+        validated = validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError(f"value is not a valid email address: {exc}") from exc
+    return str(validated.normalized)
 
 
 EmailAddress = Annotated[str, AfterValidator(_email_address)]
