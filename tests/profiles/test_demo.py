@@ -21,7 +21,7 @@ async def test_generates_reproducible_citizens_on_the_feed(
     changes = await db.fetch("SELECT seq, kind, snapshot FROM change ORDER BY seq")
     assert [row["seq"] for row in changes] == list(range(1, 2001))
     assert all(row["kind"] == "upsert" and row["snapshot"] for row in changes)
-    assert "demo.convene.invalid" not in str([row["snapshot"] for row in changes[:50]])
+    assert "demo.convene.example" not in str([row["snapshot"] for row in changes[:50]])
     skills = await db.fetchval("SELECT count(DISTINCT label) FROM skill")
     assert skills >= 15
     levels = {row["level"] for row in await db.fetch("SELECT DISTINCT level FROM skill")}
@@ -48,14 +48,14 @@ async def test_generates_reproducible_citizens_on_the_feed(
     some_id = await db.fetchval("SELECT citizen_id FROM badge WHERE verified LIMIT 1")
     citizen = (await client.get(f"/v1/citizens/{some_id}")).json()
     assert citizen["badges"][0]["verified"] is True
-    assert citizen["email"].endswith("@demo.convene.invalid")
+    assert citizen["email"].endswith("@demo.convene.example")
     # A second batch continues the feed and the numbering; the same seed gives the same data.
     fingerprint = await db.fetch("SELECT email, languages, place_lat FROM citizen ORDER BY email")
     assert await generate_demo(db, count=10, seed=7) == 10
     assert await db.fetchval("SELECT max(seq) FROM change") == 2010
     assert (
         await db.fetchval(
-            "SELECT count(*) FROM citizen WHERE email = 'citizen2010@demo.convene.invalid'"
+            "SELECT count(*) FROM citizen WHERE email = 'citizen2010@demo.convene.example'"
         )
         == 1
     )
