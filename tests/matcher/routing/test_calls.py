@@ -72,11 +72,8 @@ async def test_bad_calls_are_422_naming_the_field(
 async def test_malformed_idempotency_key_is_400(
     matcher: httpx.AsyncClient, roles_known: None, key: str
 ) -> None:
-    response = await matcher.post(
-        "/v1/calls",
-        json=bike_lane_call(),
-        headers={"Idempotency-Key": key.encode("utf-8")},  # type: ignore[dict-item]
-    )
+    headers = [(b"Idempotency-Key", key.encode("utf-8"))]
+    response = await matcher.post("/v1/calls", json=bike_lane_call(), headers=headers)
     assert_problem(response, 400)
 
 
