@@ -49,6 +49,12 @@ async def test_generates_reproducible_citizens_on_the_feed(
     citizen = (await client.get(f"/v1/citizens/{some_id}")).json()
     assert citizen["badges"][0]["verified"] is True
     assert citizen["email"].endswith("@demo.convene.example")
+    # The matcher reads them through the feed: snapshots are objects, not encoded strings.
+    page = await client.get("/v1/changes", params={"after": 0, "limit": 100})
+    assert page.status_code == 200, page.text
+    first = page.json()["items"][0]
+    assert first["kind"] == "upsert"
+    assert isinstance(first["snapshot"]["skills"], list)
     # A second batch continues the feed and the numbering; the same seed gives the same data.
     fingerprint = await db.fetch("SELECT email, languages, place_lat FROM citizen ORDER BY email")
     assert await generate_demo(db, count=10, seed=7) == 10

@@ -513,7 +513,7 @@ async def generate_demo(
                         "citizen_id": snapshot["citizen_id"],
                         "kind": "upsert",
                         "occurred_at": now,
-                        "snapshot": json.dumps(snapshot),
+                        "snapshot": snapshot,
                     }
                     for index, snapshot in enumerate(snapshots)
                 ],
