@@ -95,20 +95,21 @@ class Suite:
     def start(self, name: str) -> ServiceProcess:
         log_path = self.run_dir / "logs" / f"{name}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        log_file = log_path.open("ab")
         command = [
             sys.executable, "-m", "uvicorn", "--factory", f"convene_{name}.main:app_from_env",
             "--host", "127.0.0.1", "--port", str(self.ports[name]),
             "--no-access-log", "--timeout-graceful-shutdown", "5",
         ]  # fmt: skip
-        process = subprocess.Popen(
-            command,
-            env=self.service_env(name),
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            cwd=REPO_ROOT,
-            start_new_session=True,
-        )
+        # The child keeps its own descriptor; ours is closed as soon as it has started.
+        with log_path.open("ab") as log_file:
+            process = subprocess.Popen(
+                command,
+                env=self.service_env(name),
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                cwd=REPO_ROOT,
+                start_new_session=True,
+            )
         service = ServiceProcess(
             name=name, port=self.ports[name], process=process, log_path=log_path
         )
