@@ -129,3 +129,182 @@ async def admin_headers(database: FreshDatabase, gateway: Gateway) -> dict[str, 
         hasher=gateway.app.state.password_hasher,
     )
     return await gateway.login("admin@example.org", "admin-password-123")
+
+
+# -- calls: the REAL matcher app in-process, reading the real profiles app's feed --------------
+MANCHESTER = (53.4808, -2.2426)
+
+
+@pytest.fixture(scope="session")
+def sentence_model() -> Any:
+    """The real local model, loaded once per session (it is stateless)."""
+    from convene_matcher.config import MatcherSettings
+    from convene_matcher.embedding.embedder import load_sentence_transformer
+
+    return load_sentence_transformer(MatcherSettings().model_path, torch_threads=2)
+
+
+@dataclass
+class SeenByMatcher:
+    requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+
+
+@pytest.fixture
+async def matcher_app(
+    database: FreshDatabase,
+    profiles_app: tuple[FastAPI, SeenByProfiles],
+    sentence_model: Any,
+    tmp_path: Any,
+) -> AsyncIterator[tuple[FastAPI, SeenByMatcher]]:
+    from convene_matcher.config import MatcherSettings
+    from convene_matcher.main import create_app as create_matcher_app
+
+    settings = MatcherSettings(
+        environment="test",
+        database_url=database.dsn("matcher"),
+        database_pool_max=4,
+        index_dir=tmp_path / "matcher-index",
+        profiles_url="http://profiles.test",
+        internal_token=INTERNAL_TOKEN,
+        # Tests apply the feed step by step (CallsGateway.sync), so results are deterministic.
+        feed_enabled=False,
+        feed_wait_seconds=0,
+    )
+    app = create_matcher_app(
+        settings,
+        profiles_transport=httpx.ASGITransport(app=profiles_app[0]),
+        embedding_model=sentence_model,
+    )
+    seen = SeenByMatcher()
+
+    @app.middleware("http")
+    async def record(request: Any, call_next: Callable[[Any], Awaitable[Any]]) -> Any:
+        seen.requests.append((request.method, request.url.path, dict(request.headers)))
+        return await call_next(request)
+
+    async with app.router.lifespan_context(app):
+        yield app, seen
+
+
+@dataclass
+class CallsGateway(Gateway):
+    """The gateway over the real profiles and matcher apps, with an admin signed in."""
+
+    matcher_app: FastAPI = field(default=None)  # type: ignore[assignment]
+    seen_by_matcher: SeenByMatcher = field(default_factory=SeenByMatcher)
+    admin: dict[str, str] = field(default_factory=dict)
+    profiles: httpx.AsyncClient = field(default=None)  # type: ignore[assignment]
+
+    async def sync(self) -> int:
+        """Applies the profiles change feed to the matcher until it is caught up."""
+        applied: int = await self.matcher_app.state.feed.catch_up()
+        return applied
+
+    async def public_body(
+        self, *, name: str | None = None, scopes: tuple[str, ...] = ("calls:read", "calls:write")
+    ) -> tuple[str, dict[str, str]]:
+        """A new organisation with an API key: (organisation id, X-API-Key headers)."""
+        name = name or f"Council {uuid.uuid4().hex[:8]}"
+        created = await self.client.post(
+            "/v1/admin/organisations", headers=self.admin, json={"name": name, "kind": "council"}
+        )
+        assert created.status_code == 201, created.text
+        organisation_id: str = created.json()["id"]
+        return organisation_id, await self.api_key(organisation_id, scopes=scopes)
+
+    async def api_key(
+        self, organisation_id: str, *, scopes: tuple[str, ...] = ("calls:read", "calls:write")
+    ) -> dict[str, str]:
+        """Another key of an existing organisation: X-API-Key headers."""
+        key = await self.client.post(
+            f"/v1/admin/organisations/{organisation_id}/api-keys",
+            headers=self.admin,
+            json={"name": "tests", "scopes": list(scopes)},
+        )
+        assert key.status_code == 201, key.text
+        return {"X-API-Key": key.json()["api_key"]}
+
+    async def seed_citizen(
+        self,
+        *,
+        skills: list[str] = (),  # type: ignore[assignment]
+        roles: list[str] = (),  # type: ignore[assignment]
+        at: tuple[float, float] = MANCHESTER,
+        authority_code: str = "E08000003",
+    ) -> str:
+        """A citizen written straight into profiles (its internal API), as data to route."""
+        citizen_id = str(uuid.uuid4())
+        created = await self.profiles.post(
+            "/v1/citizens",
+            json={
+                "id": citizen_id,
+                "email": f"c-{citizen_id[:8]}@example.org",
+                "display_name": f"Person {citizen_id[:4]}",
+            },
+        )
+        assert created.status_code == 201, created.text
+        patched = await self.profiles.patch(
+            f"/v1/citizens/{citizen_id}",
+            json={
+                "place": {"authority_code": authority_code, "lat": at[0], "lon": at[1]},
+                "languages": ["en"],
+            },
+        )
+        assert patched.status_code == 200, patched.text
+        for label in skills:
+            added = await self.profiles.post(
+                f"/v1/citizens/{citizen_id}/skills", json={"label": label, "level": "can_do"}
+            )
+            assert added.status_code == 201, added.text
+        for role in roles:
+            added = await self.profiles.post(
+                f"/v1/citizens/{citizen_id}/roles", json={"role": role}
+            )
+            assert added.status_code == 201, added.text
+        return citizen_id
+
+
+@pytest.fixture
+async def calls_gateway(
+    database: FreshDatabase,
+    profiles_app: tuple[FastAPI, SeenByProfiles],
+    matcher_app: tuple[FastAPI, SeenByMatcher],
+) -> AsyncIterator[CallsGateway]:
+    from convene_gateway.bootstrap import bootstrap
+
+    profiles, seen = profiles_app
+    matcher, seen_by_matcher = matcher_app
+    app = create_app(
+        gateway_settings(database),
+        profiles_transport=httpx.ASGITransport(app=profiles),
+        matcher_transport=httpx.ASGITransport(app=matcher),
+    )
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=profiles),
+            base_url="http://profiles.test",
+            headers={"X-Internal-Token": INTERNAL_TOKEN},
+        ) as profiles_client,
+    ):
+        running = CallsGateway(
+            client=client,
+            app=app,
+            seen_by_profiles=seen,
+            matcher_app=matcher,
+            seen_by_matcher=seen_by_matcher,
+            profiles=profiles_client,
+        )
+        await bootstrap(
+            dsn=database.dsn("gateway"),
+            admin_email="admin@example.org",
+            admin_password="admin-password-123",
+            organisation=None,
+            organisation_kind="council",
+            scopes=[],
+            create_api_key=False,
+            hasher=app.state.password_hasher,
+        )
+        running.admin = await running.login("admin@example.org", "admin-password-123")
+        yield running

@@ -9,6 +9,7 @@ from asyncpg.pool import PoolConnectionProxy
 from fastapi import Depends, Request
 
 from convene_gateway.auth.passwords import PasswordHasher
+from convene_gateway.clients.matcher import MatcherClient
 from convene_gateway.clients.profiles import ProfilesClient
 from convene_gateway.config import GatewaySettings
 
@@ -36,7 +37,13 @@ def get_profiles_client(request: Request) -> ProfilesClient:
     return client
 
 
+def get_matcher_client(request: Request) -> MatcherClient:
+    client: MatcherClient = request.app.state.matcher
+    return client
+
+
 PoolDep = Annotated[Pool, Depends(get_pool)]
 SettingsDep = Annotated[GatewaySettings, Depends(get_settings)]
 HasherDep = Annotated[PasswordHasher, Depends(get_password_hasher)]
 ProfilesDep = Annotated[ProfilesClient, Depends(get_profiles_client)]
+MatcherDep = Annotated[MatcherClient, Depends(get_matcher_client)]

@@ -13,9 +13,12 @@ from convene_common.app import create_service_app
 from convene_common.db import create_pool, database_ready
 from convene_common.logging import configure_logging
 from convene_gateway.admin.router import router as admin_router
+from convene_gateway.affinity.router import router as affinity_router
 from convene_gateway.auth.passwords import PasswordHasher
 from convene_gateway.auth.router import router as auth_router
+from convene_gateway.calls.router import router as calls_router
 from convene_gateway.citizens.router import router as citizens_router
+from convene_gateway.clients.matcher import MatcherClient
 from convene_gateway.clients.profiles import ProfilesClient
 from convene_gateway.config import GatewaySettings
 from convene_gateway.organisations.router import router as organisations_router
@@ -35,9 +38,10 @@ def create_app(
     settings: GatewaySettings | None = None,
     *,
     profiles_transport: httpx.AsyncBaseTransport | None = None,
+    matcher_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
-    """`profiles_transport` replaces the network for calls to profiles (tests hand in the
-    real profiles app over ASGI, or a MockTransport for its failure modes)."""
+    """`profiles_transport` and `matcher_transport` replace the network for calls to those
+    services (tests hand in the real apps over ASGI, or a MockTransport for failure modes)."""
     settings = settings or GatewaySettings()
 
     @asynccontextmanager
@@ -57,9 +61,11 @@ def create_app(
             max_size=settings.database_pool_max,
         )
         app.state.profiles = ProfilesClient.from_settings(settings, transport=profiles_transport)
+        app.state.matcher = MatcherClient.from_settings(settings, transport=matcher_transport)
         try:
             yield
         finally:
+            await app.state.matcher.aclose()
             await app.state.profiles.aclose()
             await app.state.pool.close()
 
@@ -82,6 +88,8 @@ def create_app(
     app.include_router(citizens_router)
     app.include_router(organisations_router)
     app.include_router(admin_router)
+    app.include_router(calls_router)
+    app.include_router(affinity_router)
     return app
 
 

@@ -1,0 +1,89 @@
+"""Public-body routes for calls for expertise (X-API-Key; the key's organisation is the body).
+
+Scopes: reading calls needs calls:read; posting a call and matching it need calls:write,
+because matching records the shortlist (which invitations resolve) and the exposure ledger
+that damps how often the same people are put forward.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, status
+
+from convene_common.problems import problem_responses
+from convene_gateway.auth.dependencies import require_public_body
+from convene_gateway.auth.schemas import PublicBodyPrincipal
+from convene_gateway.calls import service
+from convene_gateway.calls.schemas import CallCreate, CallPage, CallRead, MatchRequest, MatchResult
+from convene_gateway.dependencies import MatcherDep, PoolDep
+
+DOWNSTREAM = (502, 503, 504)
+AUTHED = (401, 403, 422, *DOWNSTREAM)
+
+CallsReader = Annotated[PublicBodyPrincipal, Depends(require_public_body("calls:read"))]
+CallsWriter = Annotated[PublicBodyPrincipal, Depends(require_public_body("calls:write"))]
+
+router = APIRouter(prefix="/v1/calls", tags=["calls"])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary="Post a call for expertise",
+    responses=problem_responses(400, 413, *AUTHED),
+)
+async def create_call(
+    call: CallCreate,
+    body: CallsWriter,
+    pool: PoolDep,
+    matcher: MatcherDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Makes retries safe: a repeat with the same key and body returns the "
+            "same call; the same key with another body is a 422. 1 to 128 printable ASCII "
+            "characters.",
+        ),
+    ] = None,
+) -> CallRead:
+    return await service.create_call(
+        pool=pool, matcher=matcher, body=body, call=call, idempotency_key=idempotency_key
+    )
+
+
+@router.get("", summary="Your calls, newest first", responses=problem_responses(400, *AUTHED))
+async def list_calls(
+    body: CallsReader,
+    matcher: MatcherDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=512, description="next_cursor, as given")] = (
+        None
+    ),
+) -> CallPage:
+    return await service.list_calls(matcher=matcher, body=body, limit=limit, cursor=cursor)
+
+
+@router.get("/{call_id}", summary="One of your calls", responses=problem_responses(404, *AUTHED))
+async def get_call(call_id: uuid.UUID, body: CallsReader, matcher: MatcherDep) -> CallRead:
+    return await service.get_call(matcher=matcher, body=body, call_id=call_id)
+
+
+@router.post(
+    "/{call_id}/match",
+    summary="Route a call: explained, pseudonymous candidates and a diverse panel",
+    responses=problem_responses(404, *AUTHED),
+)
+async def match_call(
+    call_id: uuid.UUID,
+    body: CallsWriter,
+    matcher: MatcherDep,
+    request: MatchRequest | None = None,
+) -> MatchResult:
+    """Ranks candidates (each with the evidence that matched and the score's parts), selects a
+    panel under the call's role quotas, and reports each quota it could not meet with a
+    reason. Candidates are pseudonymous refs: no names, contact details or places."""
+    seed = request.seed if request is not None else None
+    return await service.match_call(matcher=matcher, body=body, call_id=call_id, seed=seed)

@@ -1,0 +1,90 @@
+"""The typed client the gateway calls the matcher with.
+
+Shares ServiceClient's machinery with the profiles client (timeouts, deadline, error mapping,
+X-Request-ID and X-Internal-Token). Routing a call embeds text and runs a panel solver, so
+reads may take longer than profiles' (matcher_read_timeout_seconds). Only GETs are retried on
+connection errors: a POST may have reached the matcher (a retried create is the public
+body's to make, with its Idempotency-Key).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+
+from convene_gateway.clients.base import ServiceClient, downstream_http, downstream_timeout
+from convene_gateway.clients.matcher_schemas import (
+    AffinityResult,
+    CallPage,
+    CallRead,
+    IndexStatus,
+    MatchResult,
+    RebuildResult,
+)
+from convene_gateway.config import GatewaySettings
+
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+
+
+class MatcherClient(ServiceClient):
+    service = "matcher"
+    retry_methods = frozenset({"GET", "HEAD"})
+
+    @classmethod
+    def from_settings(
+        cls, settings: GatewaySettings, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> MatcherClient:
+        http = downstream_http(
+            settings,
+            base_url=settings.matcher_url,
+            timeout=downstream_timeout(settings, read=settings.matcher_read_timeout_seconds),
+            transport=transport,
+        )
+        return cls(
+            http,
+            retries=settings.downstream_retries,
+            retry_backoff_seconds=settings.downstream_retry_backoff_seconds,
+            retry_after_seconds=settings.downstream_retry_after_seconds,
+            # The whole-call deadline must leave room for a full read timeout.
+            deadline_seconds=max(
+                settings.downstream_deadline_seconds, settings.matcher_read_timeout_seconds
+            ),
+        )
+
+    # -- calls -------------------------------------------------------------------------
+    async def create_call(
+        self, *, call: dict[str, Any], idempotency_key: str | None = None
+    ) -> CallRead:
+        headers = {IDEMPOTENCY_KEY_HEADER: idempotency_key} if idempotency_key else None
+        return await self._post(CallRead, "/v1/calls", call, headers=headers)
+
+    async def get_call(self, *, call_id: uuid.UUID, public_body_id: uuid.UUID) -> CallRead:
+        params = {"public_body_id": str(public_body_id)}
+        return await self._get(CallRead, f"/v1/calls/{call_id}", params=params)
+
+    async def list_calls(
+        self, *, public_body_id: uuid.UUID, limit: int, cursor: str | None
+    ) -> CallPage:
+        params: dict[str, Any] = {"public_body_id": str(public_body_id), "limit": limit}
+        if cursor is not None:
+            params["cursor"] = cursor
+        return await self._get(CallPage, "/v1/calls", params=params)
+
+    async def match_call(
+        self, *, call_id: uuid.UUID, public_body_id: uuid.UUID, seed: int | None = None
+    ) -> MatchResult:
+        body = {"seed": seed} if seed is not None else None
+        params = {"public_body_id": str(public_body_id)}
+        return await self._post(MatchResult, f"/v1/calls/{call_id}/match", body, params=params)
+
+    # -- admin -------------------------------------------------------------------------
+    async def affinity(self, *, request: dict[str, Any]) -> AffinityResult:
+        return await self._post(AffinityResult, "/v1/affinity", request)
+
+    async def index_status(self) -> IndexStatus:
+        return await self._get(IndexStatus, "/v1/index/status")
+
+    async def rebuild_index(self) -> RebuildResult:
+        return await self._post(RebuildResult, "/v1/index/rebuild", None)
