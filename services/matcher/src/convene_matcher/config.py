@@ -76,5 +76,17 @@ class MatcherSettings(ServiceSettings):
     # elsewhere a fixed development key is used.
     ref_secret: SecretStr | None = None
 
+    # -- invitations (invitations/; the sender's own settings: notifications/config.py) --
+    # A body is throttled when, over the window, at least min_due of its invitations are
+    # "due" (answered, or older than grace_hours), fewer than min_response_rate of those
+    # were answered, and it would send more than daily_invitations in 24 hours.
+    throttle_window_days: int = Field(default=30, ge=1)
+    throttle_min_due: int = Field(default=50, ge=1)
+    throttle_min_response_rate: float = Field(default=0.1, ge=0, le=1)
+    throttle_grace_hours: float = Field(default=48.0, ge=0)
+    throttle_daily_invitations: int = Field(default=20, ge=1)
+    # Webhook URLs on private or loopback addresses: refused outside development unless set.
+    webhook_allow_private_addresses: bool = False
+
     internal_token: SecretStr | None = None
     max_request_bytes: int = 4 * 1024 * 1024

@@ -31,6 +31,8 @@ from convene_matcher.feed.consumer import FeedConsumer
 from convene_matcher.index.evidence_index import IndexParams
 from convene_matcher.index.router import router as index_router
 from convene_matcher.index.service import EvidenceService
+from convene_matcher.invitations.router import router as invitations_router
+from convene_matcher.notifications.router import router as notifications_router
 from convene_matcher.routing.dependencies import RoutingState, ref_secret_from
 from convene_matcher.routing.router import router as routing_router
 from convene_matcher.scoring import MatchingConfig
@@ -140,6 +142,8 @@ def create_app(
     app.include_router(index_router, dependencies=internal)
     app.include_router(calls_router, dependencies=internal)
     app.include_router(routing_router, dependencies=internal)
+    app.include_router(invitations_router, dependencies=internal)
+    app.include_router(notifications_router, dependencies=internal)
     return app
 
 

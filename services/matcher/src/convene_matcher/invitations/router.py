@@ -1,0 +1,194 @@
+"""Internal invitation routes. The gateway authenticates and passes the principal's id:
+``public_body_id`` (query) for bodies, ``citizen_id`` (path) for citizens."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request, status
+
+from convene_common.problems import problem_responses
+from convene_matcher.calls.service import check_idempotency_key
+from convene_matcher.dependencies import ready_evidence
+from convene_matcher.invitations import service
+from convene_matcher.invitations.schemas import (
+    AcceptRequest,
+    BodyStats,
+    CitizenInvitationDetail,
+    CitizenInvitationPage,
+    CloseRequest,
+    CloseResult,
+    DeclineRequest,
+    ExposureFigures,
+    InvitationBatch,
+    InvitationCreate,
+    InvitationList,
+    RatingCreate,
+    RatingRead,
+)
+
+router = APIRouter(prefix="/v1", tags=["invitations"])
+
+
+def _internal_token(request: Request) -> str | None:
+    token: Any = request.app.state.settings.internal_token
+    return token.get_secret_value() if token is not None else None
+
+
+# -- public bodies ----------------------------------------------------------------------
+@router.post(
+    "/calls/{call_id}/invitations",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(400, 401, 404, 409, 422, 429, 503),
+)
+async def invite(
+    call_id: uuid.UUID,
+    public_body_id: uuid.UUID,
+    request: Request,
+    body: InvitationCreate | None = None,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> InvitationBatch:
+    """Invites the proposed panel (or ``refs``); re-checks consent, availability and caps."""
+    key = check_idempotency_key(idempotency_key)
+    return await service.invite(
+        pool=request.app.state.pool,
+        store=ready_evidence(request).store,
+        settings=request.app.state.settings,
+        call_id=call_id,
+        public_body_id=public_body_id,
+        body=body or InvitationCreate(),
+        idempotency_key=key,
+    )
+
+
+@router.get("/calls/{call_id}/invitations", responses=problem_responses(401, 404, 422))
+async def list_invitations(
+    call_id: uuid.UUID, public_body_id: uuid.UUID, request: Request
+) -> InvitationList:
+    return await service.list_for_call(
+        pool=request.app.state.pool, call_id=call_id, public_body_id=public_body_id
+    )
+
+
+@router.post(
+    "/calls/{call_id}/contributions/{ref}/rating",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(401, 404, 409, 422, 503),
+)
+async def rate_contribution(
+    call_id: uuid.UUID, ref: str, public_body_id: uuid.UUID, body: RatingCreate, request: Request
+) -> RatingRead:
+    return await service.rate(
+        pool=request.app.state.pool,
+        profiles=request.app.state.profiles_http,
+        internal_token=_internal_token(request),
+        call_id=call_id,
+        public_body_id=public_body_id,
+        ref=ref,
+        body=body,
+    )
+
+
+@router.post("/calls/{call_id}/close", responses=problem_responses(401, 404, 409, 422))
+async def close_call(
+    call_id: uuid.UUID, public_body_id: uuid.UUID, body: CloseRequest, request: Request
+) -> CloseResult:
+    return await service.close(
+        pool=request.app.state.pool, call_id=call_id, public_body_id=public_body_id, body=body
+    )
+
+
+@router.get(
+    "/organisations/{public_body_id}/invitation-stats", responses=problem_responses(401, 422)
+)
+async def body_stats(public_body_id: uuid.UUID, request: Request) -> BodyStats:
+    return await service.body_stats(
+        pool=request.app.state.pool,
+        settings=request.app.state.settings,
+        public_body_id=public_body_id,
+    )
+
+
+# -- citizens ---------------------------------------------------------------------------
+@router.get("/citizens/{citizen_id}/invitations", responses=problem_responses(400, 401, 422))
+async def citizen_invitations(
+    citizen_id: uuid.UUID,
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> CitizenInvitationPage:
+    return await service.list_for_citizen(
+        pool=request.app.state.pool, citizen_id=citizen_id, limit=limit, cursor=cursor
+    )
+
+
+@router.get(
+    "/citizens/{citizen_id}/invitations/{invitation_id}",
+    responses=problem_responses(401, 404, 422),
+)
+async def citizen_invitation(
+    citizen_id: uuid.UUID, invitation_id: uuid.UUID, request: Request
+) -> CitizenInvitationDetail:
+    return await service.get_for_citizen(
+        pool=request.app.state.pool, citizen_id=citizen_id, invitation_id=invitation_id
+    )
+
+
+@router.post(
+    "/citizens/{citizen_id}/invitations/{invitation_id}/accept",
+    responses=problem_responses(401, 404, 409, 422),
+)
+async def accept(
+    citizen_id: uuid.UUID,
+    invitation_id: uuid.UUID,
+    request: Request,
+    body: AcceptRequest | None = None,
+) -> CitizenInvitationDetail:
+    return await service.accept(
+        pool=request.app.state.pool,
+        citizen_id=citizen_id,
+        invitation_id=invitation_id,
+        body=body or AcceptRequest(),
+    )
+
+
+@router.post(
+    "/citizens/{citizen_id}/invitations/{invitation_id}/decline",
+    responses=problem_responses(401, 404, 409, 422),
+)
+async def decline(
+    citizen_id: uuid.UUID,
+    invitation_id: uuid.UUID,
+    request: Request,
+    body: DeclineRequest | None = None,
+) -> CitizenInvitationDetail:
+    return await service.decline(
+        pool=request.app.state.pool,
+        citizen_id=citizen_id,
+        invitation_id=invitation_id,
+        body=body or DeclineRequest(),
+    )
+
+
+@router.post(
+    "/citizens/{citizen_id}/invitations/{invitation_id}/undo",
+    responses=problem_responses(401, 404, 409, 422),
+)
+async def undo(
+    citizen_id: uuid.UUID, invitation_id: uuid.UUID, request: Request
+) -> CitizenInvitationDetail:
+    return await service.undo(
+        pool=request.app.state.pool, citizen_id=citizen_id, invitation_id=invitation_id
+    )
+
+
+# -- admins -----------------------------------------------------------------------------
+@router.get("/exposure", responses=problem_responses(401, 422, 503))
+async def exposure(
+    request: Request, days: Annotated[int, Query(ge=1, le=3650)] = 365
+) -> ExposureFigures:
+    """Concentration of invitations: top-5% share, Gini, new voices."""
+    return await service.exposure_figures(
+        pool=request.app.state.pool, store=ready_evidence(request).store, days=days
+    )
