@@ -13,12 +13,14 @@ from convene_common.app import create_service_app
 from convene_common.db import create_pool, database_ready
 from convene_common.logging import configure_logging
 from convene_gateway.admin.router import router as admin_router
+from convene_gateway.admin_matching.router import router as admin_matching_router
 from convene_gateway.affinity.router import router as affinity_router
 from convene_gateway.auth.passwords import PasswordHasher
 from convene_gateway.auth.router import router as auth_router
 from convene_gateway.calls.router import router as calls_router
 from convene_gateway.citizens.router import router as citizens_router
 from convene_gateway.clients.matcher import MatcherClient
+from convene_gateway.clients.matcher_admin import MatcherAdminClient
 from convene_gateway.clients.profiles import ProfilesClient
 from convene_gateway.config import GatewaySettings
 from convene_gateway.organisations.router import router as organisations_router
@@ -62,9 +64,13 @@ def create_app(
         )
         app.state.profiles = ProfilesClient.from_settings(settings, transport=profiles_transport)
         app.state.matcher = MatcherClient.from_settings(settings, transport=matcher_transport)
+        app.state.matcher_admin = MatcherAdminClient.from_settings(
+            settings, transport=matcher_transport
+        )
         try:
             yield
         finally:
+            await app.state.matcher_admin.aclose()
             await app.state.matcher.aclose()
             await app.state.profiles.aclose()
             await app.state.pool.close()
@@ -88,6 +94,7 @@ def create_app(
     app.include_router(citizens_router)
     app.include_router(organisations_router)
     app.include_router(admin_router)
+    app.include_router(admin_matching_router)
     app.include_router(calls_router)
     app.include_router(affinity_router)
     return app

