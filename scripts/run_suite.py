@@ -135,6 +135,16 @@ def main() -> int:
         suite.wait_all_ready(timeout=180)
         citizen_password = _persistent_secret("citizen-password")
         ensure_demo_citizen(suite.url("gateway"), citizen_password)
+        # Simulated invitation answers and ratings (once) so admins can evaluate matching
+        # configurations against history out of the box; waits until the demo is indexed.
+        history = run_module(
+            "convene_matcher.evaluation.demo_history",
+            "--dsn", cluster.dsn(DATABASE, role="convene_matcher"),
+            "--matcher-url", suite.url("matcher"), "--profiles-url", suite.url("profiles"),
+            "--seed", "11", "--if-empty",
+            env={"CONVENE_MATCHER_INTERNAL_TOKEN": suite.internal_token},
+        )  # fmt: skip
+        _log(f"demo history: {history.strip()}")
         with httpx.Client(base_url=suite.url("gateway"), timeout=30) as client:
             admin_token = client.post(
                 "/v1/auth/token", data={"username": DEMO_ADMIN_EMAIL, "password": admin_password}

@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import random
 import uuid
 from dataclasses import dataclass
@@ -254,7 +255,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--dsn", required=True)
     parser.add_argument("--matcher-url", default="http://127.0.0.1:8002")
     parser.add_argument("--profiles-url", default="http://127.0.0.1:8001")
-    parser.add_argument("--internal-token", default=None)
+    # From the environment by default: a token on the command line shows in process lists.
+    parser.add_argument(
+        "--internal-token", default=os.environ.get("CONVENE_MATCHER_INTERNAL_TOKEN")
+    )
     parser.add_argument("--calls", type=int, default=24)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--wait-seconds", type=float, default=600.0)
