@@ -23,6 +23,7 @@ from convene_gateway.clients.matcher import MatcherClient
 from convene_gateway.clients.matcher_admin import MatcherAdminClient
 from convene_gateway.clients.profiles import ProfilesClient
 from convene_gateway.config import GatewaySettings
+from convene_gateway.invitations.router import router as invitations_router
 from convene_gateway.organisations.router import router as organisations_router
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
@@ -92,6 +93,7 @@ def create_app(
     )
     app.include_router(auth_router)
     app.include_router(citizens_router)
+    app.include_router(invitations_router)
     app.include_router(organisations_router)
     app.include_router(admin_router)
     app.include_router(admin_matching_router)

@@ -1,0 +1,236 @@
+"""Invitation routes: public bodies (X-API-Key), citizens (bearer), admins (bearer, admin)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, status
+
+from convene_common.problems import problem_responses
+from convene_gateway.auth.dependencies import CurrentAdmin, CurrentCitizen, require_public_body
+from convene_gateway.auth.schemas import PublicBodyPrincipal
+from convene_gateway.dependencies import MatcherDep, ProfilesDep
+from convene_gateway.invitations import service
+from convene_gateway.invitations.schemas import (
+    AcceptRequest,
+    BodyStats,
+    CitizenInvitationDetail,
+    CitizenInvitationPage,
+    CloseRequest,
+    CloseResult,
+    DeadLetterPage,
+    DeclineRequest,
+    ExposureFigures,
+    InvitationBatch,
+    InvitationCreate,
+    InvitationList,
+    RatingCreate,
+    RatingRead,
+    WebhookEndpointRead,
+    WebhookEndpointUpdate,
+)
+
+DOWNSTREAM = (502, 503, 504)
+AUTHED = (401, 403, 422, *DOWNSTREAM)
+Reader = Annotated[PublicBodyPrincipal, Depends(require_public_body("calls:read"))]
+Writer = Annotated[PublicBodyPrincipal, Depends(require_public_body("calls:write"))]
+
+router = APIRouter(tags=["invitations"])
+
+
+@router.post(
+    "/v1/calls/{call_id}/invitations",
+    status_code=status.HTTP_201_CREATED,
+    summary="Invite the proposed panel, or chosen refs from the shortlist",
+    responses=problem_responses(400, 404, 409, 429, *AUTHED),
+)
+async def invite(
+    call_id: uuid.UUID,
+    body: Writer,
+    matcher: MatcherDep,
+    profiles: ProfilesDep,
+    request_body: InvitationCreate | None = None,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> InvitationBatch:
+    batch = await service.client(matcher).invite(
+        call_id=call_id,
+        public_body_id=body.organisation_id,
+        body=(request_body or InvitationCreate()).model_dump(mode="json", exclude_none=True),
+        idempotency_key=idempotency_key,
+    )
+    items = await service.with_contacts(batch.items, profiles=profiles)
+    return InvitationBatch(call_id=batch.call_id, items=items, skipped=batch.skipped)
+
+
+@router.get(
+    "/v1/calls/{call_id}/invitations",
+    summary="Invitations of your call (contact details only once accepted, with consent)",
+    responses=problem_responses(404, *AUTHED),
+)
+async def list_invitations(
+    call_id: uuid.UUID, body: Reader, matcher: MatcherDep, profiles: ProfilesDep
+) -> InvitationList:
+    listing = await service.client(matcher).list_for_call(
+        call_id=call_id, public_body_id=body.organisation_id
+    )
+    return InvitationList(items=await service.with_contacts(listing.items, profiles=profiles))
+
+
+@router.post(
+    "/v1/calls/{call_id}/contributions/{ref}/rating",
+    status_code=status.HTTP_201_CREATED,
+    summary="Rate an accepted contribution (once)",
+    responses=problem_responses(404, 409, *AUTHED),
+)
+async def rate(
+    call_id: uuid.UUID, ref: str, rating: RatingCreate, body: Writer, matcher: MatcherDep
+) -> RatingRead:
+    return await service.client(matcher).rate(
+        call_id=call_id,
+        public_body_id=body.organisation_id,
+        ref=ref,
+        body=rating.model_dump(mode="json"),
+    )
+
+
+@router.post(
+    "/v1/calls/{call_id}/close",
+    summary="Close the call and tell every contributor the outcome",
+    responses=problem_responses(404, 409, *AUTHED),
+)
+async def close(
+    call_id: uuid.UUID, request_body: CloseRequest, body: Writer, matcher: MatcherDep
+) -> CloseResult:
+    return await service.client(matcher).close(
+        call_id=call_id, public_body_id=body.organisation_id, body=request_body.model_dump()
+    )
+
+
+@router.get(
+    "/v1/organisation/stats",
+    summary="Your invitations: sent, response and acceptance rates, time to answer",
+    responses=problem_responses(*AUTHED),
+)
+async def stats(body: Reader, matcher: MatcherDep) -> BodyStats:
+    return await service.client(matcher).stats(public_body_id=body.organisation_id)
+
+
+@router.put(
+    "/v1/organisation/webhook",
+    summary="Set your webhook URL (the signing secret is shown once)",
+    responses=problem_responses(*AUTHED),
+)
+async def set_webhook(
+    request_body: WebhookEndpointUpdate, body: Writer, matcher: MatcherDep
+) -> WebhookEndpointRead:
+    return await service.client(matcher).set_webhook(
+        public_body_id=body.organisation_id, body=request_body.model_dump()
+    )
+
+
+# -- citizens ---------------------------------------------------------------------------
+@router.get(
+    "/v1/me/invitations", summary="Your invitations", responses=problem_responses(400, *AUTHED)
+)
+async def my_invitations(
+    citizen: CurrentCitizen,
+    matcher: MatcherDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> CitizenInvitationPage:
+    return await service.client(matcher).citizen_list(
+        citizen_id=citizen.citizen_id, limit=limit, cursor=cursor
+    )
+
+
+@router.get(
+    "/v1/me/invitations/{invitation_id}",
+    summary='One invitation with "why you"',
+    responses=problem_responses(404, *AUTHED),
+)
+async def my_invitation(
+    invitation_id: uuid.UUID, citizen: CurrentCitizen, matcher: MatcherDep
+) -> CitizenInvitationDetail:
+    return await service.client(matcher).citizen_get(
+        citizen_id=citizen.citizen_id, invitation_id=invitation_id
+    )
+
+
+@router.post(
+    "/v1/me/invitations/{invitation_id}/accept",
+    summary="Accept (optionally with fewer hours than asked)",
+    responses=problem_responses(404, 409, *AUTHED),
+)
+async def accept(
+    invitation_id: uuid.UUID,
+    citizen: CurrentCitizen,
+    matcher: MatcherDep,
+    body: AcceptRequest | None = None,
+) -> CitizenInvitationDetail:
+    return await service.client(matcher).citizen_answer(
+        citizen_id=citizen.citizen_id,
+        invitation_id=invitation_id,
+        action="accept",
+        body=(body or AcceptRequest()).model_dump(),
+    )
+
+
+@router.post(
+    "/v1/me/invitations/{invitation_id}/decline",
+    summary="Decline, optionally with a reason",
+    responses=problem_responses(404, 409, *AUTHED),
+)
+async def decline(
+    invitation_id: uuid.UUID,
+    citizen: CurrentCitizen,
+    matcher: MatcherDep,
+    body: DeclineRequest | None = None,
+) -> CitizenInvitationDetail:
+    return await service.client(matcher).citizen_answer(
+        citizen_id=citizen.citizen_id,
+        invitation_id=invitation_id,
+        action="decline",
+        body=(body or DeclineRequest()).model_dump(),
+    )
+
+
+@router.post(
+    "/v1/me/invitations/{invitation_id}/undo",
+    summary="Undo your answer (until the deadline)",
+    responses=problem_responses(404, 409, *AUTHED),
+)
+async def undo(
+    invitation_id: uuid.UUID, citizen: CurrentCitizen, matcher: MatcherDep
+) -> CitizenInvitationDetail:
+    return await service.client(matcher).citizen_answer(
+        citizen_id=citizen.citizen_id, invitation_id=invitation_id, action="undo", body=None
+    )
+
+
+# -- admins -----------------------------------------------------------------------------
+@router.get(
+    "/v1/admin/exposure",
+    summary="Concentration of invitations (top-5% share, Gini, new voices)",
+    responses=problem_responses(*AUTHED),
+)
+async def exposure(
+    admin: CurrentAdmin,
+    matcher: MatcherDep,
+    days: Annotated[int, Query(ge=1, le=3650)] = 365,
+) -> ExposureFigures:
+    return await service.client(matcher).exposure(days=days)
+
+
+@router.get(
+    "/v1/admin/notifications/dead",
+    summary="Notifications that could not be delivered",
+    responses=problem_responses(400, *AUTHED),
+)
+async def dead_letters(
+    admin: CurrentAdmin,
+    matcher: MatcherDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> DeadLetterPage:
+    return await service.client(matcher).dead_letters(limit=limit, cursor=cursor)
