@@ -109,7 +109,11 @@ async def test_unchanged_texts_keep_their_vectors_and_are_not_re_embedded(
     await feed.catch_up()
     assert evidence.store.items_of(citizen) == [item]
     assert len(harness.model.texts) == encoded  # every text came from the cache
-    assert evidence.index.count == 2
+    # One vector per distinct normalised text: both citizens' items share it.
+    assert evidence.index.count == 1
+    other = [i for i in evidence.store.items() if i.citizen_id != citizen]
+    assert [i.text_id for i in other] == [item.text_id]
+    assert evidence.store.text_refs(item.text_id) == 2
 
 
 async def test_erasure_removes_vectors_and_attributes(
@@ -122,15 +126,32 @@ async def test_erasure_removes_vectors_and_attributes(
     feed = feed_of(matcher_app)
     await feed.catch_up()
     evidence = evidence_of(matcher_app)
-    erased_ids = [i.item_id for i in evidence.store.items_of(erase)]
-    assert len(erased_ids) == 2
+    erased_items = evidence.store.items_of(erase)
+    assert len(erased_items) == 2
+    shared = evidence.store.text_id("housing law")
+    unique = evidence.store.text_id("tenant organising")
+    assert shared is not None
+    assert unique is not None
+    assert {i.text_id for i in erased_items} == {shared, unique}
+    slot = evidence.store.get(erase).slot  # type: ignore[union-attr]
     response = await profiles.delete(f"/v1/citizens/{erase}")
     assert response.status_code == 204
     await feed.catch_up()
     assert evidence.store.get(erase) is None
     assert evidence.store.items_of(erase) == []
+    assert not {i.item_id for i in erased_items} & {i.item_id for i in evidence.store.items()}
     live_ids, _ = evidence.index.live_vectors()
-    assert not set(erased_ids) & set(live_ids.tolist())  # gone from the index itself
+    # The erased citizen's unique text is gone from the index itself, not only filtered...
+    assert unique not in live_ids.tolist()
+    assert evidence.store.text_id("tenant organising") is None
+    # ...and the shared text stays (the other citizen owns it), unlinked from the erased one.
+    assert shared in live_ids.tolist()
+    assert evidence.store.text_refs(shared) == 1
+    arrays = evidence.store.arrays
+    assert arrays.text_slots[shared] == {evidence.store.get(keep).slot}  # type: ignore[union-attr]
+    assert unique not in arrays.text_slots
+    assert not arrays.alive[slot]
+    assert slot not in arrays.slot_texts
     assert await search_citizens(evidence, "renters' rights") == [keep]
     # An erasure is snapshotted at once, so the erased data leaves the disk too.
     assert evidence.last_snapshot_seq == evidence.seq
@@ -153,7 +174,7 @@ async def test_erasure_in_hnsw_mode_zeroes_vectors(
         stored = evidence.index._storage()
         assert evidence.index.count == 1
         assert int(np.count_nonzero(np.abs(stored).sum(axis=1))) == 1
-        assert item.item_id not in evidence.index.live_vectors()[0].tolist()
+        assert item.text_id not in evidence.index.live_vectors()[0].tolist()
 
 
 async def test_restart_loads_snapshot_and_replays_from_its_seq(

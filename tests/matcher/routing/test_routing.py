@@ -362,3 +362,33 @@ async def test_match_of_another_bodys_call_is_404(
         f"/v1/calls/{call['id']}/match", params={"public_body_id": str(BODY)}, json={"x": 1}
     )
     assert response.status_code == 422
+
+
+async def test_erasure_deletes_the_citizens_match_and_exposure_rows(
+    matcher: httpx.AsyncClient, civic: dict[str, MatchSnapshot], matcher_app: FastAPI
+) -> None:
+    call = await post_call(matcher, bike_lane_call())
+    result = await match(matcher, call["id"])
+    gone = civic["planner1"]
+    assert ref(call["id"], gone) in {c["ref"] for c in result["candidates"]}
+    async with matcher_app.state.pool.acquire() as connection:
+        await record_invitation(
+            connection,
+            citizen_id=gone.citizen_id,
+            public_body_id=BODY,
+            call_id=uuid.UUID(call["id"]),
+            invited_at=NOW,
+        )
+    await erase(matcher_app, gone.citizen_id)
+    query = "SELECT count(*) FROM {} WHERE citizen_id = $1::uuid"
+    async with matcher_app.state.pool.acquire() as connection:
+        for table in ("call_match", "exposure"):
+            assert await connection.fetchval(query.format(table), gone.citizen_id) == 0, table
+        others = await connection.fetchval(
+            "SELECT count(*) FROM call_match WHERE citizen_id <> $1::uuid", gone.citizen_id
+        )
+        capped = await connection.fetchval(
+            query.format("exposure"), civic["engineer_capped"].citizen_id
+        )
+    assert others > 0  # only the erased citizen's rows went
+    assert capped == 1

@@ -11,7 +11,6 @@ from convene_common.problems import problem_responses
 from convene_matcher.calls import service
 from convene_matcher.calls.schemas import CallCreate, CallPage, CallRead
 from convene_matcher.dependencies import ready_evidence
-from convene_matcher.routing.dependencies import routing_state
 
 router = APIRouter(prefix="/v1/calls", tags=["calls"])
 
@@ -29,9 +28,11 @@ async def create_call(
     """Creates a call; a replay with the same Idempotency-Key and body returns the same call."""
     key = service.check_idempotency_key(idempotency_key)
     evidence = ready_evidence(request)
-    roles = routing_state(request).roles.get(evidence.store)
     return await service.create_call(
-        pool=request.app.state.pool, body=body, idempotency_key=key, roles=roles
+        pool=request.app.state.pool,
+        body=body,
+        idempotency_key=key,
+        roles=evidence.store.arrays,
     )
 
 

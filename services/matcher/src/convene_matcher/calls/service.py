@@ -17,7 +17,7 @@ import hashlib
 import json
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 
@@ -31,9 +31,14 @@ from convene_matcher.calls.errors import (
 from convene_matcher.calls.schemas import CallCreate, CallPage, CallRead
 from convene_matcher.errors import NotFoundError
 from convene_matcher.routing.names import BODY_STAFF_ROLE, role_key
-from convene_matcher.routing.roles import RoleIndex
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 128
+
+
+class RoleLookup(Protocol):
+    """Whether any citizen holds a role (``CitizenArrays`` answers it from its role rows)."""
+
+    def knows(self, role: str) -> bool: ...
 
 
 def check_idempotency_key(key: str | None) -> str | None:
@@ -46,7 +51,7 @@ def check_idempotency_key(key: str | None) -> str | None:
     return key
 
 
-def validate_call(body: CallCreate, *, roles: RoleIndex, now: datetime) -> None:
+def validate_call(body: CallCreate, *, roles: RoleLookup, now: datetime) -> None:
     if not body.title and not body.description:
         raise CallValidationError("title", "a call needs a title or a description")
     if body.deadline <= now:
@@ -100,7 +105,7 @@ async def create_call(
     pool: asyncpg.Pool[Any],
     body: CallCreate,
     idempotency_key: str | None,
-    roles: RoleIndex,
+    roles: RoleLookup,
 ) -> CallRead:
     digest = request_hash(body)
     async with pool.acquire() as connection:

@@ -1,51 +1,86 @@
 """CitizenStore: in memory, each citizen's filter attributes and evidence items.
 
 Routing reads everything it filters on from here and never calls profiles:
-``store.get(citizen_id).snapshot`` is the citizen's latest MatchSnapshot (consent,
-availability with unavailable periods and monthly cap, place with lat/lon and authority code,
-languages, access needs, affiliations, roles, rating aggregate, contributions);
-``store.item(item_id)`` maps a FAISS id back to (citizen_id, kind, source_id, text,
-attributes). The store is persisted with the index snapshot under the same ``seq``.
+``store.get(citizen_id).snapshot`` is the citizen's latest MatchSnapshot; ``store.item(
+item_id)`` maps an item id back to (citizen_id, kind, source_id, text, attributes, text_id);
+``store.arrays`` (CitizenArrays) holds the same facts as numpy columns for vectorised routing.
+The store is persisted with the index snapshot under the same ``seq``.
 
-Item ids are allocated from a counter and never reused, so the index never sees an id twice.
-An item whose (kind, source_id, text) is unchanged keeps its id and vector across upserts
-(only its attributes are refreshed); any other change is a removal plus an addition.
+Distinct texts: evidence texts are massively shared (a skill label held by thousands of
+citizens), so the index holds one vector per distinct normalised text (``text_id``), and the
+store counts the items using each text. ``upsert`` and ``erase`` report texts that gained
+their first item (to embed and add) and texts that lost their last one (to remove from the
+index: an erased citizen's unique texts really leave the index; a text others still use
+stays, with the erased citizen's items unlinked from it).
 
-Not thread-safe: mutate only from the feed consumer / rebuild path, which holds the
-service's mutation lock; readers on the event loop see a consistent state because
-mutations happen between awaits.
+Item ids and text ids are allocated from counters and never reused. An item whose (kind,
+source_id, text) is unchanged keeps its id across upserts (only its attributes are
+refreshed); any other change is a removal plus an addition.
+
+Mutate only from the feed consumer / rebuild path (which holds the service's mutation lock),
+on the event loop; every mutation also holds ``lock`` (a threading.Lock), which routing's
+worker thread holds while it reads ``arrays``.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from convene_matcher.citizens.arrays import KIND_CODE, NO_LEVEL, CitizenArrays, ItemRow
 from convene_matcher.citizens.schemas import MatchSnapshot
-from convene_matcher.evidence.items import EvidenceItem, ItemDraft, drafts_from_snapshot
+from convene_matcher.embedding.text import normalise_text
+from convene_matcher.evidence.items import LEVELS, EvidenceItem, ItemDraft, drafts_from_snapshot
 
-STORE_FORMAT = 1
+STORE_FORMAT = 2
+_LEVEL_CODE = {level: code for code, level in enumerate(LEVELS)}
 
 
 @dataclass(slots=True)
 class CitizenRecord:
     snapshot: MatchSnapshot
     item_ids: tuple[int, ...]
+    slot: int = -1
 
 
 @dataclass(slots=True)
 class UpsertResult:
     added: list[EvidenceItem] = field(default_factory=list)
     removed: list[int] = field(default_factory=list)
+    # (text_id, normalised text) of texts that got their first item: embed and index them.
+    new_texts: list[tuple[int, str]] = field(default_factory=list)
+    # Texts that lost their last item: remove their vectors from the index.
+    dropped_texts: list[int] = field(default_factory=list)
+
+
+def _row(item: EvidenceItem) -> ItemRow:
+    level = NO_LEVEL
+    if item.kind == "skill":
+        level = _LEVEL_CODE.get(str(item.attributes.get("level")), NO_LEVEL)
+    return ItemRow(
+        text_id=item.text_id,
+        level=level,
+        kind=KIND_CODE[item.kind],
+        verified=bool(item.attributes.get("verified")),
+    )
 
 
 class CitizenStore:
     def __init__(self) -> None:
         self.seq = 0
         self.next_item_id = 1
+        self.next_text_id = 1
+        self.lock = threading.Lock()
+        self.arrays = CitizenArrays()
         self._citizens: dict[str, CitizenRecord] = {}
         self._items: dict[int, EvidenceItem] = {}
+        self._text_ids: dict[str, int] = {}  # normalised text -> text id
+        self._texts: dict[int, str] = {}  # text id -> normalised text
+        self._text_refs: dict[int, int] = {}  # text id -> items using it
+        # Identical attribute dicts ({"level": "can_do"}) shared, not repeated a million times.
+        self._attributes: dict[tuple[Any, ...], dict[str, Any]] = {}
 
     # -- reads -------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -57,6 +92,10 @@ class CitizenStore:
     @property
     def item_count(self) -> int:
         return len(self._items)
+
+    @property
+    def text_count(self) -> int:
+        return len(self._texts)
 
     def get(self, citizen_id: str) -> CitizenRecord | None:
         return self._citizens.get(citizen_id)
@@ -74,11 +113,55 @@ class CitizenStore:
     def items(self) -> Iterator[EvidenceItem]:
         return iter(self._items.values())
 
+    def texts(self) -> Iterator[tuple[int, str]]:
+        """Every live (text id, normalised text)."""
+        return iter(self._texts.items())
+
+    def text_id(self, text: str) -> int | None:
+        """The id of a text (normalised here) if some item uses it."""
+        return self._text_ids.get(normalise_text(text))
+
+    def text_refs(self, text_id: int) -> int:
+        return self._text_refs.get(text_id, 0)
+
+    def citizen_at(self, slot: int) -> str | None:
+        return self.arrays.slot_citizen[slot]
+
     # -- writes ------------------------------------------------------------------------
+    def _shared(self, attributes: dict[str, Any]) -> dict[str, Any]:
+        try:
+            key = tuple(sorted(attributes.items()))
+            hash(key)
+        except TypeError:
+            return attributes
+        return self._attributes.setdefault(key, attributes)
+
+    def _link_text(self, text: str, result: UpsertResult) -> int:
+        normalised = normalise_text(text)
+        text_id = self._text_ids.get(normalised)
+        if text_id is None:
+            text_id = self.next_text_id
+            self.next_text_id += 1
+            self._text_ids[normalised] = text_id
+            self._texts[text_id] = normalised
+            self._text_refs[text_id] = 0
+            result.new_texts.append((text_id, normalised))
+        self._text_refs[text_id] += 1
+        return text_id
+
+    def _unlink_text(self, text_id: int, result: UpsertResult) -> None:
+        refs = self._text_refs[text_id] - 1
+        if refs > 0:
+            self._text_refs[text_id] = refs
+            return
+        del self._text_refs[text_id]
+        del self._text_ids[self._texts.pop(text_id)]
+        result.dropped_texts.append(text_id)
+
     def upsert(
         self, snapshot: MatchSnapshot, drafts: list[ItemDraft] | None = None
     ) -> UpsertResult:
-        """Replaces the citizen's attributes and items; returns items to index / unindex."""
+        """Replaces the citizen's attributes and items; returns items and texts that changed."""
         citizen_id = snapshot.citizen_id
         if drafts is None:
             drafts = drafts_from_snapshot(snapshot)
@@ -89,45 +172,58 @@ class CitizenStore:
                 item = self._items[item_id]
                 existing[(item.kind, item.source_id, item.text)] = item
         result = UpsertResult()
-        item_ids: list[int] = []
-        seen: set[tuple[str, str, str]] = set()
-        for draft in drafts:
-            identity = draft.identity
-            if identity in seen:
-                continue
-            seen.add(identity)
-            kept = existing.pop(identity, None)
-            if kept is not None:
-                if kept.attributes != draft.attributes:
-                    kept = EvidenceItem(
-                        kept.item_id, citizen_id, draft.kind, draft.source_id, draft.text,
-                        draft.attributes,
-                    )  # fmt: skip
-                    self._items[kept.item_id] = kept
-                item_ids.append(kept.item_id)
-                continue
-            item = EvidenceItem(
-                self.next_item_id, citizen_id, draft.kind, draft.source_id, draft.text,
-                draft.attributes,
-            )  # fmt: skip
-            self.next_item_id += 1
-            self._items[item.item_id] = item
-            item_ids.append(item.item_id)
-            result.added.append(item)
-        for stale in existing.values():
-            del self._items[stale.item_id]
-            result.removed.append(stale.item_id)
-        self._citizens[citizen_id] = CitizenRecord(snapshot=snapshot, item_ids=tuple(item_ids))
+        with self.lock:
+            kept_items: list[EvidenceItem] = []
+            seen: set[tuple[str, str, str]] = set()
+            for draft in drafts:
+                identity = draft.identity
+                if identity in seen:
+                    continue
+                seen.add(identity)
+                attributes = self._shared(draft.attributes)
+                kept = existing.pop(identity, None)
+                if kept is not None:
+                    if kept.attributes != attributes:
+                        kept = EvidenceItem(
+                            kept.item_id, citizen_id, draft.kind, draft.source_id, draft.text,
+                            attributes, kept.text_id,
+                        )  # fmt: skip
+                        self._items[kept.item_id] = kept
+                    kept_items.append(kept)
+                    continue
+                item = EvidenceItem(
+                    self.next_item_id, citizen_id, draft.kind, draft.source_id, draft.text,
+                    attributes, self._link_text(draft.text, result),
+                )  # fmt: skip
+                self.next_item_id += 1
+                self._items[item.item_id] = item
+                kept_items.append(item)
+                result.added.append(item)
+            for stale in existing.values():
+                del self._items[stale.item_id]
+                result.removed.append(stale.item_id)
+                self._unlink_text(stale.text_id, result)
+            slot = previous.slot if previous else self.arrays.allocate(citizen_id)
+            self.arrays.set_citizen(slot, snapshot, [_row(item) for item in kept_items])
+            self._citizens[citizen_id] = CitizenRecord(
+                snapshot=snapshot, item_ids=tuple(item.item_id for item in kept_items), slot=slot
+            )
         return result
 
-    def erase(self, citizen_id: str) -> list[int]:
-        """Forgets the citizen entirely; returns the item ids to remove from the index."""
-        record = self._citizens.pop(citizen_id, None)
-        if record is None:
-            return []
-        for item_id in record.item_ids:
-            self._items.pop(item_id, None)
-        return list(record.item_ids)
+    def erase(self, citizen_id: str) -> UpsertResult:
+        """Forgets the citizen entirely; returns the items and texts to drop."""
+        result = UpsertResult()
+        with self.lock:
+            record = self._citizens.pop(citizen_id, None)
+            if record is None:
+                return result
+            for item_id in record.item_ids:
+                item = self._items.pop(item_id, None)
+                if item is not None:
+                    result.removed.append(item_id)
+                    self._unlink_text(item.text_id, result)
+            self.arrays.clear(record.slot)
+        return result
 
     # -- persistence -------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
@@ -135,6 +231,8 @@ class CitizenStore:
             "format": STORE_FORMAT,
             "seq": self.seq,
             "next_item_id": self.next_item_id,
+            "next_text_id": self.next_text_id,
+            "texts": [[text_id, text] for text_id, text in self._texts.items()],
             "citizens": [
                 {
                     "snapshot": record.snapshot.model_dump(mode="json"),
@@ -152,12 +250,25 @@ class CitizenStore:
         store = cls()
         store.seq = int(data["seq"])
         store.next_item_id = int(data["next_item_id"])
+        store.next_text_id = int(data["next_text_id"])
+        for text_id, text in data["texts"]:
+            store._texts[int(text_id)] = text
+            store._text_ids[text] = int(text_id)
+            store._text_refs[int(text_id)] = 0
         for row in data["items"]:
             item = EvidenceItem.from_json(row)
+            item = EvidenceItem(
+                item.item_id, item.citizen_id, item.kind, item.source_id, item.text,
+                store._shared(item.attributes), item.text_id,
+            )  # fmt: skip
             store._items[item.item_id] = item
+            store._text_refs[item.text_id] += 1
         for entry in data["citizens"]:
             snapshot = MatchSnapshot.model_validate(entry["snapshot"])
+            item_ids = tuple(int(i) for i in entry["items"])
+            slot = store.arrays.allocate(snapshot.citizen_id)
+            store.arrays.set_citizen(slot, snapshot, [_row(store._items[i]) for i in item_ids])
             store._citizens[snapshot.citizen_id] = CitizenRecord(
-                snapshot=snapshot, item_ids=tuple(int(i) for i in entry["items"])
+                snapshot=snapshot, item_ids=item_ids, slot=slot
             )
         return store

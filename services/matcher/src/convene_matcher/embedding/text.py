@@ -5,13 +5,16 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
 
 _WHITESPACE = re.compile(r"\s+")
 # A sentence ends at . ! ? followed by space and something that can start a sentence.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\w(\"'])")
 
 
+@lru_cache(maxsize=65_536)
 def normalise_text(text: str) -> str:
+    """NFKC, lower case, whitespace collapsed (cached: evidence texts repeat a lot)."""
     return _WHITESPACE.sub(" ", unicodedata.normalize("NFKC", text).lower()).strip()
 
 

@@ -34,7 +34,11 @@ class ItemDraft:
 
 @dataclass(frozen=True, slots=True)
 class EvidenceItem:
-    """An indexed item; ``item_id`` is its FAISS id (int64, never reused)."""
+    """An item of a citizen's evidence; ``item_id`` is never reused.
+
+    Its vector is the vector of its distinct normalised text, ``text_id`` (the id under which
+    the index holds it, shared by every item with the same normalised text).
+    """
 
     item_id: int
     citizen_id: str
@@ -42,6 +46,7 @@ class EvidenceItem:
     source_id: str
     text: str
     attributes: dict[str, Any] = field(default_factory=dict)
+    text_id: int = 0
 
     def to_json(self) -> list[Any]:
         return [
@@ -51,12 +56,13 @@ class EvidenceItem:
             self.source_id,
             self.text,
             self.attributes,
+            self.text_id,
         ]
 
     @classmethod
     def from_json(cls, row: list[Any]) -> EvidenceItem:
-        item_id, citizen_id, kind, source_id, text, attributes = row
-        return cls(int(item_id), citizen_id, kind, source_id, text, attributes)
+        item_id, citizen_id, kind, source_id, text, attributes, text_id = row
+        return cls(int(item_id), citizen_id, kind, source_id, text, attributes, int(text_id))
 
 
 def _join(*parts: str | None) -> str:

@@ -1,8 +1,11 @@
 """EvidenceIndex: the one class FAISS sits behind.
 
 Exact up to ``exact_max_items`` vectors (``IndexIDMap2(IndexFlatIP)``: inner product of unit
-vectors = cosine); HNSW (``IndexIDMap2(IndexHNSWFlat)``, inner product) beyond. Ids are the
-int64 evidence item ids.
+vectors = cosine); HNSW (``IndexIDMap2(IndexHNSWFlat)``, inner product) beyond. Ids are
+int64 distinct-text ids (one vector per distinct normalised evidence text; the citizen store
+maps texts to items and citizens). ``exact_scores`` gives the exact similarity of every (or
+some) stored vector in one matrix product, whatever the kind: routing uses it while the
+index is exact, and for the few texts an HNSW search did not return.
 
 Removal, honestly:
 - exact mode: ``remove_ids`` drops the vectors physically, at once.
@@ -37,7 +40,8 @@ INDEX_FILE = "index.faiss"
 META_FILE = "index.json"
 # Some faiss builds ship incomplete stubs (no SearchParametersHNSW): use it untyped.
 _faiss: Any = faiss
-FORMAT_VERSION = 1
+# 2: ids are distinct-text ids (1: item ids, refused so the feed is replayed).
+FORMAT_VERSION = 2
 
 
 class IndexMismatchError(RuntimeError):
@@ -226,6 +230,37 @@ class EvidenceIndex:
         ids = np.asarray(ids, dtype=np.int64)
         scores[ids < 0] = -np.inf
         return scores, ids
+
+    def exact_scores(self, queries: Vectors, ids: Ids | None = None) -> tuple[Ids, Vectors]:
+        """(ids, similarities of shape (queries, ids)) by one matrix product over the stored
+        vectors: all live ones, or those of ``ids`` (ids not stored are left out)."""
+        array = self._check(queries)
+        with self._lock:
+            stored = self._stored_ids()
+            storage = self._storage()
+            if ids is None:
+                if self._tombstones:
+                    tomb = np.fromiter(self._tombstones, dtype=np.int64)
+                    positions = np.flatnonzero(~np.isin(stored, tomb))
+                    found = stored[positions]
+                    scores = array @ storage[positions].T
+                else:
+                    found = stored.copy()
+                    scores = array @ storage.T
+            else:
+                wanted = np.asarray(ids, dtype=np.int64)
+                order = np.argsort(stored, kind="stable")
+                place = np.searchsorted(stored[order], wanted)
+                place = np.minimum(place, max(len(order) - 1, 0))
+                hit = (
+                    stored[order][place] == wanted
+                    if len(order)
+                    else np.zeros(len(wanted), dtype=np.bool_)
+                )
+                positions = order[place[hit]]
+                found = wanted[hit]
+                scores = array @ storage[positions].T
+        return found, np.asarray(scores, dtype=np.float32)
 
     def live_vectors(self) -> tuple[Ids, Vectors]:
         """Copies of every live (id, vector)."""

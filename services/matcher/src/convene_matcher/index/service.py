@@ -20,10 +20,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import asyncpg
@@ -32,11 +32,14 @@ import numpy as np
 from convene_matcher.citizens.schemas import Change
 from convene_matcher.citizens.store import CitizenStore
 from convene_matcher.embedding.embedder import Embedder, Vectors
+from convene_matcher.embedding.text import normalise_text
 from convene_matcher.evidence.items import ItemDraft, drafts_from_snapshot
 from convene_matcher.index.evidence_index import EvidenceIndex, Ids, IndexParams
 from convene_matcher.index.snapshot import load_snapshot, save_snapshot
+from convene_matcher.routing import repository as routing_repository
 
 logger = logging.getLogger("convene.matcher.evidence")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,12 +124,19 @@ class EvidenceService:
             index.search, queries, k, limiter=self._search_limiter
         )
 
+    async def run_search_work(self, work: Callable[[], T]) -> T:
+        """Runs blocking index/array work (routing's) in the bounded search worker."""
+        return await anyio.to_thread.run_sync(work, limiter=self._search_limiter)
+
     # -- feed --------------------------------------------------------------------------
     async def apply_changes(self, changes: Sequence[Change]) -> ApplyResult:
         """Applies a page of changes in seq order; a seq at or below the store's is skipped.
 
-        Texts of the whole page are embedded together (cache first) before anything is
-        mutated, so a failure leaves store and index untouched at the previous seq.
+        New distinct texts of the whole page are embedded together (cache first) and an
+        erased citizen's matcher rows (call_match, exposure) are deleted before anything in
+        memory is mutated, so a failure leaves store and index untouched at the previous seq
+        (and a retry is harmless). Vectors are per distinct text: added when a text gets its
+        first item, removed when it loses its last.
         """
         async with self._mutation:
             pending = sorted((c for c in changes if c.seq > self.store.seq), key=lambda c: c.seq)
@@ -135,37 +145,39 @@ class EvidenceService:
                 return ApplyResult(0, skipped, 0, 0, 0)
             drafts: dict[int, list[ItemDraft]] = {}
             texts: dict[str, None] = {}
+            erased_ids: list[str] = []
             for change in pending:
                 if change.kind == "upsert" and change.snapshot is not None:
-                    known = {
-                        (item.kind, item.source_id, item.text)
-                        for item in self.store.items_of(change.citizen_id)
-                    }
                     page_drafts = drafts_from_snapshot(change.snapshot)
                     drafts[change.seq] = page_drafts
                     for draft in page_drafts:
-                        if draft.identity not in known:
-                            texts[draft.text] = None
+                        normalised = normalise_text(draft.text)
+                        if normalised not in texts and self.store.text_id(normalised) is None:
+                            texts[normalised] = None
+                else:
+                    erased_ids.append(change.citizen_id)
             text_list = list(texts)
             vectors = await self.embedder.embed(text_list, pool=self.pool)
             vector_of = dict(zip(text_list, vectors, strict=True))
+            if erased_ids and self.pool is not None:
+                async with self.pool.acquire() as connection, connection.transaction():
+                    await routing_repository.delete_citizens(connection, citizen_ids=erased_ids)
 
             to_add: dict[int, Vectors] = {}
             to_remove: list[int] = []
             erased = 0
             for change in pending:
                 if change.kind == "erase" or change.snapshot is None:
-                    removed_ids = self.store.erase(change.citizen_id)
+                    result = self.store.erase(change.citizen_id)
                     erased += 1
                 else:
                     result = self.store.upsert(change.snapshot, drafts[change.seq])
-                    removed_ids = result.removed
-                    for item in result.added:
-                        to_add[item.item_id] = vector_of[item.text]
-                for item_id in removed_ids:
+                for text_id, normalised in result.new_texts:
+                    to_add[text_id] = vector_of[normalised]
+                for text_id in result.dropped_texts:
                     # Added and dropped within this page: it never reaches the index.
-                    if to_add.pop(item_id, None) is None:
-                        to_remove.append(item_id)
+                    if to_add.pop(text_id, None) is None:
+                        to_remove.append(text_id)
             last_seq = pending[-1].seq
             index = self.index
             add_ids = np.fromiter(to_add, dtype=np.int64, count=len(to_add))
@@ -198,11 +210,12 @@ class EvidenceService:
         logger.info("index compacted", extra={"kind": fresh.kind, "items": fresh.count})
 
     async def rebuild(self) -> EvidenceIndex:
-        """Builds a fresh index from the store (re-embedding only what no cache holds)."""
+        """Builds a fresh index over the store's distinct texts (re-embedding only what no
+        cache holds)."""
         async with self._mutation:
-            items = list(self.store.items())
-            vectors = await self.embedder.embed([item.text for item in items], pool=self.pool)
-            ids = np.fromiter((item.item_id for item in items), dtype=np.int64, count=len(items))
+            texts = list(self.store.texts())
+            vectors = await self.embedder.embed([text for _, text in texts], pool=self.pool)
+            ids = np.fromiter((text_id for text_id, _ in texts), dtype=np.int64, count=len(texts))
             seq = self.store.seq
             fresh = await anyio.to_thread.run_sync(
                 lambda: EvidenceIndex.build(

@@ -82,7 +82,12 @@ def load_snapshot(
         logger.warning("snapshot ignored: %s", exc)
         return None
     with open(folder / STORE_FILE, encoding="utf-8") as handle:
-        store = CitizenStore.from_json(json.load(handle))
+        data = json.load(handle)
+    try:
+        store = CitizenStore.from_json(data)
+    except ValueError as exc:  # an older store format: replay the feed instead
+        logger.warning("snapshot ignored: %s", exc)
+        return None
     if store.seq != index.seq:
         logger.warning("snapshot ignored: index and store seq differ")
         return None

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from fastapi import Request
 
 from convene_matcher.config import MatcherSettings
 from convene_matcher.errors import NotReadyError
-from convene_matcher.routing.roles import RoleIndexCache
 
 # Used only when no secret is configured outside production (see MatcherSettings.ref_secret).
 DEVELOPMENT_REF_SECRET = b"convene-development-ref-secret"
@@ -17,7 +16,6 @@ DEVELOPMENT_REF_SECRET = b"convene-development-ref-secret"
 @dataclass
 class RoutingState:
     ref_secret: bytes
-    roles: RoleIndexCache = field(default_factory=RoleIndexCache)
 
 
 def routing_state(request: Request) -> RoutingState:

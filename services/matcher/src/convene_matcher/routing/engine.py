@@ -1,8 +1,22 @@
-"""Routing's computation, apart from I/O: gather, filter, score, select, explain.
+"""Routing's computation, apart from I/O: retrieve, filter, score, select, explain.
 
-``gather`` and ``apply_filters`` read the citizen store and must run on the event loop without
-awaiting in between (the store is mutated on the loop between awaits); they copy what later
-steps need into plain, immutable values, so ``rank_and_select`` can run in a worker thread.
+``route`` runs in a worker thread holding ``CitizenStore.lock`` (the feed's store mutations
+wait for it), over the store's numpy columns (``citizens.arrays``), never a Python loop per
+candidate:
+
+1. similarity of every distinct evidence text to the call (one matrix product while the index
+   is exact; an HNSW search plus exact scores for the texts it did not return beyond);
+2. retrieval: texts in descending similarity until they cover ``retrieval_depth`` items (the
+   same "top items" as an item index, without a vector per item), their citizens, plus every
+   holder of a wanted role;
+3. relevance of each candidate over all their items: level-weighted, mean of the top_k
+   (the rule of ``scoring.citizen_relevance``, vectorised; tests hold the two equal);
+4. hard filters as boolean columns in ``filters.reject_reason``'s order (the rare unavailable
+   periods and access needs are checked in Python for the citizens who have them);
+5. score (below) for every eligible candidate; the best ``shortlist`` and, per wanted role, the
+   best ``POOL_FACTOR x panel_size`` holders are then scored again with the shared Python
+   functions (``citizen_relevance`` over ``Hit``s) and explained;
+6. panel selection over that small pool (CP-SAT only when quotas or caps bind).
 
 Score (each part is reported in ``adjustments``):
 
@@ -15,14 +29,13 @@ Score (each part is reported in ``adjustments``):
                       authority; 0 without a call place)
     exposure        = (sum of the above) x (1 / (1 + exposure_damping x excess /
                       exposure_scale) - 1), excess = invitations in the exposure window above
-                      the candidates' median: the "usual suspects" are damped, others not.
+                      the eligible candidates' median: the "usual suspects" are damped.
 """
 
 from __future__ import annotations
 
 import hashlib
-import statistics
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -30,24 +43,27 @@ import numpy as np
 import numpy.typing as npt
 
 from convene_matcher.calls.schemas import CallRead
-from convene_matcher.citizens.schemas import MatchSnapshot
+from convene_matcher.citizens.arrays import KIND_CODE, CitizenArrays, block_rows
 from convene_matcher.citizens.store import CitizenStore
+from convene_matcher.evidence.items import LEVELS
 from convene_matcher.panel import PanelCandidate, PanelResult, Quota, select_panel
 from convene_matcher.routing.filters import (
+    EARTH_RADIUS_KM,
     FILTER_REASONS,
     CallFilter,
-    FilterReason,
-    is_body_staff,
-    locality,
-    reject_reason,
 )
 from convene_matcher.routing.names import BODY_STAFF_ROLE, organisation_key, role_key
-from convene_matcher.routing.roles import RoleIndex
 from convene_matcher.scoring import Hit, MatchingConfig, citizen_relevance, item_weight
 
 FloatArray = npt.NDArray[np.float32]
+Int64s = npt.NDArray[np.int64]
 MAX_VERIFIED_BADGES = 2
 EVIDENCE_SHOWN = 3
+# Panel selection sees the best POOL_FACTOR x panel_size candidates (at most
+# candidate_pool_size) plus, per wanted role, its best POOL_FACTOR x panel_size holders.
+POOL_FACTOR = 3
+# Citizens with more items than this get their top-k in a (rare) Python step.
+_PADDED_WIDTH = 32
 
 
 def query_texts(call: CallRead, *, config: MatchingConfig) -> list[str]:
@@ -79,99 +95,15 @@ def call_filter(call: CallRead, *, now: datetime) -> CallFilter:
     )
 
 
-@dataclass(slots=True)
-class Gathered:
-    hits: dict[str, list[Hit]]
-    holders: dict[str, frozenset[str]]  # quota role (as the call names it) -> citizen ids
-    snapshots: dict[str, MatchSnapshot]
-    role_holders_total: dict[str, int]
-
-
-def best_item_similarities(scores: FloatArray, ids: npt.NDArray[np.int64]) -> dict[int, float]:
-    """Each retrieved item's best similarity over the queries."""
-    best: dict[int, float] = {}
-    for score, item_id in zip(scores.ravel().tolist(), ids.ravel().tolist(), strict=True):
-        if item_id >= 0 and score > best.get(item_id, -2.0):
-            best[item_id] = score
-    return best
-
-
-def gather(
-    call: CallRead,
-    *,
-    store: CitizenStore,
-    roles: RoleIndex,
-    similarities: Mapping[int, float],
-    body: str,
-) -> Gathered:
-    """Retrieved citizens with their hits, plus every holder of a wanted role. On the loop."""
-    hits: dict[str, list[Hit]] = {}
-    for item_id, similarity in similarities.items():
-        item = store.item(item_id)
-        if item is not None:
-            hits.setdefault(item.citizen_id, []).append(Hit(item, similarity))
-    snapshots: dict[str, MatchSnapshot] = {}
-    for citizen_id in hits:
-        record = store.get(citizen_id)
-        if record is not None:
-            snapshots[citizen_id] = record.snapshot
-    holders: dict[str, frozenset[str]] = {}
-    totals: dict[str, int] = {}
-    for perspective in call.perspectives:
-        if role_key(perspective.role) == BODY_STAFF_ROLE:
-            staff = frozenset(c for c, s in snapshots.items() if is_body_staff(s, body=body))
-            holders[perspective.role] = staff
-            totals[perspective.role] = len(staff)
-            continue
-        ids = roles.holders(perspective.role)
-        live = frozenset(c for c in ids if c in store)
-        holders[perspective.role] = live
-        totals[perspective.role] = len(live)
-        for citizen_id in live:
-            if citizen_id not in snapshots:
-                record = store.get(citizen_id)
-                if record is not None:
-                    snapshots[citizen_id] = record.snapshot
-    return Gathered(hits, holders, snapshots, totals)
-
-
-@dataclass(slots=True)
-class Filtered:
-    eligible: list[str]
-    rejected: dict[str, FilterReason]
-    localities: dict[str, float]
-
-
-def apply_filters(
-    gathered: Gathered,
-    *,
-    call: CallFilter,
-    invitations_this_month: Mapping[str, int],
-    config: MatchingConfig,
-) -> Filtered:
-    """Hard filters, then the relevance cut-off for citizens holding no wanted role."""
-    any_holder: set[str] = set().union(*gathered.holders.values()) if gathered.holders else set()
-    eligible: list[str] = []
-    rejected: dict[str, FilterReason] = {}
-    localities: dict[str, float] = {}
-    for citizen_id, snapshot in gathered.snapshots.items():
-        reason = reject_reason(
-            snapshot, call, invitations_this_month=invitations_this_month.get(citizen_id, 0)
-        )
-        if reason is not None:
-            rejected[citizen_id] = reason
-            continue
-        if citizen_id not in any_holder:
-            relevance = citizen_relevance(gathered.hits.get(citizen_id, []), config=config)
-            if relevance < config.min_similarity:
-                continue
-        eligible.append(citizen_id)
-        localities[citizen_id] = (locality(snapshot, call) or 0.0) if call.has_place else 0.0
-    return Filtered(eligible, rejected, localities)
-
-
 def tie_key(citizen_id: str, *, salt: str) -> bytes:
     return hashlib.sha256(f"{salt}:{citizen_id}".encode()).digest()[:8]
+
+
+@dataclass(frozen=True, slots=True)
+class RoleSummary:
+    total: int  # live holders
+    available: int  # holders passing every filter
+    rejected: dict[str, int]  # filter reason -> holders it removed
 
 
 @dataclass(slots=True)
@@ -184,113 +116,12 @@ class Scored:
     affiliations: frozenset[str]
 
 
-@dataclass(slots=True)
-class Selection:
-    ranked: list[Scored]  # every eligible candidate, best first
-    panel: PanelResult
-    unmet: list[dict[str, object]] = field(default_factory=list)
-
-
-def score_candidates(
-    gathered: Gathered,
-    filtered: Filtered,
-    *,
-    window_invitations: Mapping[str, int],
-    config: MatchingConfig,
-) -> list[Scored]:
-    counts = [window_invitations.get(c, 0) for c in filtered.eligible]
-    typical = statistics.median(counts) if counts else 0
-    scored: list[Scored] = []
-    for citizen_id in filtered.eligible:
-        snapshot = gathered.snapshots[citizen_id]
-        hits = gathered.hits.get(citizen_id, [])
-        similarity = config.similarity_weight * citizen_relevance(hits, config=config)
-        verified = sum(
-            1
-            for hit in hits
-            if hit.item.kind == "badge"
-            and hit.item.attributes.get("verified")
-            and hit.similarity >= config.min_similarity
-        )
-        badge_bonus = config.verified_badge_bonus * min(verified, MAX_VERIFIED_BADGES)
-        rating_score = snapshot.rating.score
-        rating = config.rating_weight * ((rating_score - 3) / 2) if rating_score else 0.0
-        local = config.locality_weight * filtered.localities.get(citizen_id, 0.0)
-        base = similarity + badge_bonus + rating + local
-        excess = max(0.0, window_invitations.get(citizen_id, 0) - typical)
-        factor = 1 / (1 + config.exposure_damping * excess / config.exposure_scale)
-        exposure = base * (factor - 1) if base > 0 else 0.0
-        roles = [role for role, ids in gathered.holders.items() if citizen_id in ids]
-        scored.append(
-            Scored(
-                citizen_id=citizen_id,
-                score=base + exposure,
-                adjustments={
-                    "similarity": similarity,
-                    "verified_badges": badge_bonus,
-                    "rating": rating,
-                    "locality": local,
-                    "exposure": exposure,
-                },
-                hits=sorted(hits, key=lambda h: -h.similarity * item_weight(h.item, config)),
-                roles=roles,
-                affiliations=frozenset(
-                    organisation_key(a.organisation) for a in snapshot.affiliations
-                ),
-            )
-        )
-    return scored
-
-
-def rank_and_select(
-    scored: list[Scored],
-    *,
-    call: CallRead,
-    salt: str,
-    config: MatchingConfig,
-) -> Selection:
-    """Orders candidates (near-equal scores by the seeded key), then selects the panel."""
-    tolerance = config.tie_tolerance
-    ranked = sorted(
-        scored,
-        key=lambda s: (-round(s.score / tolerance), tie_key(s.citizen_id, salt=salt)),
-    )
-    pool: list[Scored] = list(ranked[: config.candidate_pool_size])
-    in_pool = {s.citizen_id for s in pool}
-    for perspective in call.perspectives:
-        taken = 0
-        for candidate in ranked:
-            if taken >= call.panel_size:
-                break
-            if perspective.role in candidate.roles:
-                taken += 1
-                if candidate.citizen_id not in in_pool:
-                    in_pool.add(candidate.citizen_id)
-                    pool.append(candidate)
-    position = {s.citizen_id: i for i, s in enumerate(ranked)}
-    pool.sort(key=lambda s: position[s.citizen_id])
-    quotas = [Quota(p.role, p.min, p.max) for p in call.perspectives]
-    panel = select_panel(
-        [PanelCandidate(s.citizen_id, s.score, frozenset(s.roles), s.affiliations) for s in pool],
-        quotas=quotas,
-        panel_size=call.panel_size,
-        max_affiliation_share=config.max_affiliation_share,
-        time_limit_seconds=config.panel_solver_time_limit_seconds,
-    )
-    panel.members.sort(key=lambda c: position[c])
-    return Selection(ranked=ranked, panel=panel)
-
-
 def _count_phrase(count: int, role: str) -> str:
     return f"{count} {role} {'is' if count == 1 else 'are'}"
 
 
 def unmet_quotas(
-    *,
-    call: CallRead,
-    gathered: Gathered,
-    filtered: Filtered,
-    panel: PanelResult,
+    *, call: CallRead, roles: Mapping[str, RoleSummary], panel: PanelResult
 ) -> list[dict[str, object]]:
     """A human reason for each role whose min the panel does not reach."""
     place = call.place
@@ -299,38 +130,32 @@ def unmet_quotas(
         where = f" within {place.radius_km:g} km"
     elif place is not None and place.authority_code is not None:
         where = f" in {place.authority_code}"
-    eligible = set(filtered.eligible)
     unmet: list[dict[str, object]] = []
     for perspective in call.perspectives:
         missing = panel.shortfall.get(perspective.role, 0)
         if missing <= 0:
             continue
         found = perspective.min - missing
-        holders = gathered.holders.get(perspective.role, frozenset())
-        available = len(holders & eligible)
-        reasons: dict[str, int] = {}
-        for citizen_id in holders:
-            reason = filtered.rejected.get(citizen_id)
-            if reason is not None:
-                reasons[reason] = reasons.get(reason, 0) + 1
+        summary = roles.get(perspective.role, RoleSummary(0, 0, {}))
         breakdown = ", ".join(
-            f"{reasons[name]} by {name.replace('_', ' ')}"
+            f"{summary.rejected[name]} by {name.replace('_', ' ')}"
             for name in FILTER_REASONS
-            if name in reasons
+            if summary.rejected.get(name)
         )
-        total = gathered.role_holders_total.get(perspective.role, 0)
-        if total == 0:
+        if summary.total == 0:
             reason_text = f"nobody holds the role {perspective.role!r}"
-        elif available == 0:
+        elif summary.available == 0:
             reason_text = (
-                f"all {total} holders of the role {perspective.role!r} were filtered out"
-                f" ({breakdown})"
+                f"all {summary.total} holders of the role {perspective.role!r} were filtered"
+                f" out ({breakdown})"
             )
         else:
-            reason_text = f"only {_count_phrase(available, perspective.role)} available{where}"
+            reason_text = (
+                f"only {_count_phrase(summary.available, perspective.role)} available{where}"
+            )
             if breakdown:
                 reason_text += f"; filtered out: {breakdown}"
-            if available >= perspective.min:
+            if summary.available >= perspective.min:
                 reason_text += "; role maxima or affiliation caps kept the others off the panel"
         unmet.append(
             {
@@ -341,15 +166,6 @@ def unmet_quotas(
             }
         )
     return unmet
-
-
-def similarities_for(item_vectors: FloatArray, query_vectors: FloatArray) -> Iterable[float]:
-    """Each item's best similarity over the queries."""
-    if item_vectors.shape[0] == 0:
-        return []
-    matrix = item_vectors @ query_vectors.T
-    result: list[float] = matrix.max(axis=1).tolist()
-    return result
 
 
 def explain(scored: Scored, *, config: MatchingConfig) -> list[dict[str, object]]:
@@ -368,27 +184,389 @@ def explain(scored: Scored, *, config: MatchingConfig) -> list[dict[str, object]
     return shown
 
 
-def eligible_without_hits(gathered: Gathered, filtered: Filtered, *, limit: int) -> list[str]:
-    """Eligible role holders not retrieved by similarity (to be scored over their items)."""
-    missing = [c for c in filtered.eligible if c not in gathered.hits]
-    return sorted(missing)[:limit]
+# -- vectorised routing -----------------------------------------------------------------
 
 
-__all__ = [
-    "Filtered",
-    "Gathered",
-    "Scored",
-    "Selection",
-    "apply_filters",
-    "best_item_similarities",
-    "call_filter",
-    "eligible_without_hits",
-    "explain",
-    "gather",
-    "query_texts",
-    "rank_and_select",
-    "score_candidates",
-    "similarities_for",
-    "tie_key",
-    "unmet_quotas",
-]
+@dataclass(slots=True)
+class Routed:
+    ranked: list[Scored]  # the best eligible candidates (shortlist + role picks), best first
+    panel: PanelResult
+    roles: dict[str, RoleSummary]
+    retrieved: int
+    role_holders: int
+    eligible: int
+    filtered: dict[str, int] = field(default_factory=dict)
+
+
+TextScorer = Callable[[Int64s], tuple[Int64s, FloatArray]]
+
+
+def haversine_km_array(
+    lat: float, lon: float, lats: npt.NDArray[np.float64], lons: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    phi1, phi2 = np.radians(lat), np.radians(lats)
+    d_phi = phi2 - phi1
+    d_lambda = np.radians(lons - lon)
+    a = np.sin(d_phi / 2) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(d_lambda / 2) ** 2
+    result: npt.NDArray[np.float64] = 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
+    return result
+
+
+def level_weight_table(config: MatchingConfig) -> FloatArray:
+    """Weight by level code (LEVELS order); the last entry (code -1) is non-skill items: 1."""
+    return np.array([*(config.level_weights.get(level, 1.0) for level in LEVELS), 1.0], np.float32)
+
+
+def top_k_mean(values: FloatArray, counts: Int64s, *, top_k: int) -> FloatArray:
+    """Per segment (consecutive runs of ``counts``) the mean of its top_k values (fewer: of
+    those; none: 0): ``scoring.aggregate_top_k`` for many citizens at once."""
+    n = len(counts)
+    out = np.zeros(n, dtype=np.float32)
+    if n == 0 or not len(values):
+        return out
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    wide = counts > _PADDED_WIDTH
+    width = int(min(max(int(counts.max()), 1), _PADDED_WIDTH))
+    segment = np.repeat(np.arange(n), counts)
+    position = np.arange(len(values)) - np.repeat(starts, counts)
+    keep = position < width
+    matrix = np.full((n, width), -np.inf, dtype=np.float32)
+    matrix[segment[keep], position[keep]] = values[keep]
+    k = min(top_k, width)
+    if width > k:
+        matrix = np.partition(matrix, width - k, axis=1)[:, width - k :]
+    best = np.where(np.isfinite(matrix), matrix, 0.0).sum(axis=1, dtype=np.float64)
+    taken = np.minimum(counts, k)
+    np.divide(best, np.maximum(taken, 1), out=best)
+    out[:] = best
+    for i in np.flatnonzero(wide).tolist():
+        run = values[starts[i] : starts[i] + counts[i]].astype(np.float64)
+        out[i] = np.partition(run, len(run) - top_k)[len(run) - top_k :].mean()
+    return out
+
+
+def _text_similarities(
+    text_ids: Int64s, text_scores: FloatArray, size: int
+) -> tuple[FloatArray, Int64s]:
+    """Dense similarity by text id (NaN: not scored) and the text ids best first."""
+    dense = np.full(size, np.nan, dtype=np.float32)
+    dense[text_ids] = text_scores
+    order = text_ids[np.argsort(-text_scores, kind="stable")]
+    return dense, order
+
+
+def _retrieve(store: CitizenStore, ordered_texts: Int64s, depth: int) -> tuple[list[int], int]:
+    """Texts, best first, until their items cover ``depth``; and how many items they cover."""
+    chosen: list[int] = []
+    covered = 0
+    for text_id in ordered_texts.tolist():
+        if covered >= depth:
+            break
+        refs = store.text_refs(text_id)
+        if refs:
+            chosen.append(text_id)
+            covered += refs
+    return chosen, covered
+
+
+def _order(citizens: list[str], quantised: list[int], *, salt: str) -> list[int]:
+    keys = [(-q, tie_key(c, salt=salt)) for c, q in zip(citizens, quantised, strict=True)]
+    return sorted(range(len(citizens)), key=keys.__getitem__)
+
+
+def _best(indices: Int64s, quantised: npt.NDArray[np.int64], count: int) -> Int64s:
+    """The indices whose quantised score is among the best ``count`` (ties at the edge kept)."""
+    if len(indices) <= count:
+        return indices
+    values = quantised[indices]
+    edge = np.partition(-values, count - 1)[count - 1]
+    best: Int64s = indices[-values <= edge]
+    return best
+
+
+def route(
+    call: CallRead,
+    *,
+    call_filter: CallFilter,
+    store: CitizenStore,
+    all_text_scores: Callable[[], tuple[Int64s, FloatArray]] | None,
+    search_texts: Callable[[int], tuple[Int64s, FloatArray]],
+    score_texts: TextScorer,
+    invitations: Mapping[str, tuple[int, int]],
+    salt: str,
+    config: MatchingConfig,
+) -> Routed:
+    """Blocking: run in a worker. ``all_text_scores`` (exact index) or ``search_texts(k)``
+    give text similarities (best over the queries); ``score_texts`` scores given text ids."""
+    with store.lock:
+        return _route(
+            call,
+            cf=call_filter,
+            store=store,
+            arrays=store.arrays,
+            all_text_scores=all_text_scores,
+            search_texts=search_texts,
+            score_texts=score_texts,
+            invitations=invitations,
+            salt=salt,
+            config=config,
+        )
+
+
+def _route(
+    call: CallRead,
+    *,
+    cf: CallFilter,
+    store: CitizenStore,
+    arrays: CitizenArrays,
+    all_text_scores: Callable[[], tuple[Int64s, FloatArray]] | None,
+    search_texts: Callable[[int], tuple[Int64s, FloatArray]],
+    score_texts: TextScorer,
+    invitations: Mapping[str, tuple[int, int]],
+    salt: str,
+    config: MatchingConfig,
+) -> Routed:
+    size = store.next_text_id
+    depth = config.retrieval_depth
+    # 1-2. text similarities and retrieval
+    if all_text_scores is not None:
+        ids, scores = all_text_scores()
+        dense, ordered = _text_similarities(ids, scores, size)
+        chosen, _ = _retrieve(store, ordered, depth)
+    else:
+        k = 256
+        while True:
+            ids, scores = search_texts(k)
+            dense, ordered = _text_similarities(ids, scores, size)
+            chosen, covered = _retrieve(store, ordered, depth)
+            if covered >= depth or len(ids) < k or k >= store.text_count:
+                break
+            k *= 4
+    retrieved = arrays.slots_of_texts(chosen)
+
+    holders: dict[str, Int64s] = {}
+    for perspective in call.perspectives:
+        if role_key(perspective.role) == BODY_STAFF_ROLE:
+            holders[perspective.role] = arrays.affiliated(frozenset({cf.body}), employer_only=True)
+        else:
+            holders[perspective.role] = arrays.role_holders(perspective.role)
+    any_holder_slots = (
+        np.unique(np.concatenate(list(holders.values())))
+        if holders
+        else np.empty(0, dtype=np.int64)
+    )
+    cands = np.union1d(retrieved, any_holder_slots).astype(np.int64)
+    cands = cands[arrays.alive[cands]]
+    n = len(cands)
+
+    # 3. relevance over every item of every candidate
+    counts = arrays.item_count[cands].astype(np.int64)
+    rows = block_rows(arrays.item_start[cands], counts)
+    texts = arrays.item_text[rows]
+    raw = dense[texts]
+    unknown = np.isnan(raw)
+    if unknown.any():  # HNSW: texts the search did not return are scored exactly
+        found, exact = score_texts(np.unique(texts[unknown]))
+        dense[found] = exact
+        raw = dense[texts]
+    raw = np.nan_to_num(raw, nan=0.0)
+    weighted = raw * level_weight_table(config)[arrays.item_level[rows]]
+    relevance = top_k_mean(weighted, counts, top_k=config.top_k)
+    segment = np.repeat(np.arange(n), counts)
+    verified = (
+        (arrays.item_kind[rows] == KIND_CODE["badge"])
+        & arrays.item_verified[rows]
+        & (raw >= config.min_similarity)
+    )
+    verified_count = np.bincount(segment[verified], minlength=n)
+
+    # 4. filters, as reject_reason orders them
+    month = np.zeros(n, dtype=np.int64)
+    window = np.zeros(n, dtype=np.int64)
+    if invitations:
+        invited_slots, months, windows = [], [], []
+        for citizen_id, (this_month, in_window) in invitations.items():
+            record = store.get(citizen_id)
+            if record is not None:
+                invited_slots.append(record.slot)
+                months.append(this_month)
+                windows.append(in_window)
+        where = np.searchsorted(cands, invited_slots)
+        where = np.minimum(where, max(n - 1, 0))
+        hit = cands[where] == np.asarray(invited_slots, dtype=np.int64) if n else []
+        month[where[hit]] = np.asarray(months)[hit]
+        window[where[hit]] = np.asarray(windows)[hit]
+    fail_consent = ~arrays.consent[cands]
+    fail_availability = np.zeros(n, dtype=np.bool_)
+    fail_access = np.zeros(n, dtype=np.bool_)
+    for i in np.flatnonzero(arrays.python_checks[cands]).tolist():
+        slot = int(cands[i])
+        periods = arrays.unavailable.get(slot, ())
+        fail_availability[i] = any(s < cf.deadline and e > cf.now for s, e in periods)
+        needs = arrays.access_needs.get(slot, frozenset())
+        fail_access[i] = any(need not in cf.access_offered for need in needs)
+    cap = arrays.cap[cands]
+    fail_cap = (cap >= 0) & (month >= cap)
+    conflicted = arrays.affiliated(cf.conflicts, employer_only=False)
+    if not cf.body_staff_allowed:
+        conflicted = np.union1d(
+            conflicted, arrays.affiliated(frozenset({cf.body}), employer_only=True)
+        )
+    fail_conflict = np.isin(cands, conflicted)
+    locality = np.zeros(n, dtype=np.float64)
+    fail_place = np.zeros(n, dtype=np.bool_)
+    if cf.has_place:
+        locality = np.full(n, np.nan)
+        if cf.radius_km is not None and cf.lat is not None and cf.lon is not None:
+            lats, lons = arrays.lat[cands], arrays.lon[cands]
+            with np.errstate(invalid="ignore"):
+                distance = haversine_km_array(cf.lat, cf.lon, lats, lons)
+                inside = distance <= cf.radius_km
+            locality[inside] = 1.0 - distance[inside] / cf.radius_km
+        if cf.authority_code is not None:
+            code = arrays.authority_ids.find(cf.authority_code.casefold())
+            if code >= 0:
+                locality[arrays.authority[cands] == code] = 1.0
+        fail_place = np.isnan(locality)
+        locality = np.nan_to_num(locality, nan=0.0)
+    fail_language = np.zeros(n, dtype=np.bool_)
+    if cf.languages:
+        mask = np.zeros(arrays.languages.shape[1], dtype=np.uint64)
+        for language in cf.languages:
+            bit = arrays.language_ids.find(language)
+            if 0 <= bit < 64 * len(mask):
+                mask[bit // 64] |= np.uint64(1 << (bit % 64))
+        fail_language = np.asarray(~(arrays.languages[cands] & mask).any(axis=1))
+    fails = {
+        "consent": fail_consent,
+        "availability": fail_availability,
+        "invitation_cap": fail_cap,
+        "conflict": fail_conflict,
+        "place": fail_place,
+        "language": fail_language,
+        "access": fail_access,
+    }
+    reason = np.select([fails[name] for name in FILTER_REASONS], range(1, 8), default=0)
+    is_holder = np.isin(cands, any_holder_slots)
+    eligible = (reason == 0) & (is_holder | (relevance >= config.min_similarity))
+
+    # 5. scores of every eligible candidate
+    rating = arrays.rating[cands].astype(np.float64)
+    rated = ~np.isnan(rating) & (rating != 0)
+    rating_term = np.where(rated, config.rating_weight * ((np.nan_to_num(rating) - 3) / 2), 0.0)
+    base = (
+        config.similarity_weight * relevance
+        + config.verified_badge_bonus * np.minimum(verified_count, MAX_VERIFIED_BADGES)
+        + rating_term
+        + config.locality_weight * locality
+    )
+    typical = float(np.median(window[eligible])) if eligible.any() else 0.0
+    factor = 1 / (
+        1 + config.exposure_damping * np.maximum(0.0, window - typical) / config.exposure_scale
+    )
+    score = base + np.where(base > 0, base * (factor - 1), 0.0)
+    quantised = np.round(score / config.tie_tolerance).astype(np.int64)
+
+    pool_size = min(config.candidate_pool_size, POOL_FACTOR * call.panel_size)
+    eligible_idx = np.flatnonzero(eligible)
+    picked = [_best(eligible_idx, quantised, max(config.shortlist_size, pool_size))]
+    holder_masks: dict[str, npt.NDArray[np.bool_]] = {}
+    summaries: dict[str, RoleSummary] = {}
+    for role, role_slots in holders.items():
+        is_role = np.isin(cands, role_slots)
+        holder_masks[role] = is_role
+        picked.append(
+            _best(np.flatnonzero(is_role & eligible), quantised, POOL_FACTOR * call.panel_size)
+        )
+        role_reasons = np.bincount(reason[is_role], minlength=8)
+        summaries[role] = RoleSummary(
+            total=int(is_role.sum()),
+            available=int((is_role & (reason == 0)).sum()),
+            rejected={
+                name: int(role_reasons[code])
+                for code, name in enumerate(FILTER_REASONS, start=1)
+                if role_reasons[code]
+            },
+        )
+    selected = np.unique(np.concatenate(picked))
+
+    # 6. the shared scoring functions over the few selected, then the panel
+    scored: list[Scored] = []
+    for i in selected.tolist():
+        owner = arrays.slot_citizen[int(cands[i])]
+        record = store.get(owner) if owner else None
+        if record is None or owner is None:
+            continue
+        citizen_id = owner
+        hits = [Hit(item, float(dense[item.text_id])) for item in store.items_of(citizen_id)]
+        similarity = config.similarity_weight * citizen_relevance(hits, config=config)
+        badges = sum(
+            1
+            for hit in hits
+            if hit.item.kind == "badge"
+            and hit.item.attributes.get("verified")
+            and hit.similarity >= config.min_similarity
+        )
+        badge_bonus = config.verified_badge_bonus * min(badges, MAX_VERIFIED_BADGES)
+        local = config.locality_weight * float(locality[i])
+        one_base = similarity + badge_bonus + float(rating_term[i]) + local
+        exposure = one_base * (float(factor[i]) - 1) if one_base > 0 else 0.0
+        scored.append(
+            Scored(
+                citizen_id=citizen_id,
+                score=one_base + exposure,
+                adjustments={
+                    "similarity": similarity,
+                    "verified_badges": badge_bonus,
+                    "rating": float(rating_term[i]),
+                    "locality": local,
+                    "exposure": exposure,
+                },
+                hits=sorted(hits, key=lambda h: -h.similarity * item_weight(h.item, config)),
+                roles=[role for role, mask in holder_masks.items() if mask[i]],
+                affiliations=frozenset(
+                    organisation_key(a.organisation) for a in record.snapshot.affiliations
+                ),
+            )
+        )
+    tolerance = config.tie_tolerance
+    order = _order(
+        [s.citizen_id for s in scored], [round(s.score / tolerance) for s in scored], salt=salt
+    )
+    ranked = [scored[i] for i in order]
+    pool: list[Scored] = ranked[:pool_size]
+    in_pool = {s.citizen_id for s in pool}
+    for perspective in call.perspectives:
+        taken = 0
+        for candidate in ranked:
+            if taken >= POOL_FACTOR * call.panel_size:
+                break
+            if perspective.role in candidate.roles:
+                taken += 1
+                if candidate.citizen_id not in in_pool:
+                    in_pool.add(candidate.citizen_id)
+                    pool.append(candidate)
+    position = {s.citizen_id: i for i, s in enumerate(ranked)}
+    pool.sort(key=lambda s: position[s.citizen_id])
+    panel = select_panel(
+        [PanelCandidate(s.citizen_id, s.score, frozenset(s.roles), s.affiliations) for s in pool],
+        quotas=[Quota(p.role, p.min, p.max) for p in call.perspectives],
+        panel_size=call.panel_size,
+        max_affiliation_share=config.max_affiliation_share,
+        time_limit_seconds=config.panel_solver_time_limit_seconds,
+    )
+    panel.members.sort(key=lambda c: position[c])
+    reasons = np.bincount(reason, minlength=8)
+    return Routed(
+        ranked=ranked,
+        panel=panel,
+        roles=summaries,
+        retrieved=len(retrieved),
+        role_holders=len(any_holder_slots),
+        eligible=int(eligible.sum()),
+        filtered={
+            name: int(reasons[code])
+            for code, name in enumerate(FILTER_REASONS, start=1)
+            if reasons[code]
+        },
+    )

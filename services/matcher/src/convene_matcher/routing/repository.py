@@ -76,3 +76,36 @@ async def record_invitation(
         call_id,
         invited_at,
     )
+
+
+async def invitations_in_window(
+    connection: Connection, *, month_start: datetime, window_start: datetime
+) -> dict[str, tuple[int, int]]:
+    """Every citizen invited since the earlier of the two dates -> (this month, in window).
+
+    One scan of the recent ledger instead of a lookup per candidate: routing filters and
+    damps tens of thousands of candidates at once, while a window holds far fewer invitees.
+    """
+    rows = await connection.fetch(
+        """
+        SELECT citizen_id::text AS citizen_id,
+               count(*) FILTER (WHERE invited_at >= $1) AS this_month,
+               count(*) FILTER (WHERE invited_at >= $2) AS in_window
+        FROM exposure
+        WHERE invited_at >= least($1, $2)
+        GROUP BY citizen_id
+        """,
+        month_start,
+        window_start,
+    )
+    return {row["citizen_id"]: (row["this_month"], row["in_window"]) for row in rows}
+
+
+async def delete_citizens(connection: Connection, *, citizen_ids: list[str]) -> None:
+    """Erasure: the citizens' match rows and exposure ledger entries go with them."""
+    if not citizen_ids:
+        return
+    await connection.execute(
+        "DELETE FROM call_match WHERE citizen_id = ANY($1::uuid[])", citizen_ids
+    )
+    await connection.execute("DELETE FROM exposure WHERE citizen_id = ANY($1::uuid[])", citizen_ids)

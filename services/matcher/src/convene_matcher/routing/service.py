@@ -2,10 +2,11 @@
 filters -> weighted score -> panel under quotas and caps -> explanations; stored in
 ``call_match`` so invitations can resolve the pseudonymous refs.
 
-Blocking work runs off the event loop: embedding (the embedder's worker), FAISS (the
-evidence service's search limiter) and ranking + panel selection (this module's limiter, one
-thread: CP-SAT is given one worker). Store reads happen on the loop with no await between
-``gather`` and the copies it makes, and erased citizens are dropped at the end as well.
+Blocking work runs off the event loop: embedding (the embedder's worker, one batch per call,
+cached by normalised text) and the vectorised retrieval, filtering, scoring and panel
+selection (``engine.route``, in the evidence service's bounded search worker, holding the
+citizen store's lock so the feed never mutates the arrays under it; CP-SAT gets one worker).
+Citizens erased while a call was routed are dropped at the end.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import anyio
 import asyncpg
 import numpy as np
 
 from convene_matcher.calls import service as calls_service
+from convene_matcher.embedding.embedder import Vectors
+from convene_matcher.index.evidence_index import Ids
 from convene_matcher.index.service import EvidenceService
 from convene_matcher.routing import engine, repository
 from convene_matcher.routing.dependencies import RoutingState
@@ -35,11 +37,9 @@ from convene_matcher.routing.schemas import (
     PanelMember,
     Unmet,
 )
-from convene_matcher.scoring import Hit, MatchingConfig
+from convene_matcher.scoring import MatchingConfig
 
 logger = logging.getLogger("convene.matcher.routing")
-
-_selection_limiter = anyio.CapacityLimiter(1)
 
 
 def month_start(now: datetime) -> datetime:
@@ -62,52 +62,51 @@ async def match_call(
     call = await calls_service.get_call(pool=pool, call_id=call_id, public_body_id=public_body_id)
     now = datetime.now(UTC)
     texts = engine.query_texts(call, config=config)
+    # One batch, cached by normalised text: a call routed again costs no model time.
     queries = await evidence.embedder.embed(texts, pool=pool)
-    scores, ids = await evidence.search(queries, config.retrieval_depth)
-    similarities = engine.best_item_similarities(scores, ids)
-
-    call_filter = engine.call_filter(call, now=now)
-    store = evidence.store
-    gathered = engine.gather(
-        call,
-        store=store,
-        roles=state.roles.get(store),
-        similarities=similarities,
-        body=call_filter.body,
-    )
     async with pool.acquire() as connection:
-        counts = await repository.invitation_counts(
+        invitations = await repository.invitations_in_window(
             connection,
-            citizen_ids=list(gathered.snapshots),
             month_start=month_start(now),
             window_start=now - timedelta(days=config.exposure_window_days),
         )
-    filtered = engine.apply_filters(
-        gathered,
-        call=call_filter,
-        invitations_this_month={c: month for c, (month, _) in counts.items()},
-        config=config,
-    )
-    await _score_unretrieved_holders(
-        gathered, filtered, evidence=evidence, pool=pool, queries=queries, config=config
-    )
     salt = f"seed:{request.seed}" if request.seed is not None else f"call:{call.id}"
-    window = {c: in_window for c, (_, in_window) in counts.items()}
+    store, index = evidence.store, evidence.index
 
-    def select() -> tuple[list[engine.Scored], engine.Selection]:
-        scored = engine.score_candidates(
-            gathered, filtered, window_invitations=window, config=config
+    def best_over_queries(found: Ids, scores: Vectors) -> tuple[Ids, Vectors]:
+        return found, scores.max(axis=0) if len(found) else np.empty(0, dtype=np.float32)
+
+    def search_texts(k: int) -> tuple[Ids, Vectors]:
+        scores, ids = index.search(queries, k)
+        flat_ids, flat_scores = ids.ravel(), scores.ravel()
+        keep = flat_ids >= 0
+        flat_ids, flat_scores = flat_ids[keep], flat_scores[keep]
+        order = np.argsort(-flat_scores, kind="stable")
+        unique_ids, first = np.unique(flat_ids[order], return_index=True)
+        return unique_ids, flat_scores[order][first]
+
+    routed = await evidence.run_search_work(
+        lambda: engine.route(
+            call,
+            call_filter=engine.call_filter(call, now=now),
+            store=store,
+            all_text_scores=(
+                (lambda: best_over_queries(*index.exact_scores(queries)))
+                if index.kind == "exact"
+                else None
+            ),
+            search_texts=search_texts,
+            score_texts=lambda ids: best_over_queries(*index.exact_scores(queries, ids)),
+            invitations=invitations,
+            salt=salt,
+            config=config,
         )
-        return scored, engine.rank_and_select(scored, call=call, salt=salt, config=config)
-
-    _, selection = await anyio.to_thread.run_sync(select, limiter=_selection_limiter)
-    unmet = engine.unmet_quotas(
-        call=call, gathered=gathered, filtered=filtered, panel=selection.panel
     )
+    unmet = engine.unmet_quotas(call=call, roles=routed.roles, panel=routed.panel)
 
     # Erased while we worked: never shown.
-    ranked = [s for s in selection.ranked if s.citizen_id in evidence.store]
-    members = [c for c in selection.panel.members if c in evidence.store]
+    ranked = [s for s in routed.ranked if s.citizen_id in evidence.store]
+    members = [c for c in routed.panel.members if c in evidence.store]
     member_set = set(members)
     shown = [
         s
@@ -131,23 +130,19 @@ async def match_call(
         for s in shown
     ]
     panel = [
-        PanelMember(ref=refs[c], fills=selection.panel.fills.get(c) or ["relevance"])
-        for c in members
+        PanelMember(ref=refs[c], fills=routed.panel.fills.get(c) or ["relevance"]) for c in members
     ]
-    filtered_counts: dict[str, int] = {}
-    for reason in filtered.rejected.values():
-        filtered_counts[reason] = filtered_counts.get(reason, 0) + 1
     result = MatchResult(
         call_id=call.id,
         candidates=candidates,
         panel=panel,
         unmet=[Unmet.model_validate(u) for u in unmet],
         stats=MatchStats(
-            retrieved=len(gathered.hits),
-            role_holders=len(set().union(*gathered.holders.values())) if gathered.holders else 0,
-            eligible=len(filtered.eligible),
-            filtered=filtered_counts,
-            panel_method=selection.panel.method,
+            retrieved=routed.retrieved,
+            role_holders=routed.role_holders,
+            eligible=routed.eligible,
+            filtered=routed.filtered,
+            panel_method=routed.panel.method,
         ),
     )
     rows = [
@@ -157,7 +152,7 @@ async def match_call(
             s.score,
             position,
             s.citizen_id in member_set,
-            selection.panel.fills.get(s.citizen_id, []),
+            routed.panel.fills.get(s.citizen_id, []),
             candidate.model_dump(mode="json"),
         )
         for position, (s, candidate) in enumerate(zip(shown, candidates, strict=True))
@@ -178,26 +173,3 @@ async def match_call(
         },
     )
     return result
-
-
-async def _score_unretrieved_holders(
-    gathered: engine.Gathered,
-    filtered: engine.Filtered,
-    *,
-    evidence: EvidenceService,
-    pool: asyncpg.Pool[Any],
-    queries: np.typing.NDArray[np.float32],
-    config: MatchingConfig,
-) -> None:
-    """Wanted-role holders the ANN search did not reach: exact similarity over their items."""
-    citizen_ids = engine.eligible_without_hits(gathered, filtered, limit=config.role_rescore_max)
-    items = [(c, evidence.store.items_of(c)) for c in citizen_ids]
-    texts = [item.text for _, owned in items for item in owned]
-    if not texts:
-        return
-    vectors = await evidence.embedder.embed(texts, pool=pool)
-    sims = list(engine.similarities_for(vectors, queries))
-    offset = 0
-    for citizen_id, owned in items:
-        gathered.hits[citizen_id] = [Hit(item, sims[offset + i]) for i, item in enumerate(owned)]
-        offset += len(owned)

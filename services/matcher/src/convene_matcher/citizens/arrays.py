@@ -1,0 +1,353 @@
+"""CitizenArrays: the citizen store as numpy columns, so routing works on arrays, not dicts.
+
+Maintained incrementally by ``CitizenStore`` (one ``set_citizen`` / ``clear`` per change) and
+read by routing in a worker thread under ``CitizenStore.lock``:
+
+- citizen slots (an int per citizen, reused after erasure): consent, monthly cap, lat/lon,
+  authority, languages (a 192-bit mask: ISO 639-1 has 184 codes), rating, flags for the rare
+  attributes checked in Python (unavailable periods, access needs);
+- item blocks: each citizen's items are one contiguous run of rows (text id, skill level code,
+  kind code, verified); an upsert appends a new run and leaves the old one dead, and the rows
+  are compacted once dead rows outnumber live ones;
+- row tables (slot, value) for roles (role key id) and affiliations (organisation key id,
+  employer flag), so "who holds this role" or "who is affiliated with X" is one vector scan;
+- an inverted list text id -> citizen slots (retrieval over distinct texts).
+
+Not thread-safe by itself: the store mutates it on the event loop holding ``store.lock`` and
+routing reads it in a worker holding the same lock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from convene_matcher.citizens.schemas import MatchSnapshot
+from convene_matcher.routing.names import organisation_key, role_key
+
+LANGUAGE_WORDS = 3  # 192 bits
+KINDS = ("skill", "badge", "role", "contribution")
+KIND_CODE = {kind: code for code, kind in enumerate(KINDS)}
+NO_LEVEL = -1
+
+Int64s = npt.NDArray[np.int64]
+Int32s = npt.NDArray[np.int32]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRow:
+    text_id: int
+    level: int  # index in evidence.LEVELS for skills, NO_LEVEL otherwise
+    kind: int
+    verified: bool
+
+
+class _Interner:
+    """str -> small int, never forgetting (roles, organisations, languages, authorities)."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+
+    def get(self, value: str) -> int:
+        found = self.ids.get(value)
+        if found is None:
+            found = self.ids[value] = len(self.ids)
+        return found
+
+    def find(self, value: str) -> int:
+        return self.ids.get(value, -1)
+
+
+class _Rows:
+    """(slot, value, flag) rows with dead-row marking and compaction."""
+
+    def __init__(self) -> None:
+        self.slot = np.empty(0, dtype=np.int32)
+        self.value = np.empty(0, dtype=np.int32)
+        self.flag = np.empty(0, dtype=np.bool_)
+        self.size = 0
+        self.dead = 0
+        self.rows_of: dict[int, tuple[int, ...]] = {}
+
+    def _reserve(self, extra: int) -> None:
+        need = self.size + extra
+        if need <= len(self.slot):
+            return
+        capacity = max(need, 2 * len(self.slot), 1024)
+        for name in ("slot", "value", "flag"):
+            old = getattr(self, name)
+            new = np.empty(capacity, dtype=old.dtype)
+            new[: self.size] = old[: self.size]
+            setattr(self, name, new)
+
+    def set(self, slot: int, values: list[tuple[int, bool]]) -> None:
+        self.clear(slot)
+        if not values:
+            return
+        self._reserve(len(values))
+        start = self.size
+        for offset, (value, flag) in enumerate(values):
+            self.slot[start + offset] = slot
+            self.value[start + offset] = value
+            self.flag[start + offset] = flag
+        self.size += len(values)
+        self.rows_of[slot] = tuple(range(start, self.size))
+
+    def clear(self, slot: int) -> None:
+        rows = self.rows_of.pop(slot, None)
+        if rows:
+            self.slot[list(rows)] = -1
+            self.dead += len(rows)
+            if self.dead > 1024 and self.dead * 2 > self.size:
+                self._compact()
+
+    def _compact(self) -> None:
+        live = np.flatnonzero(self.slot[: self.size] >= 0)
+        self.slot = self.slot[live].copy()
+        self.value = self.value[live].copy()
+        self.flag = self.flag[live].copy()
+        self.size = len(live)
+        self.dead = 0
+        rows_of: dict[int, list[int]] = {}
+        for row, slot in enumerate(self.slot.tolist()):
+            rows_of.setdefault(slot, []).append(row)
+        self.rows_of = {slot: tuple(rows) for slot, rows in rows_of.items()}
+
+    def view(self) -> tuple[Int32s, Int32s, npt.NDArray[np.bool_]]:
+        return self.slot[: self.size], self.value[: self.size], self.flag[: self.size]
+
+
+class CitizenArrays:
+    def __init__(self) -> None:
+        self.capacity = 0
+        self.alive = np.zeros(0, dtype=np.bool_)
+        self.consent = np.zeros(0, dtype=np.bool_)
+        self.cap = np.zeros(0, dtype=np.int32)
+        self.lat = np.zeros(0, dtype=np.float64)
+        self.lon = np.zeros(0, dtype=np.float64)
+        self.authority = np.zeros(0, dtype=np.int32)
+        self.rating = np.zeros(0, dtype=np.float32)
+        self.languages = np.zeros((0, LANGUAGE_WORDS), dtype=np.uint64)
+        self.item_start = np.zeros(0, dtype=np.int64)
+        self.item_count = np.zeros(0, dtype=np.int32)
+        self.python_checks = np.zeros(0, dtype=np.bool_)  # unavailable periods / access needs
+        self.slot_citizen: list[str | None] = []
+        self.free_slots: list[int] = []
+        # Rare attributes checked in Python, by slot.
+        self.unavailable: dict[int, tuple[tuple[datetime, datetime], ...]] = {}
+        self.access_needs: dict[int, frozenset[str]] = {}
+        # Item rows (blocks per citizen).
+        self.item_text = np.zeros(0, dtype=np.int64)
+        self.item_level = np.zeros(0, dtype=np.int8)
+        self.item_kind = np.zeros(0, dtype=np.int8)
+        self.item_verified = np.zeros(0, dtype=np.bool_)
+        self.item_rows = 0
+        self.dead_item_rows = 0
+        # Row tables and the inverted list.
+        self.roles = _Rows()
+        self.affiliations = _Rows()  # value: organisation id, flag: employer
+        self.role_ids = _Interner()
+        self.organisation_ids = _Interner()
+        self.language_ids = _Interner()
+        self.authority_ids = _Interner()
+        self.text_slots: dict[int, set[int]] = {}
+        self.slot_texts: dict[int, frozenset[int]] = {}
+
+    # -- growth --------------------------------------------------------------------------
+    def _grow_slots(self) -> None:
+        capacity = max(1024, 2 * self.capacity)
+        for name, fill in (
+            ("alive", False),
+            ("consent", False),
+            ("cap", -1),
+            ("lat", np.nan),
+            ("lon", np.nan),
+            ("authority", -1),
+            ("rating", np.nan),
+            ("item_start", 0),
+            ("item_count", 0),
+            ("python_checks", False),
+        ):
+            old = getattr(self, name)
+            new = np.full(capacity, fill, dtype=old.dtype)
+            new[: self.capacity] = old
+            setattr(self, name, new)
+        languages = np.zeros((capacity, LANGUAGE_WORDS), dtype=np.uint64)
+        languages[: self.capacity] = self.languages
+        self.languages = languages
+        self.free_slots.extend(range(capacity - 1, self.capacity - 1, -1))
+        self.slot_citizen.extend([None] * (capacity - self.capacity))
+        self.capacity = capacity
+
+    def _reserve_items(self, extra: int) -> None:
+        need = self.item_rows + extra
+        if need <= len(self.item_text):
+            return
+        capacity = max(need, 2 * len(self.item_text), 4096)
+        for name in ("item_text", "item_level", "item_kind", "item_verified"):
+            old = getattr(self, name)
+            new = np.zeros(capacity, dtype=old.dtype)
+            new[: self.item_rows] = old[: self.item_rows]
+            setattr(self, name, new)
+
+    def _compact_items(self) -> None:
+        slots = np.flatnonzero(self.alive[: self.capacity] & (self.item_count > 0))
+        starts, counts = self.item_start[slots], self.item_count[slots].astype(np.int64)
+        rows = block_rows(starts, counts)
+        for name in ("item_text", "item_level", "item_kind", "item_verified"):
+            setattr(self, name, getattr(self, name)[rows].copy())
+        new_starts = np.zeros(len(slots), dtype=np.int64)
+        if len(slots):
+            new_starts[1:] = np.cumsum(counts)[:-1]
+        self.item_start[slots] = new_starts
+        self.item_rows = len(rows)
+        self.dead_item_rows = 0
+
+    # -- writes --------------------------------------------------------------------------
+    def allocate(self, citizen_id: str) -> int:
+        if not self.free_slots:
+            self._grow_slots()
+        slot = self.free_slots.pop()
+        self.slot_citizen[slot] = citizen_id
+        self.alive[slot] = True
+        return slot
+
+    def set_citizen(self, slot: int, snapshot: MatchSnapshot, items: list[ItemRow]) -> None:
+        self.consent[slot] = snapshot.consent.matching
+        cap = snapshot.availability.max_invitations_per_month
+        self.cap[slot] = -1 if cap is None else cap
+        place = snapshot.place
+        has_point = place is not None and place.lat is not None and place.lon is not None
+        self.lat[slot] = place.lat if has_point and place is not None else np.nan
+        self.lon[slot] = place.lon if has_point and place is not None else np.nan
+        code = place.authority_code if place is not None else None
+        self.authority[slot] = self.authority_ids.get(code.casefold()) if code else -1
+        score = snapshot.rating.score
+        self.rating[slot] = np.nan if score is None else score
+        mask = [0] * LANGUAGE_WORDS
+        for language in snapshot.languages:
+            bit = self.language_ids.get(language.casefold())
+            if bit < 64 * LANGUAGE_WORDS:  # more codes than ISO 639-1 has: ignored
+                mask[bit // 64] |= 1 << (bit % 64)
+        self.languages[slot] = np.array(mask, dtype=np.uint64)
+        periods = tuple((p.start, p.end) for p in snapshot.availability.unavailable)
+        if periods:
+            self.unavailable[slot] = periods
+        else:
+            self.unavailable.pop(slot, None)
+        if snapshot.access_needs:
+            self.access_needs[slot] = frozenset(n.casefold() for n in snapshot.access_needs)
+        else:
+            self.access_needs.pop(slot, None)
+        self.python_checks[slot] = bool(periods or snapshot.access_needs)
+        role_ids = {
+            self.role_ids.get(role_key(name))
+            for role in snapshot.roles
+            for name in (role.role, role.label)
+            if name
+        }
+        self.roles.set(slot, [(role_id, False) for role_id in sorted(role_ids)])
+        self.affiliations.set(
+            slot,
+            [
+                (self.organisation_ids.get(organisation_key(a.organisation)), a.kind == "employer")
+                for a in snapshot.affiliations
+            ],
+        )
+        self._set_items(slot, items)
+
+    def _set_items(self, slot: int, items: list[ItemRow]) -> None:
+        old_count = int(self.item_count[slot])
+        self.dead_item_rows += old_count
+        self._reserve_items(len(items))
+        start = self.item_rows
+        end = start + len(items)
+        if items:
+            self.item_text[start:end] = [i.text_id for i in items]
+            self.item_level[start:end] = [i.level for i in items]
+            self.item_kind[start:end] = [i.kind for i in items]
+            self.item_verified[start:end] = [i.verified for i in items]
+        self.item_start[slot] = start
+        self.item_count[slot] = len(items)
+        self.item_rows = end
+        texts = frozenset(i.text_id for i in items)
+        previous = self.slot_texts.get(slot, frozenset())
+        for text_id in previous - texts:
+            holders = self.text_slots.get(text_id)
+            if holders is not None:
+                holders.discard(slot)
+                if not holders:
+                    del self.text_slots[text_id]
+        for text_id in texts - previous:
+            self.text_slots.setdefault(text_id, set()).add(slot)
+        if texts:
+            self.slot_texts[slot] = texts
+        else:
+            self.slot_texts.pop(slot, None)
+        if self.dead_item_rows > 65_536 and self.dead_item_rows * 2 > self.item_rows:
+            self._compact_items()
+
+    def clear(self, slot: int) -> None:
+        """Forgets the citizen in this slot (erasure) and frees the slot."""
+        self._set_items(slot, [])
+        self.roles.clear(slot)
+        self.affiliations.clear(slot)
+        self.unavailable.pop(slot, None)
+        self.access_needs.pop(slot, None)
+        self.alive[slot] = False
+        self.consent[slot] = False
+        self.python_checks[slot] = False
+        self.slot_citizen[slot] = None
+        self.free_slots.append(slot)
+
+    # -- reads ---------------------------------------------------------------------------
+    def slots_of_texts(self, text_ids: list[int]) -> Int64s:
+        chosen: set[int] = set()
+        for text_id in text_ids:
+            chosen.update(self.text_slots.get(text_id, ()))
+        return np.fromiter(sorted(chosen), dtype=np.int64, count=len(chosen))
+
+    def role_holders(self, role: str) -> Int64s:
+        role_id = self.role_ids.find(role_key(role))
+        if role_id < 0:
+            return np.empty(0, dtype=np.int64)
+        slots, values, _ = self.roles.view()
+        found: Int64s = np.unique(slots[values == role_id]).astype(np.int64)
+        return found
+
+    def knows(self, role: str) -> bool:
+        """Whether a live citizen holds the role (by slug, label or free text)."""
+        return len(self.role_holders(role)) > 0
+
+    def affiliated(self, organisation_keys: frozenset[str], *, employer_only: bool) -> Int64s:
+        ids = [self.organisation_ids.find(key) for key in organisation_keys]
+        ids = [i for i in ids if i >= 0]
+        if not ids:
+            return np.empty(0, dtype=np.int64)
+        slots, values, employer = self.affiliations.view()
+        mask = np.isin(values, ids)
+        if employer_only:
+            mask &= employer
+        found: Int64s = np.unique(slots[mask]).astype(np.int64)
+        return found
+
+    def memory_bytes(self) -> int:
+        arrays: list[Any] = [
+            self.alive, self.consent, self.cap, self.lat, self.lon, self.authority,
+            self.rating, self.languages, self.item_start, self.item_count, self.item_text,
+            self.item_level, self.item_kind, self.item_verified,
+        ]  # fmt: skip
+        return sum(int(a.nbytes) for a in arrays)
+
+
+def block_rows(starts: Int64s, counts: Int64s) -> Int64s:
+    """The row indices of blocks (start, count), concatenated."""
+    total = int(counts.sum()) if len(counts) else 0
+    if total == 0:
+        return np.empty(0, dtype=np.int64)
+    offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
+    return np.arange(total, dtype=np.int64) + offsets

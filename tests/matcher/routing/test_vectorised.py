@@ -1,0 +1,46 @@
+"""Routing's vectorised relevance is the shared scoring rule, for many citizens at once."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from convene_matcher.evidence.items import LEVELS, EvidenceItem
+from convene_matcher.routing.engine import haversine_km_array, level_weight_table, top_k_mean
+from convene_matcher.routing.filters import haversine_km
+from convene_matcher.scoring import Hit, MatchingConfig, citizen_relevance
+
+
+@pytest.mark.parametrize("top_k", [1, 3, 5])
+def test_top_k_mean_equals_citizen_relevance(top_k: int) -> None:
+    rng = np.random.default_rng(top_k)
+    config = MatchingConfig(top_k=top_k)
+    # 0 to 60 items per citizen: empty, fewer than k, and more than the padded width.
+    counts = np.array([0, 1, 2, 3, 7, 32, 33, 60, *rng.integers(0, 12, 200)], dtype=np.int64)
+    total = int(counts.sum())
+    raw = rng.uniform(-0.2, 0.9, total).astype(np.float32)
+    level_codes = rng.integers(-1, len(LEVELS), total)
+    weighted = raw * level_weight_table(config)[level_codes]
+    vectorised = top_k_mean(weighted, counts, top_k=top_k)
+    start = 0
+    for citizen, count in enumerate(counts.tolist()):
+        hits = []
+        for row in range(start, start + count):
+            code = int(level_codes[row])
+            kind = "skill" if code >= 0 else "badge"
+            attributes = {"level": LEVELS[code]} if code >= 0 else {}
+            item = EvidenceItem(row, "c", kind, str(row), "t", attributes)
+            hits.append(Hit(item, float(raw[row])))
+        start += count
+        assert vectorised[citizen] == pytest.approx(
+            citizen_relevance(hits, config=config), abs=1e-5
+        ), citizen
+
+
+def test_haversine_array_matches_the_scalar_rule() -> None:
+    lats = np.array([53.4875, 53.5769, 51.5072, np.nan])
+    lons = np.array([-2.2901, -2.4282, -0.1276, 0.0])
+    found = haversine_km_array(53.4808, -2.2426, lats, lons)
+    for i in range(3):
+        assert found[i] == pytest.approx(haversine_km(53.4808, -2.2426, lats[i], lons[i]))
+    assert np.isnan(found[3])
