@@ -217,9 +217,9 @@ async def test_create_preview_evaluate_activate_and_roll_back(calls_gateway: Cal
     assert again.json()["id"] == 2
     back = await gw.client.post("/v1/admin/matching-configs/1/activate", headers=gw.admin)
     assert back.json()["active"] is True
-    rows = (
-        await gw.client.get("/v1/admin/matching-configs/activations", headers=gw.admin)
-    ).json()["items"]
+    rows = (await gw.client.get("/v1/admin/matching-configs/activations", headers=gw.admin)).json()[
+        "items"
+    ]
     assert (rows[0]["from_config_id"], rows[0]["to_config_id"]) == (2, 1)
 
 
