@@ -131,8 +131,24 @@ def main() -> int:
                 "--organisation", DEMO_ORGANISATION, "--print-api-key",
             )
         )  # fmt: skip
+        smtp_port = _port("CONVENE_SMTP_PORT", 1025)
+        mail_dir = RUN_DIR / "mail"
+        suite.start_process(
+            "mail-sink",
+            [
+                sys.executable,
+                "scripts/mail_sink.py",
+                "--port",
+                str(smtp_port),
+                "--dir",
+                str(mail_dir),
+            ],
+            env=os.environ,
+            port=smtp_port,
+        )
         suite.start_all()
         suite.wait_all_ready(timeout=180)
+        suite.start_notification_worker(smtp_port=smtp_port)
         citizen_password = _persistent_secret("citizen-password")
         ensure_demo_citizen(suite.url("gateway"), citizen_password)
         # Simulated invitation answers and ratings (once) so admins can evaluate matching
@@ -169,6 +185,7 @@ def main() -> int:
   profiles  {suite.url("profiles")}   (internal)
   matcher   {suite.url("matcher")}   (internal)
   logs      {RUN_DIR / "logs"}/
+  mail      {RUN_DIR / "mail"}/*.eml   (local SMTP sink on 127.0.0.1:{smtp_port})
   demo credentials (also in .run/demo-credentials.json):
     public body API key   {credentials["api_key"]}
     admin                 {DEMO_ADMIN_EMAIL} / {admin_password}

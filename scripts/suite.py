@@ -116,6 +116,31 @@ class Suite:
         self.processes[name] = service
         return service
 
+    def start_process(
+        self, name: str, command: list[str], *, env: Mapping[str, str], port: int = 0
+    ) -> ServiceProcess:
+        """Any other managed process (the notification worker, a mail sink), logged alike."""
+        log_path = self.run_dir / "logs" / f"{name}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with log_path.open("ab") as log_file:
+            process = subprocess.Popen(
+                command,
+                env=dict(env),
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                cwd=REPO_ROOT,
+                start_new_session=True,
+            )
+        service = ServiceProcess(name=name, port=port, process=process, log_path=log_path)
+        self.processes[name] = service
+        return service
+
+    def start_notification_worker(self, *, smtp_port: int) -> ServiceProcess:
+        """The 4th (optional) process: sends the matcher's notification outbox."""
+        env = {**self.service_env("matcher"), "CONVENE_MATCHER_SMTP_PORT": str(smtp_port)}
+        command = [sys.executable, "-m", "convene_matcher.notifications.worker"]
+        return self.start_process("notifications", command, env=env)
+
     def start_all(self) -> None:
         for name in SERVICES:
             self.start(name)
@@ -156,6 +181,8 @@ class Suite:
             service.process.wait(timeout=5)
 
     def stop_all(self) -> None:
+        for extra in [name for name in self.processes if name not in SERVICES]:
+            self.stop(extra)
         for name in reversed(SERVICES):
             self.stop(name)
 
