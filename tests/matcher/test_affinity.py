@@ -74,14 +74,18 @@ async def test_affinity_uses_the_routing_rule(
     embedder = matcher_app.state.evidence.embedder
     texts = [p.get("text") or f"{p['title']}. {p['abstract']}" for p in PAPERS]
     papers = await embedder.embed(texts)
-    candidate = (await embedder.embed([f"{CANDIDATES[1]['title']}. {CANDIDATES[1]['abstract']}"]))[
-        0
-    ]
+    call_text = f"{CANDIDATES[1]['title']}. {CANDIDATES[1]['abstract']}"
+    candidate = (await embedder.embed([call_text]))[0]
     hits = [
-        Hit(EvidenceItem(i, "r1", "contribution", f"p{i}", "t", {}), float(vector @ candidate))
-        for i, vector in enumerate(papers)
+        Hit(EvidenceItem(i, "r1", "contribution", f"p{i}", text, {}), float(vector @ candidate))
+        for i, (text, vector) in enumerate(zip(texts, papers, strict=True))
     ]
-    assert scores[1] == pytest.approx(citizen_relevance(hits, config=MatchingConfig()), abs=1e-5)
+    config = MatchingConfig()
+    assert config.lexical_weight > 0
+    expected = citizen_relevance(hits, config=config, query_text=call_text)
+    assert scores[1] == pytest.approx(expected, abs=1e-5)
+    # The lexical part is in: "lane(s)" and "cycle" are shared with p1.
+    assert expected != pytest.approx(citizen_relevance(hits, config=config), abs=1e-4)
 
 
 @pytest.mark.parametrize(

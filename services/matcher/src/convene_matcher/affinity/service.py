@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
 from convene_matcher.affinity.schemas import AffinityRequest, AffinityResponse, Paper
@@ -9,6 +11,8 @@ from convene_matcher.config import MatcherSettings
 from convene_matcher.embedding.embedder import Embedder
 from convene_matcher.errors import AffinityLimitError, MatcherError
 from convene_matcher.scoring import MatchingConfig, relevance_matrix
+
+logger = logging.getLogger("convene.matcher.affinity")
 
 
 def _validate(papers: list[Paper], *, what: str, max_count: int, max_chars: int) -> list[str]:
@@ -49,6 +53,21 @@ async def score(
     # Memory cache only: affinity stores nothing.
     vectors = await embedder.embed(paper_texts + candidate_texts, persist=False)
     papers, candidates = vectors[: len(paper_texts)], vectors[len(paper_texts) :]
-    # Papers are evidence items of kind "contribution" (weight 1): the routing rule as is.
-    scores = relevance_matrix(papers, candidates, config=config)
+    # Papers are evidence items of kind "contribution" (weight 1): the routing rule as is,
+    # with the texts so its lexical part applies (MatchingConfig.lexical_weight).
+    scores = relevance_matrix(
+        papers,
+        candidates,
+        config=config,
+        item_texts=paper_texts,
+        query_texts=candidate_texts,
+    )
+    logger.debug(
+        "affinity scored",
+        extra={
+            "papers": len(paper_texts),
+            "candidates": len(candidate_texts),
+            "lexical_weight": config.lexical_weight,
+        },
+    )
     return AffinityResponse(scores=[round(float(value), 6) for value in np.asarray(scores)])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -11,8 +12,10 @@ import numpy.typing as npt
 from convene_matcher.citizens.store import CitizenStore
 from convene_matcher.evidence.items import EvidenceItem
 from convene_matcher.scoring.config import MatchingConfig
+from convene_matcher.scoring.lexical import lexical_similarity, lexical_similarity_matrix
 
 FloatArray = npt.NDArray[np.float32]
+FloatArray64 = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,17 +51,39 @@ def relevance_matrix(
     *,
     config: MatchingConfig,
     item_weights: FloatArray | None = None,
+    item_texts: Sequence[str] | None = None,
+    query_texts: Sequence[str] | None = None,
 ) -> FloatArray:
-    """One person's relevance for each query: top-k mean over their (weighted) items."""
+    """One person's relevance for each query over their (weighted) items.
+
+    ``(1 - lexical_weight) x top-k mean of cosines + lexical_weight x top-k mean of lexical
+    similarities``; without ``item_texts`` and ``query_texts`` (or with lexical_weight 0),
+    the top-k mean of cosines alone. Each part is a property of (item, query) pairs only.
+    """
     n_queries = query_vectors.shape[0]
     if item_vectors.shape[0] == 0:
         return np.zeros(n_queries, dtype=np.float32)
     similarities = item_vectors.astype(np.float32) @ query_vectors.astype(np.float32).T
     if item_weights is not None:
         similarities = similarities * item_weights[:, None]
+    dense = _top_k_columns(similarities, config.top_k)
+    weight = config.lexical_weight
+    if weight == 0 or item_texts is None or query_texts is None:
+        return dense.astype(np.float32)
+    if len(item_texts) != item_vectors.shape[0] or len(query_texts) != n_queries:
+        raise ValueError("item_texts and query_texts must match the vectors' rows")
+    lexical = lexical_similarity_matrix(
+        item_texts, query_texts, idf_floor=config.lexical_idf_floor
+    ).astype(np.float64)
+    if item_weights is not None:
+        lexical = lexical * item_weights[:, None]
+    mixed = (1 - weight) * dense + weight * _top_k_columns(lexical, config.top_k)
+    return mixed.astype(np.float32)
+
+
+def _top_k_columns(similarities: npt.NDArray[np.floating[Any]], top_k: int) -> FloatArray64:
     return np.array(
-        [aggregate_top_k(column, top_k=config.top_k) for column in similarities.T],
-        dtype=np.float32,
+        [aggregate_top_k(column, top_k=top_k) for column in similarities.T], dtype=np.float64
     )
 
 
@@ -77,11 +102,28 @@ def group_hits(
     return grouped
 
 
-def citizen_relevance(hits: Iterable[Hit], *, config: MatchingConfig) -> float:
+def citizen_relevance(
+    hits: Iterable[Hit], *, config: MatchingConfig, query_text: str | None = None
+) -> float:
     """Relevance of one citizen from their retrieved items: weighted, then top-k mean.
 
-    The same rule as relevance_matrix (what /v1/affinity measures); cut-offs such as
+    The same rule as relevance_matrix (what /v1/affinity measures): with ``query_text``
+    (the call's text) and a non-zero ``config.lexical_weight``, the top-k mean of the items'
+    lexical similarities to it is mixed in; without it, cosines alone. Cut-offs such as
     ``config.min_similarity`` are routing's filters, applied before or after, not here.
     """
-    weighted = [hit.similarity * item_weight(hit.item, config) for hit in hits]
-    return aggregate_top_k(weighted, top_k=config.top_k)
+    hits = list(hits)
+    weights = [item_weight(hit.item, config) for hit in hits]
+    dense = aggregate_top_k(
+        [hit.similarity * w for hit, w in zip(hits, weights, strict=True)], top_k=config.top_k
+    )
+    if config.lexical_weight == 0 or query_text is None or not hits:
+        return dense
+    lexical = aggregate_top_k(
+        [
+            lexical_similarity(hit.item.text, query_text, idf_floor=config.lexical_idf_floor) * w
+            for hit, w in zip(hits, weights, strict=True)
+        ],
+        top_k=config.top_k,
+    )
+    return (1 - config.lexical_weight) * dense + config.lexical_weight * lexical
