@@ -19,9 +19,8 @@ routing reads it in a worker holding the same lock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -38,8 +37,7 @@ Int64s = npt.NDArray[np.int64]
 Int32s = npt.NDArray[np.int32]
 
 
-@dataclass(frozen=True, slots=True)
-class ItemRow:
+class ItemRow(NamedTuple):
     text_id: int
     level: int  # index in evidence.LEVELS for skills, NO_LEVEL otherwise
     kind: int
@@ -316,7 +314,8 @@ class CitizenArrays:
         if role_id < 0:
             return np.empty(0, dtype=np.int64)
         slots, values, _ = self.roles.view()
-        found: Int64s = np.unique(slots[values == role_id]).astype(np.int64)
+        # One row per (slot, role): no duplicates to drop.
+        found: Int64s = np.sort(slots[values == role_id]).astype(np.int64)
         return found
 
     def knows(self, role: str) -> bool:

@@ -59,12 +59,7 @@ def _row(item: EvidenceItem) -> ItemRow:
     level = NO_LEVEL
     if item.kind == "skill":
         level = _LEVEL_CODE.get(str(item.attributes.get("level")), NO_LEVEL)
-    return ItemRow(
-        text_id=item.text_id,
-        level=level,
-        kind=KIND_CODE[item.kind],
-        verified=bool(item.attributes.get("verified")),
-    )
+    return ItemRow(item.text_id, level, KIND_CODE[item.kind], bool(item.attributes.get("verified")))
 
 
 class CitizenStore:

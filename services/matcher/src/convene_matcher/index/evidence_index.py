@@ -243,10 +243,10 @@ class EvidenceIndex:
                     tomb = np.fromiter(self._tombstones, dtype=np.int64)
                     positions = np.flatnonzero(~np.isin(stored, tomb))
                     found = stored[positions]
-                    scores = array @ storage[positions].T
+                    scores = (storage[positions] @ array.T).T
                 else:
                     found = stored.copy()
-                    scores = array @ storage.T
+                    scores = (storage @ array.T).T  # (n, d) @ (d, q): BLAS's fast path
             else:
                 wanted = np.asarray(ids, dtype=np.int64)
                 order = np.argsort(stored, kind="stable")
@@ -259,7 +259,7 @@ class EvidenceIndex:
                 )
                 positions = order[place[hit]]
                 found = wanted[hit]
-                scores = array @ storage[positions].T
+                scores = (storage[positions] @ array.T).T
         return found, np.asarray(scores, dtype=np.float32)
 
     def live_vectors(self) -> tuple[Ids, Vectors]:

@@ -350,13 +350,15 @@ def _route(
             holders[perspective.role] = arrays.affiliated(frozenset({cf.body}), employer_only=True)
         else:
             holders[perspective.role] = arrays.role_holders(perspective.role)
-    any_holder_slots = (
-        np.unique(np.concatenate(list(holders.values())))
-        if holders
-        else np.empty(0, dtype=np.int64)
-    )
-    cands = np.union1d(retrieved, any_holder_slots).astype(np.int64)
-    cands = cands[arrays.alive[cands]]
+    # Slot masks instead of set operations on sorted arrays (tens of thousands of holders).
+    is_holder_slot = np.zeros(arrays.capacity, dtype=np.bool_)
+    for role_slots in holders.values():
+        is_holder_slot[role_slots] = True
+    any_holder_slots = np.flatnonzero(is_holder_slot)
+    is_candidate_slot = is_holder_slot.copy()
+    is_candidate_slot[retrieved] = True
+    is_candidate_slot &= arrays.alive[: arrays.capacity]
+    cands = np.flatnonzero(is_candidate_slot)
     n = len(cands)
 
     # 3. relevance over every item of every candidate
@@ -412,7 +414,9 @@ def _route(
         conflicted = np.union1d(
             conflicted, arrays.affiliated(frozenset({cf.body}), employer_only=True)
         )
-    fail_conflict = np.isin(cands, conflicted)
+    conflicted_slot = np.zeros(arrays.capacity, dtype=np.bool_)
+    conflicted_slot[conflicted] = True
+    fail_conflict = conflicted_slot[cands]
     locality = np.zeros(n, dtype=np.float64)
     fail_place = np.zeros(n, dtype=np.bool_)
     if cf.has_place:
@@ -447,7 +451,7 @@ def _route(
         "access": fail_access,
     }
     reason = np.select([fails[name] for name in FILTER_REASONS], range(1, 8), default=0)
-    is_holder = np.isin(cands, any_holder_slots)
+    is_holder = is_holder_slot[cands]
     eligible = (reason == 0) & (is_holder | (relevance >= config.min_similarity))
 
     # 5. scores of every eligible candidate
@@ -473,7 +477,9 @@ def _route(
     holder_masks: dict[str, npt.NDArray[np.bool_]] = {}
     summaries: dict[str, RoleSummary] = {}
     for role, role_slots in holders.items():
-        is_role = np.isin(cands, role_slots)
+        role_slot_mask = np.zeros(arrays.capacity, dtype=np.bool_)
+        role_slot_mask[role_slots] = True
+        is_role = role_slot_mask[cands]
         holder_masks[role] = is_role
         picked.append(
             _best(np.flatnonzero(is_role & eligible), quantised, POOL_FACTOR * call.panel_size)
