@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from convene_common.logging import current_request_id
 
@@ -102,6 +104,27 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return errors
 
 
+def flat_routes(routes: Iterable[Any]) -> Iterator[Any]:
+    """Every route, with included routers opened (FastAPI keeps them as one route object
+    each, whose `effective_candidates()` are the routes with the router's prefix applied)."""
+    for route in routes:
+        candidates = getattr(route, "effective_candidates", None)
+        if callable(candidates):
+            yield from flat_routes(candidates())
+        else:
+            yield route
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    allowed: set[str] = set()
+    for route in flat_routes(request.app.router.routes):
+        match, _ = route.matches(request.scope)
+        methods = getattr(route, "methods", None)
+        if match in (Match.FULL, Match.PARTIAL) and methods:
+            allowed |= set(methods)
+    return sorted(allowed)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Every error this app returns becomes problem+json."""
 
@@ -130,11 +153,27 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_http_exception(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            # Starlette names only the first route that matched the path; FastAPI makes one
+            # route per method, so Allow must be gathered from all of them.
+            headers["Allow"] = ", ".join(_allowed_methods(request))
         return problem_response(
             status=exc.status_code,
             detail=str(exc.detail),
             instance=request.url.path,
-            headers=exc.headers,
+            headers=headers,
+        )
+
+    async def on_untranslatable_text(request: Request, exc: Exception) -> JSONResponse:
+        # PostgreSQL text cannot hold NUL (U+0000) and a few other sequences. Such input is
+        # the client's error wherever it slipped past the models, never a 500.
+        return problem_response(
+            status=422,
+            detail="The request contains characters that cannot be stored (such as U+0000).",
+            slug="validation-error",
+            instance=request.url.path,
+            extra={"errors": []},
         )
 
     async def on_unhandled(request: Request, exc: Exception) -> JSONResponse:
@@ -149,6 +188,11 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, on_service_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_exception)
+    for untranslatable in (
+        asyncpg.CharacterNotInRepertoireError,
+        asyncpg.UntranslatableCharacterError,
+    ):
+        app.add_exception_handler(untranslatable, on_untranslatable_text)
     app.add_exception_handler(Exception, on_unhandled)
 
 

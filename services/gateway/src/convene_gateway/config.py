@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from convene_common.settings import ServiceSettings
+from convene_gateway.ratelimit.config import RateLimits
 
 # Made once per process and used only when environment=development and no secret is set:
 # tokens then stop working at a restart, which is what a developer expects.
@@ -49,6 +50,9 @@ class GatewaySettings(ServiceSettings):
     argon2_parallelism: int = Field(default=4, ge=1, le=16)
     # At most this many hashes at once: each takes memory_cost and a core for tens of ms.
     password_hash_concurrency: int = Field(default=2, ge=1, le=64)
+
+    # Token buckets per client address, principal, login, registration and export.
+    rate_limits: RateLimits = Field(default_factory=RateLimits)
 
     @model_validator(mode="before")
     @classmethod

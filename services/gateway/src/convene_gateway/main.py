@@ -24,7 +24,9 @@ from convene_gateway.clients.matcher_admin import MatcherAdminClient
 from convene_gateway.clients.profiles import ProfilesClient
 from convene_gateway.config import GatewaySettings
 from convene_gateway.invitations.router import router as invitations_router
+from convene_gateway.openapi import install_openapi_additions
 from convene_gateway.organisations.router import router as organisations_router
+from convene_gateway.ratelimit.middleware import install_rate_limits
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -99,6 +101,8 @@ def create_app(
     app.include_router(admin_matching_router)
     app.include_router(calls_router)
     app.include_router(affinity_router)
+    install_rate_limits(app, settings)
+    install_openapi_additions(app)
     return app
 
 

@@ -1,0 +1,1 @@
+"""Rate limits: in-process token buckets per client address, API key and account."""

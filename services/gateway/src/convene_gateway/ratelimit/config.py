@@ -1,0 +1,36 @@
+"""Rate-limit settings, a part of GatewaySettings (CONVENE_GATEWAY_RATE_LIMITS as JSON)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Limit(BaseModel):
+    """A token bucket: `burst` requests at once, refilled at `per_minute` requests a minute."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    burst: int = Field(ge=1, le=1_000_000)
+    per_minute: float = Field(gt=0, le=1_000_000)
+
+
+class RateLimits(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    # Every request from one client address (behind a proxy: the address uvicorn's
+    # --proxy-headers resolves). Bounds credential spraying and anonymous floods.
+    per_client: Limit = Limit(burst=600, per_minute=1200)
+    # Every request made with one API key, or one account's bearer tokens (however many
+    # tokens it holds).
+    per_principal: Limit = Limit(burst=300, per_minute=300)
+    # POST /v1/auth/token per client address: slows password guessing. The same bucket
+    # answers for known and unknown emails, so its 429 reveals nothing about accounts.
+    login: Limit = Limit(burst=10, per_minute=10)
+    # POST /v1/citizens per client address: registration answers 409 for a taken email, so
+    # it is an enumeration oracle unless slowed down.
+    registration: Limit = Limit(burst=20, per_minute=20)
+    # GET /v1/me/export per account: the most expensive and most sensitive read.
+    export: Limit = Limit(burst=5, per_minute=10 / 60)
+    # Buckets kept in memory at most; the least recently used are forgotten first.
+    max_tracked_keys: int = Field(default=100_000, ge=100, le=10_000_000)

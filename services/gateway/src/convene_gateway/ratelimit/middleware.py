@@ -1,0 +1,133 @@
+"""Rate limiting before routing, so a rejected request costs no database or downstream call.
+
+Every /v1 request takes a token from its client address's bucket and, when it carries a
+well-formed credential, from its principal's bucket: a verified bearer token counts against
+its account (not the token, so signing in again does not reset it) and an API key against a
+hash of the key (an invalid key is bounded by the client bucket and then refused by the
+route). Login, registration and export have stricter buckets of their own. A limited request
+is answered 429 problem+json with Retry-After.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.middleware import Middleware
+
+from convene_common.logging import ASGIApp, Receive, RequestIdMiddleware, Scope, Send
+from convene_common.problems import PROBLEM_MEDIA_TYPE, Problem, problem_response
+from convene_gateway.auth.tokens import InvalidTokenError, decode_access_token
+from convene_gateway.config import GatewaySettings
+from convene_gateway.organisations.keys import parse_key
+from convene_gateway.ratelimit.buckets import BucketStore
+
+logger = logging.getLogger("convene.gateway.ratelimit")
+
+LIMITED_PREFIX = "/v1/"
+LOGIN = ("POST", "/v1/auth/token")
+REGISTRATION = ("POST", "/v1/citizens")
+EXPORT = ("GET", "/v1/me/export")
+
+
+class RateLimitMiddleware:
+    def __init__(self, app: ASGIApp, *, settings: GatewaySettings) -> None:
+        self.app = app
+        self._settings = settings
+        limits = settings.rate_limits
+        size = limits.max_tracked_keys
+        self.client = BucketStore(limits.per_client, max_keys=size)
+        self.principal = BucketStore(limits.per_principal, max_keys=size)
+        self.login = BucketStore(limits.login, max_keys=size)
+        self.registration = BucketStore(limits.registration, max_keys=size)
+        self.export = BucketStore(limits.export, max_keys=size)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not path.startswith(LIMITED_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        wait, bucket = self._check(scope)
+        if wait:
+            # The bucket's name only: never the address, key or account.
+            logger.info("rate limited", extra={"bucket": bucket, "retry_after_seconds": wait})
+            response = problem_response(
+                status=429,
+                detail=f"Too many requests; retry after {wait} seconds.",
+                slug="rate-limited",
+                instance=path,
+                headers={"Retry-After": str(wait)},
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    def _check(self, scope: Scope) -> tuple[int, str]:
+        method, path = scope.get("method", ""), scope.get("path", "")
+        client = scope.get("client")
+        client_key = client[0] if client else "unknown"
+        if wait := self.client.take(client_key):
+            return wait, "client"
+        if (method, path) == LOGIN and (wait := self.login.take(client_key)):
+            return wait, "login"
+        if (method, path) == REGISTRATION and (wait := self.registration.take(client_key)):
+            return wait, "registration"
+        principal = self._principal(scope)
+        if principal is None:
+            return 0, ""
+        if (method, path) == EXPORT and (wait := self.export.take(principal)):
+            return wait, "export"
+        if wait := self.principal.take(principal):
+            return wait, "principal"
+        return 0, ""
+
+    def _principal(self, scope: Scope) -> str | None:
+        authorization = api_key = None
+        for name, value in scope.get("headers", []):
+            if name == b"authorization":
+                authorization = value.decode("latin-1")
+            elif name == b"x-api-key":
+                api_key = value.decode("latin-1")
+        if authorization:
+            scheme, _, token = authorization.partition(" ")
+            if scheme.lower() == "bearer" and token:
+                try:
+                    claims = decode_access_token(token.strip(), settings=self._settings)
+                except InvalidTokenError:
+                    return None
+                return f"account:{claims.account_id}"
+        if api_key and parse_key(api_key) is not None:
+            return "key:" + hashlib.sha256(api_key.encode()).hexdigest()[:32]
+        return None
+
+
+def too_many_requests_response() -> dict[str, Any]:
+    """The OpenAPI response object of a 429 (declared on every /v1 operation)."""
+    return {
+        "description": "Too Many Requests",
+        "headers": {
+            "Retry-After": {
+                "description": "Seconds to wait before retrying.",
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        },
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": Problem.model_json_schema()}},
+    }
+
+
+def install_rate_limits(app: FastAPI, settings: GatewaySettings) -> None:
+    """Adds the middleware just inside the request-id middleware, so a 429 carries a request
+    id and gets its access-log line."""
+    if not settings.rate_limits.enabled:
+        return
+    position = next(
+        (
+            i + 1
+            for i, m in enumerate(app.user_middleware)
+            if getattr(m, "cls", None) is RequestIdMiddleware
+        ),
+        0,
+    )
+    app.user_middleware.insert(position, Middleware(RateLimitMiddleware, settings=settings))

@@ -1,0 +1,71 @@
+"""The gateway's route table, classified by the principal each route requires."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+
+from convene_common.problems import flat_routes
+from convene_gateway.auth.dependencies import require_admin, require_citizen
+
+Kind = Literal["citizen", "admin", "public_body", "anonymous"]
+PARAMETER = re.compile(r"\{(\w+)\}")
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    kind: Kind
+    parameters: tuple[str, ...]
+    has_body: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.path}"
+
+    def url(self, values: dict[str, str]) -> str:
+        return PARAMETER.sub(lambda match: values[match.group(1)], self.path)
+
+
+def _calls(dependant: Dependant) -> Iterator[Any]:
+    yield dependant.call
+    for sub in dependant.dependencies:
+        yield from _calls(sub)
+
+
+def _kind(route: APIRoute) -> Kind:
+    for call in _calls(route.dependant):
+        if call is require_citizen:
+            return "citizen"
+        if call is require_admin:
+            return "admin"
+        if getattr(call, "__qualname__", "").startswith("require_public_body."):
+            return "public_body"
+    return "anonymous"
+
+
+def routes(app: FastAPI) -> list[Route]:
+    found = []
+    for effective in flat_routes(app.router.routes):
+        original = getattr(effective, "original_route", effective)
+        path: str = effective.path
+        if not isinstance(original, APIRoute) or not path.startswith("/v1/"):
+            continue
+        for method in sorted(effective.methods or ()):
+            found.append(
+                Route(
+                    method=method,
+                    path=path,
+                    kind=_kind(original),
+                    parameters=tuple(PARAMETER.findall(path)),
+                    has_body=original.body_field is not None,
+                )
+            )
+    return found
