@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Path, Query, Request, status
 
 from convene_common.problems import problem_responses
 from convene_gateway.admin_matching import service
@@ -21,6 +21,10 @@ from convene_gateway.admin_matching.schemas import (
 )
 from convene_gateway.auth.dependencies import CurrentAdmin
 from convene_gateway.clients.matcher_admin import MatcherAdminClient
+
+# Configuration ids are 32-bit serials. The :int path convertor also keeps
+# /matching-configs/rollback from being read as an id (a GET there is 405, not 422).
+ConfigId = Annotated[int, Path(ge=1, le=2**31 - 1, description="A configuration's number")]
 
 ADMIN = (401, 403, 422, 502, 503, 504)
 
@@ -90,30 +94,34 @@ async def rollback(admin: CurrentAdmin, matcher: MatcherAdminDep) -> ConfigRead:
 
 
 @router.get(
-    "/matching-configs/{config_id}",
+    "/matching-configs/{config_id:int}",
     summary="One matching configuration",
     responses=problem_responses(404, *ADMIN),
 )
-async def get_config(config_id: int, admin: CurrentAdmin, matcher: MatcherAdminDep) -> ConfigRead:
+async def get_config(
+    config_id: ConfigId, admin: CurrentAdmin, matcher: MatcherAdminDep
+) -> ConfigRead:
     return await service.get_config(matcher=matcher, config_id=config_id)
 
 
 @router.post(
-    "/matching-configs/{config_id}/activate",
+    "/matching-configs/{config_id:int}/activate",
     summary="Activate a configuration (an earlier one: roll back to it)",
     responses=problem_responses(404, *ADMIN),
 )
-async def activate(config_id: int, admin: CurrentAdmin, matcher: MatcherAdminDep) -> ConfigRead:
+async def activate(
+    config_id: ConfigId, admin: CurrentAdmin, matcher: MatcherAdminDep
+) -> ConfigRead:
     return await service.activate(matcher=matcher, admin=admin, config_id=config_id)
 
 
 @router.post(
-    "/matching-configs/{config_id}/preview",
+    "/matching-configs/{config_id:int}/preview",
     summary="A call's panel under this configuration beside the active one's",
     responses=problem_responses(404, *ADMIN),
 )
 async def preview(
-    config_id: int, body: PreviewRequest, admin: CurrentAdmin, matcher: MatcherAdminDep
+    config_id: ConfigId, body: PreviewRequest, admin: CurrentAdmin, matcher: MatcherAdminDep
 ) -> PreviewResult:
     return await service.preview(matcher=matcher, config_id=config_id, call_id=body.call_id)
 

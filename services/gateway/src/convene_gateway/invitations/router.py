@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, status
+from fastapi import APIRouter, Depends, Header, Path, Query, status
 
 from convene_common.problems import problem_responses
 from convene_gateway.auth.dependencies import CurrentAdmin, CurrentCitizen, require_public_body
@@ -35,6 +35,8 @@ DOWNSTREAM = (502, 503, 504)
 AUTHED = (401, 403, 422, *DOWNSTREAM)
 Reader = Annotated[PublicBodyPrincipal, Depends(require_public_body("calls:read"))]
 Writer = Annotated[PublicBodyPrincipal, Depends(require_public_body("calls:write"))]
+# The per-call pseudonymous reference the match response hands out (see the matcher's refs).
+CandidateRef = Annotated[str, Path(pattern=r"^c_[0-9a-f]{20}$", description="candidate ref")]
 
 router = APIRouter(tags=["invitations"])
 
@@ -84,7 +86,11 @@ async def list_invitations(
     responses=problem_responses(404, 409, *AUTHED),
 )
 async def rate(
-    call_id: uuid.UUID, ref: str, rating: RatingCreate, body: Writer, matcher: MatcherDep
+    call_id: uuid.UUID,
+    ref: CandidateRef,
+    rating: RatingCreate,
+    body: Writer,
+    matcher: MatcherDep,
 ) -> RatingRead:
     return await service.client(matcher).rate(
         call_id=call_id,
