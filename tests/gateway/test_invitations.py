@@ -166,3 +166,51 @@ async def test_panel_invited_citizen_accepts_body_sees_contact_rates_and_closes(
     assert dead.status_code == 200
     assert dead.json()["items"] == []
     problem(await gw.client.get("/v1/admin/exposure", headers=consenting_headers), 403, "forbidden")
+
+
+async def test_body_withdraws_one_invitation_then_answering_it_is_a_conflict(
+    calls_gateway: CallsGateway,
+) -> None:
+    gw = calls_gateway
+    _, citizen_headers = await signed_in_cyclist(gw, contact=True)
+    await gw.sync()
+    _, body_headers = await gw.public_body()
+    _, other_body = await gw.public_body()
+    call = (
+        await gw.client.post(
+            "/v1/calls", headers=body_headers, json={**call_body(), "panel_size": 1}
+        )
+    ).json()
+    matched = await gw.client.post(f"/v1/calls/{call['id']}/match", headers=body_headers)
+    assert matched.status_code == 200, matched.text
+    invited = await gw.client.post(f"/v1/calls/{call['id']}/invitations", headers=body_headers)
+    assert invited.status_code == 201, invited.text
+    (item,) = invited.json()["items"]
+    mine = f"/v1/me/invitations/{item['id']}"
+    accepted = await gw.client.post(mine + "/accept", headers=citizen_headers)
+    assert accepted.status_code == 200, accepted.text
+
+    withdraw = f"/v1/calls/{call['id']}/invitations/{item['id']}/withdraw"
+    problem(await gw.client.post(withdraw), 401, "authentication-required")
+    problem(await gw.client.post(withdraw, headers=citizen_headers), 403, "forbidden")
+    problem(await gw.client.post(withdraw, headers=other_body), 404, "not-found")
+    withdrawn = await gw.client.post(withdraw, headers=body_headers)
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert withdrawn.json()["status"] == "withdrawn"
+    assert withdrawn.json()["contact"] is None
+    assert "contact_citizen_id" not in withdrawn.text
+    problem(await gw.client.post(withdraw, headers=body_headers), 409, "invitation-withdrawn")
+
+    seen = await gw.client.get(mine, headers=citizen_headers)
+    assert seen.json()["status"] == "withdrawn"
+    for action in ("accept", "decline", "undo"):
+        problem(
+            await gw.client.post(f"{mine}/{action}", headers=citizen_headers),
+            409,
+            "invitation-withdrawn",
+        )
+    listing = (
+        await gw.client.get(f"/v1/calls/{call['id']}/invitations", headers=body_headers)
+    ).json()
+    assert [i["status"] for i in listing["items"]] == ["withdrawn"]
+    assert all(i["contact"] is None for i in listing["items"])

@@ -520,3 +520,167 @@ async def test_stats_and_throttling_of_a_body_nobody_answers(
         assert figures["invitations"] == 4
         assert figures["citizens_invited"] == 4
         assert 0 <= figures["gini"] <= 1
+
+
+async def test_body_withdraws_one_invitation_and_the_citizen_is_told(
+    matcher: httpx.AsyncClient,
+    profiles: httpx.AsyncClient,
+    app: FastAPI,
+    smtp: SmtpServer,
+    make_worker: Any,
+) -> None:
+    people = await cyclists(profiles, app, 4)
+    call = await matched_call(matcher, panel_size=4)
+    invited = await matcher.post(f"/v1/calls/{call['id']}/invitations", params=Q)
+    assert len(invited.json()["items"]) == 4, invited.text
+    worker = make_worker(smtp.port)
+    assert await worker.drain() == 4
+    smtp.sink.received.clear()
+
+    ids: list[str] = []
+    for person in people:
+        (item,) = (await matcher.get(f"/v1/citizens/{person['id']}/invitations")).json()["items"]
+        ids.append(item["id"])
+    mine = [f"/v1/citizens/{p['id']}/invitations/{i}" for p, i in zip(people, ids, strict=True)]
+    withdraw = [f"/v1/calls/{call['id']}/invitations/{i}/withdraw" for i in ids]
+    # people[1] and [2] accept, [3] declines; the body rates [2].
+    for base in mine[1:3]:
+        assert (await matcher.post(base + "/accept")).status_code == 200
+    assert (await matcher.post(mine[3] + "/decline")).status_code == 200
+    ref_2 = item_ref(invited.json(), people[2], call)
+    rated = await matcher.post(
+        f"/v1/calls/{call['id']}/contributions/{ref_2}/rating", params=Q, json={"rating": 4}
+    )
+    assert rated.status_code == 201, rated.text
+
+    # Only the owning body; only this call's invitations.
+    other = await matcher.post(withdraw[0], params={"public_body_id": str(OTHER_BODY)})
+    assert_problem(other, 404, "not-found")
+    unknown = f"/v1/calls/{call['id']}/invitations/{uuid.uuid4()}/withdraw"
+    assert_problem(await matcher.post(unknown, params=Q), 404, "not-found")
+
+    before = await counts(app)
+    pending = await matcher.post(withdraw[0], params=Q)
+    assert pending.status_code == 200, pending.text
+    assert pending.json()["status"] == "withdrawn"
+    accepted = await matcher.post(withdraw[1], params=Q)
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["status"] == "withdrawn"
+    assert accepted.json()["contact_citizen_id"] is None  # no longer a contributor
+    after = await counts(app)
+    assert after["notification"] == before["notification"] + 2  # one email each
+
+    # Refusals change nothing.
+    assert_problem(await matcher.post(withdraw[0], params=Q), 409, "invitation-withdrawn")
+    assert_problem(await matcher.post(withdraw[2], params=Q), 409, "invitation-rated")
+    assert_problem(await matcher.post(withdraw[3], params=Q), 409, "invitation-declined")
+    assert await counts(app) == after
+
+    # The citizen sees it withdrawn and can no longer answer it, nor undo an answer.
+    seen = (await matcher.get(mine[0])).json()
+    assert seen["status"] == "withdrawn"
+    assert seen["can_undo"] is False
+    assert_problem(await matcher.post(mine[0] + "/accept"), 409, "invitation-withdrawn")
+    assert_problem(await matcher.post(mine[0] + "/decline"), 409, "invitation-withdrawn")
+    assert_problem(await matcher.post(mine[1] + "/undo"), 409, "invitation-withdrawn")
+
+    assert await worker.drain() == 2
+    mails = smtp.sink.snapshot()
+    assert sorted(m["To"] for m in mails) == sorted(p["email"] for p in people[:2])
+    assert all(m["X-Convene-Kind"] == "withdrawn" for m in mails)
+    assert all("withdrawn" in m["Subject"] and "Oxford Road" in m["Subject"] for m in mails)
+
+    # After the deadline nothing can be withdrawn.
+    async with app.state.pool.acquire() as connection:
+        await connection.execute(
+            "UPDATE call SET deadline = now() - interval '1 minute' WHERE id = $1",
+            uuid.UUID(call["id"]),
+        )
+    assert_problem(await matcher.post(withdraw[3], params=Q), 409, "invitation-expired")
+
+
+async def test_withdrawn_before_its_email_went_out_sends_nothing(
+    matcher: httpx.AsyncClient,
+    profiles: httpx.AsyncClient,
+    app: FastAPI,
+    smtp: SmtpServer,
+    make_worker: Any,
+) -> None:
+    (person,) = await cyclists(profiles, app, 1)
+    call = await matched_call(matcher, panel_size=1)
+    (item,) = (await matcher.post(f"/v1/calls/{call['id']}/invitations", params=Q)).json()["items"]
+    withdrawn = await matcher.post(
+        f"/v1/calls/{call['id']}/invitations/{item['id']}/withdraw", params=Q
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert await make_worker(smtp.port).drain() == 2  # both rows handled: dropped
+    assert [(m["X-Convene-Kind"], m["Subject"]) for m in smtp.sink.snapshot()] == []
+    async with app.state.pool.acquire() as connection:
+        statuses = await connection.fetch("SELECT kind, status FROM notification ORDER BY id")
+    assert [(r["kind"], r["status"]) for r in statuses] == [
+        ("invitation", "dropped"),
+        ("withdrawn", "dropped"),
+    ]
+    assert person
+
+
+async def test_call_details_follow_the_confidentiality_tier_until_accepted(
+    matcher: httpx.AsyncClient, profiles: httpx.AsyncClient, app: FastAPI
+) -> None:
+    (person,) = await cyclists(profiles, app, 1)
+    secret_text = "Sealed bid evaluation for the Oxford Road contract"
+    details = {
+        "description": secret_text,
+        "questions": ["Which of the two tendered junction designs is safer?"],
+    }
+    views: dict[str, dict[str, Any]] = {}
+    for tier in ("public", "restricted", "confidential"):
+        call = await matched_call(
+            matcher, panel_size=1, confidentiality=tier, title=f"Bike lanes ({tier})", **details
+        )
+        invited = await matcher.post(f"/v1/calls/{call['id']}/invitations", params=Q)
+        assert invited.status_code == 201, invited.text
+        (item,) = invited.json()["items"]
+        listed = (await matcher.get(f"/v1/citizens/{person['id']}/invitations")).json()["items"]
+        (mine,) = [i for i in listed if i["call_id"] == call["id"]]
+        path = f"/v1/citizens/{person['id']}/invitations/{mine['id']}"
+        response = await matcher.get(path)
+        assert response.status_code == 200, response.text
+        views[tier] = {"path": path, "body": response.json(), "text": response.text}
+        assert item["ref"]
+
+    public = views["public"]["body"]["call"]
+    assert public["description"] == secret_text
+    assert public["questions"] == details["questions"]
+    assert public["skills"] == ["cycling"]
+    assert public["withheld"] == []
+    assert public["note"] is None
+
+    restricted = views["restricted"]["body"]["call"]
+    assert restricted["description"] == secret_text
+    assert restricted["questions"] == details["questions"]
+    assert restricted["skills"] is None
+    assert restricted["withheld"] == ["skills"]
+    assert restricted["note"]
+
+    confidential = views["confidential"]["body"]
+    assert confidential["call"]["title"] == "Bike lanes (confidential)"
+    assert confidential["call"]["withheld"] == ["description", "questions", "skills"]
+    assert "confidential" in confidential["call"]["note"]
+    assert secret_text not in views["confidential"]["text"]
+    assert "tendered" not in views["confidential"]["text"]
+    assert confidential["why_you"]["evidence"]  # why you is the citizen's own evidence
+
+    for tier in ("restricted", "confidential"):
+        accepted = await matcher.post(views[tier]["path"] + "/accept")
+        assert accepted.status_code == 200, accepted.text
+        call = accepted.json()["call"]
+        assert call["description"] == secret_text
+        assert call["questions"] == details["questions"]
+        assert call["skills"] == ["cycling"]
+        assert call["withheld"] == []
+        assert call["note"] is None
+    # Undoing the acceptance hides the confidential details again.
+    undone = await matcher.post(views["confidential"]["path"] + "/undo")
+    assert undone.status_code == 200, undone.text
+    assert secret_text not in undone.text

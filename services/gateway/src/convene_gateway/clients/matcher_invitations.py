@@ -16,6 +16,7 @@ from convene_gateway.invitations.schemas import (
     CloseResult,
     DeadLetterPage,
     ExposureFigures,
+    MatcherInvitation,
     MatcherInvitationBatch,
     MatcherInvitationList,
     RatingRead,
@@ -55,6 +56,16 @@ class MatcherInvitationsClient:
         return await self._m._get(
             MatcherInvitationList,
             f"/v1/calls/{call_id}/invitations",
+            params=self._body(public_body_id),
+        )
+
+    async def withdraw(
+        self, *, call_id: uuid.UUID, public_body_id: uuid.UUID, invitation_id: uuid.UUID
+    ) -> MatcherInvitation:
+        return await self._m._post(
+            MatcherInvitation,
+            f"/v1/calls/{call_id}/invitations/{invitation_id}/withdraw",
+            None,
             params=self._body(public_body_id),
         )
 

@@ -25,6 +25,7 @@ from convene_gateway.invitations.schemas import (
     InvitationBatch,
     InvitationCreate,
     InvitationList,
+    InvitationRead,
     RatingCreate,
     RatingRead,
     WebhookEndpointRead,
@@ -77,6 +78,22 @@ async def list_invitations(
         call_id=call_id, public_body_id=body.organisation_id
     )
     return InvitationList(items=await service.with_contacts(listing.items, profiles=profiles))
+
+
+@router.post(
+    "/v1/calls/{call_id}/invitations/{invitation_id}/withdraw",
+    summary="Withdraw one invitation (pending or accepted, before the deadline)",
+    description="The citizen is told by email. A declined, already withdrawn or rated "
+    "invitation, or one of a closed or past-deadline call, gives a 409 problem.",
+    responses=problem_responses(404, 409, *AUTHED),
+)
+async def withdraw(
+    call_id: uuid.UUID, invitation_id: uuid.UUID, body: Writer, matcher: MatcherDep
+) -> InvitationRead:
+    withdrawn = await service.client(matcher).withdraw(
+        call_id=call_id, public_body_id=body.organisation_id, invitation_id=invitation_id
+    )
+    return InvitationRead(**withdrawn.model_dump(exclude={"contact_citizen_id"}))
 
 
 @router.post(

@@ -197,7 +197,12 @@ class CallSummary(BaseModel):
     description: str | None = None
     questions: list[str] | None = None
     skills: list[str] | None = None
-    withheld: list[str] = Field(default_factory=list)
+    withheld: list[str] = Field(
+        default_factory=list, description="Fields held back by the call's confidentiality."
+    )
+    note: str | None = Field(
+        default=None, description="Why fields are held back, and when they will be shown."
+    )
 
 
 class CitizenInvitationDetail(CitizenInvitationRead):

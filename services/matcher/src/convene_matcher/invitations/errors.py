@@ -34,6 +34,10 @@ class InvitationWithdrawnError(ConflictError):
     slug = "invitation-withdrawn"
 
 
+class InvitationDeclinedError(ConflictError):
+    slug = "invitation-declined"
+
+
 class AlreadyAnsweredError(ConflictError):
     slug = "invitation-already-answered"
 

@@ -250,6 +250,23 @@ async def set_answer(
     )
 
 
+async def get_for_call(
+    connection: Connection, *, call_id: uuid.UUID, invitation_id: uuid.UUID, lock: bool = False
+) -> Row | None:
+    query = _INVITATION_SELECT + " WHERE i.id = $1 AND i.call_id = $2"
+    if lock:
+        query += " FOR UPDATE OF i"
+    row: Row | None = await connection.fetchrow(query, invitation_id, call_id)
+    return row
+
+
+async def withdraw(connection: Connection, *, invitation_id: uuid.UUID) -> None:
+    """One invitation withdrawn by its body; its answer (if any) is kept for the record."""
+    await connection.execute(
+        "UPDATE invitation SET status = 'withdrawn' WHERE id = $1", invitation_id
+    )
+
+
 async def withdraw_pending(connection: Connection, *, call_id: uuid.UUID) -> int:
     result = await connection.execute(
         "UPDATE invitation SET status = 'withdrawn' WHERE call_id = $1 AND status = 'pending'",

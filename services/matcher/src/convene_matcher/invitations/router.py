@@ -22,6 +22,7 @@ from convene_matcher.invitations.schemas import (
     DeclineRequest,
     ExposureFigures,
     InvitationBatch,
+    InvitationBodyRead,
     InvitationCreate,
     InvitationList,
     RatingCreate,
@@ -68,6 +69,22 @@ async def list_invitations(
 ) -> InvitationList:
     return await service.list_for_call(
         pool=request.app.state.pool, call_id=call_id, public_body_id=public_body_id
+    )
+
+
+@router.post(
+    "/calls/{call_id}/invitations/{invitation_id}/withdraw",
+    responses=problem_responses(401, 404, 409, 422),
+)
+async def withdraw_invitation(
+    call_id: uuid.UUID, invitation_id: uuid.UUID, public_body_id: uuid.UUID, request: Request
+) -> InvitationBodyRead:
+    """Withdraws one pending or accepted invitation before the deadline; the citizen is told."""
+    return await service.withdraw(
+        pool=request.app.state.pool,
+        call_id=call_id,
+        public_body_id=public_body_id,
+        invitation_id=invitation_id,
     )
 
 

@@ -85,6 +85,9 @@ class CallSummary(BaseModel):
     withheld: list[str] = Field(
         default_factory=list, description="Fields held back by the call's confidentiality."
     )
+    note: str | None = Field(
+        default=None, description="Why fields are held back, and when they will be shown."
+    )
 
 
 class EvidenceShown(BaseModel):

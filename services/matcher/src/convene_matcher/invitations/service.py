@@ -14,8 +14,15 @@
   expired or withdrawn invitation: 409 problems. Undo is refused once the body has rated.
 - Rating: only accepted invitations; the rating goes to the profiles ledger (contribution id
   = invitation id, topic = the call title) and is recorded here once per body.
+- Withdrawing one invitation (the body): a pending or accepted invitation of the body's open
+  call, before its deadline; the citizen is emailed and the body's webhook told. Withdrawing a
+  declined, already withdrawn or rated invitation, or after the deadline or closing: 409.
+  Answering a withdrawn invitation: 409 ``invitation-withdrawn``.
 - Closing: the call becomes closed, pending invitations are withdrawn, and every contributor
   (accepted invitation) is sent the outcome. Closing twice: 409.
+- Confidentiality (the citizen's view of the call, ``call_summary``): ``public`` shows every
+  detail; ``restricted`` shows title, description and questions (the wanted skills once
+  accepted); ``confidential`` shows only the title and a note until the citizen accepts.
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ from convene_matcher.invitations.errors import (
     CallNotMatchedError,
     ContributionNotAcceptedError,
     DuplicateRatingError,
+    InvitationDeclinedError,
     InvitationExpiredError,
     InvitationThrottledError,
     InvitationValidationError,
@@ -138,9 +146,17 @@ def citizen_read(row: asyncpg.Record, *, now: datetime) -> CitizenInvitationRead
     )
 
 
+CONFIDENTIAL_NOTE = (
+    "This call is confidential: its description, questions and the skills it asks for are "
+    "shown once you accept. You can undo your answer until the deadline."
+)
+RESTRICTED_NOTE = "The skills this restricted call asks for are shown once you accept."
+
+
 def call_summary(row: asyncpg.Record) -> CallSummary:
-    """Tiers: public and restricted calls show their details to invitees; a confidential
-    call shows title, body, deadline and hours until the citizen accepts."""
+    """Tiers, until the citizen accepts: ``public`` shows everything; ``restricted`` title,
+    description and questions; ``confidential`` the title and a note (with the body, deadline
+    and hours, which the invitation itself states). Accepted: everything."""
     summary = CallSummary(
         id=row["call_id"],
         title=row["call_title"],
@@ -150,11 +166,17 @@ def call_summary(row: asyncpg.Record) -> CallSummary:
         hours=row["hours_asked"],
         status=row["call_status"],
     )
-    if row["confidentiality"] == "confidential" and row["status"] != "accepted":
+    tier = row["confidentiality"] if row["status"] != "accepted" else "public"
+    if tier == "confidential":
         summary.withheld = ["description", "questions", "skills"]
+        summary.note = CONFIDENTIAL_NOTE
         return summary
     summary.description = row["description"]
     summary.questions = list(_json(row["questions"]))
+    if tier == "restricted":
+        summary.withheld = ["skills"]
+        summary.note = RESTRICTED_NOTE
+        return summary
     summary.skills = [skill["label"] for skill in _json(row["skills"])]
     return summary
 
@@ -514,6 +536,62 @@ async def rate(
         comment=saved["comment"],
         rated_at=saved["created_at"],
     )
+
+
+async def withdraw(
+    *, pool: Pool, call_id: uuid.UUID, public_body_id: uuid.UUID, invitation_id: uuid.UUID
+) -> InvitationBodyRead:
+    now = _now()
+    async with pool.acquire() as connection, connection.transaction():
+        call = await repository.lock_call(
+            connection, call_id=call_id, public_body_id=public_body_id
+        )
+        if call is None:
+            raise NotFoundError("No such call.")
+        row = await repository.get_for_call(
+            connection, call_id=call_id, invitation_id=invitation_id, lock=True
+        )
+        if row is None:
+            raise NotFoundError("No such invitation for this call.")
+        if row["status"] == "withdrawn":
+            raise InvitationWithdrawnError("The invitation has already been withdrawn.")
+        if call["status"] != "open":
+            raise CallClosedError("The call is closed; its invitations can no longer change.")
+        if call["deadline"] <= now:
+            raise InvitationExpiredError(
+                "The call's deadline has passed; its invitations can no longer be withdrawn."
+            )
+        if row["status"] == "declined":
+            raise InvitationDeclinedError(
+                "The citizen declined this invitation; there is nothing to withdraw."
+            )
+        if row["rating"] is not None:
+            raise RatingLockedError(
+                "You have rated this contribution; the invitation can no longer be withdrawn."
+            )
+        await repository.withdraw(connection, invitation_id=invitation_id)
+        await outbox.enqueue(
+            connection,
+            kind="withdrawn",
+            channel="email",
+            recipient_id=row["citizen_id"],
+            payload={"invitation_id": str(invitation_id), "call_id": str(call_id)},
+        )
+        await _webhook(
+            connection,
+            public_body_id=public_body_id,
+            event="invitation.withdrawn",
+            data={"invitation_id": str(invitation_id), "call_id": str(call_id), "ref": row["ref"]},
+        )
+        updated = await repository.get_for_call(
+            connection, call_id=call_id, invitation_id=invitation_id
+        )
+    assert updated is not None
+    logger.info(
+        "invitation withdrawn",
+        extra={"invitation_id": str(invitation_id), "was": row["status"]},
+    )
+    return body_read(updated, now=now)
 
 
 async def close(

@@ -43,6 +43,12 @@ def email_for(
             f"You have not yet answered {body_name}'s invitation to \u201c{title}\u201d.",
             f"It expires at {_when(context)}: {link}",
         ]
+    elif kind == "withdrawn":
+        subject = f"Invitation withdrawn: {title}"
+        lines = [
+            f"{body_name} has withdrawn its invitation to \u201c{title}\u201d.",
+            "There is nothing you need to do. Thank you for your time.",
+        ]
     elif kind == "outcome":
         subject = f"What came of your input: {title}"
         lines = [

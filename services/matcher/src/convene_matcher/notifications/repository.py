@@ -217,3 +217,18 @@ async def message_context(connection: Connection, *, invitation_id: str) -> asyn
         invitation_id,
     )
     return row
+
+
+async def invitation_email_dropped(connection: Connection, *, invitation_id: str) -> bool:
+    """True when the invitation's own email was dropped unsent (e.g. withdrawn first).
+
+    The payload is a jsonb object, or a jsonb string holding one when it was written through
+    a pool whose json codec encoded the already-encoded text: both are read."""
+    found = await connection.fetchval(
+        """SELECT 1 FROM notification
+           WHERE kind = 'invitation' AND channel = 'email' AND status = 'dropped'
+             AND (CASE WHEN jsonb_typeof(payload) = 'string' THEN (payload #>> '{}')::jsonb
+                       ELSE payload END) ->> 'invitation_id' = $1""",
+        invitation_id,
+    )
+    return found is not None

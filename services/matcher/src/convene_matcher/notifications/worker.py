@@ -186,6 +186,10 @@ class NotificationWorker:
                 raise DropError("invitation already answered")
             if row["kind"] == "invitation" and context["status"] == "withdrawn":
                 raise DropError("invitation withdrawn")
+            if row["kind"] == "withdrawn" and await repository.invitation_email_dropped(
+                connection, invitation_id=payload["invitation_id"]
+            ):
+                raise DropError("the invitation email was never sent")
             email, name = await self._recipient(str(row["recipient_id"]))
             message = messages.email_for(
                 kind=row["kind"],
