@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 import httpx
 import numpy as np
+import pytest
 from fastapi import FastAPI
 
-from convene_matcher.citizens.schemas import Change
+from convene_matcher.citizens.schemas import Change, ChangePage, MatchSnapshot
+from convene_matcher.evidence.items import ItemDraft
 from convene_matcher.feed.consumer import FeedConsumer
 from convene_matcher.index.service import EvidenceService
 from tests.matcher.conftest import MatcherHarness, create_citizen
@@ -273,3 +278,107 @@ async def test_feed_errors_back_off_and_the_task_survives(harness: MatcherHarnes
         assert feed.state.last_error == "ConnectError"
         assert not app.state.feed_task.done()
         assert evidence_of(app).seq == 0
+
+
+# Labels that once made the apply fail: NFKC after lower casing is not idempotent for some
+# Greek letters ('Ϊ́' normalises to 'ΐ', whose own normalisation is another text), case
+# folding changes length ('İ', 'ß', 'ẞ'), non-characters, combining marks, controls.
+STRANGE_LABELS = [
+    "\u0390",  # what 'Ϊ́' normalises to after a second pass: already a known text
+    "\u03aa\u0301",
+    "\u03ab\u0301 and \u1fbc\u0345",
+    "\u0130stanbul planning",
+    "Stra\u00dfe STRA\u1e9eE",
+    "noncharacter \uffff here",
+    "e\u0301\u0301\u0301 combining",
+    "\u0301 leading mark",
+    "bell\u0007 and escape\u001b and del\u007f",
+    "\ufb01 ligature \u2126 ohm \u212a kelvin",
+    "   \u00a0\u2003 spaced \u3000 out  ",
+]
+
+
+def strange_change(seq: int, citizen_id: str, labels: list[str]) -> Change:
+    return Change.model_validate(
+        {
+            "seq": seq,
+            "citizen_id": citizen_id,
+            "kind": "upsert",
+            "snapshot": {
+                "citizen_id": citizen_id,
+                "consent": {"matching": True},
+                "skills": [
+                    {"id": f"s{n}", "label": label, "level": "can_do"}
+                    for n, label in enumerate(labels)
+                ],
+                "roles": [{"id": "r1", "role": label} for label in labels[:1]],
+            },
+        }
+    )
+
+
+async def test_strange_unicode_labels_apply_and_keep_store_and_index_in_step(
+    harness: MatcherHarness,
+) -> None:
+    import uuid
+
+    app = harness.app()
+    async with app.router.lifespan_context(app):
+        evidence = evidence_of(app)
+        first, second = str(uuid.uuid4()), str(uuid.uuid4())
+        # One page per citizen (the second names texts the first made known), then one page
+        # with both again in another order.
+        await evidence.apply_changes([strange_change(1, first, STRANGE_LABELS[:1])])
+        await evidence.apply_changes([strange_change(2, second, STRANGE_LABELS)])
+        await evidence.apply_changes(
+            [
+                strange_change(3, first, STRANGE_LABELS[::-1]),
+                strange_change(4, second, STRANGE_LABELS[1:3]),
+            ]
+        )
+        assert evidence.seq == 4
+        ids, _ = evidence.index.live_vectors()
+        assert sorted(ids.tolist()) == sorted(text_id for text_id, _ in evidence.store.texts())
+        await evidence.save_snapshot()
+        before = state_of(evidence)
+    restarted = harness.app()
+    async with restarted.router.lifespan_context(restarted):
+        assert state_of(evidence_of(restarted)) == before
+
+
+async def test_a_poison_change_is_skipped_and_logged_not_retried_forever(
+    harness: MatcherHarness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import uuid
+
+    app = harness.app()
+    async with app.router.lifespan_context(app):
+        evidence = evidence_of(app)
+        poison, fine = str(uuid.uuid4()), str(uuid.uuid4())
+        page = [
+            strange_change(1, poison, ["flood defences"]),
+            strange_change(2, fine, ["sign language"]),
+        ]
+        upsert = evidence.store.upsert
+
+        def failing_upsert(snapshot: MatchSnapshot, drafts: list[ItemDraft] | None = None) -> Any:
+            if snapshot.citizen_id == poison:
+                raise RuntimeError("a bug this change triggers")
+            return upsert(snapshot, drafts)
+
+        # The one place a bug is injected: the store refusing this one citizen.
+        monkeypatch.setattr(evidence.store, "upsert", failing_upsert)
+
+        async def fetch(**_: Any) -> ChangePage:
+            return ChangePage(items=page, last_seq=2, head_seq=2)
+
+        feed = feed_of(app)
+        monkeypatch.setattr(feed.client, "fetch", fetch)
+        with caplog.at_level(logging.ERROR, logger="convene.matcher.feed"):
+            result = await feed.poll_once()
+        assert result.applied == 2
+        assert evidence.seq == 2
+        assert feed.state.skipped_changes == 1
+        assert evidence.store.get(fine) is not None
+        assert evidence.store.get(poison) is None
+        assert any(getattr(r, "seq", None) == 1 for r in caplog.records)

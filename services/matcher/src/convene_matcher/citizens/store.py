@@ -113,8 +113,14 @@ class CitizenStore:
         return iter(self._texts.items())
 
     def text_id(self, text: str) -> int | None:
-        """The id of a text (normalised here) if some item uses it."""
+        """The id of a raw text (normalised here, as items are) if some item uses it."""
         return self._text_ids.get(normalise_text(text))
+
+    def normalised_text_id(self, normalised: str) -> int | None:
+        """The id of an already normalised text. Never normalise twice: NFKC after lower
+        casing is not idempotent (Greek 'Ϊ́' -> 'ΐ' -> another 'ΐ'), so a second pass can
+        name another text's key."""
+        return self._text_ids.get(normalised)
 
     def text_refs(self, text_id: int) -> int:
         return self._text_refs.get(text_id, 0)

@@ -11,17 +11,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import asyncpg
 import httpx
 from pydantic import ValidationError
 
+from convene_matcher.citizens.schemas import Change
 from convene_matcher.config import MatcherSettings
 from convene_matcher.feed.client import ProfilesFeedClient
 from convene_matcher.index.service import ApplyResult, EvidenceService
 
 logger = logging.getLogger("convene.matcher.feed")
+# Failures worth retrying the whole page for (network, database, disk).
+_TRANSIENT = (httpx.HTTPError, asyncpg.PostgresError, OSError)
 
 
 @dataclass
@@ -32,6 +36,7 @@ class FeedState:
     consecutive_errors: int = 0
     last_error: str | None = None
     last_success_at: float | None = None
+    skipped_changes: int = 0  # poison changes skipped (each logged with its seq)
 
 
 class FeedConsumer:
@@ -58,7 +63,13 @@ class FeedConsumer:
         page = await self.client.fetch(
             after=self.evidence.seq, limit=self.settings.feed_page_size, wait_seconds=wait_seconds
         )
-        result = await self.evidence.apply_changes(page.items)
+        try:
+            result = await self.evidence.apply_changes(page.items)
+        except _TRANSIENT:
+            raise
+        except Exception:
+            logger.exception("change feed page failed; applying its changes one at a time")
+            result = await self._apply_one_at_a_time(page.items)
         head = page.head_seq if page.head_seq is not None else page.last_seq
         self.state.head_seq = max(head or 0, self.evidence.seq)
         self.state.pages += 1
@@ -67,6 +78,32 @@ class FeedConsumer:
         self.state.last_error = None
         self.state.last_success_at = time.time()
         return result
+
+    async def _apply_one_at_a_time(self, changes: Sequence[Change]) -> ApplyResult:
+        """A page that failed for a reason other than a transient one: each change alone, so
+        one poison change is skipped (logged with its seq) instead of stalling the feed."""
+        total = ApplyResult(0, 0, 0, 0, 0)
+        for change in sorted(changes, key=lambda c: c.seq):
+            try:
+                one = await self.evidence.apply_changes([change])
+            except _TRANSIENT:
+                raise
+            except Exception:
+                logger.exception(
+                    "change skipped: it cannot be applied",
+                    extra={"seq": change.seq, "kind": change.kind},
+                )
+                await self.evidence.skip_change(change.seq)
+                self.state.skipped_changes += 1
+                one = ApplyResult(1, 0, 0, 0, 0)
+            total = ApplyResult(
+                total.applied + one.applied,
+                total.skipped + one.skipped,
+                total.added_vectors + one.added_vectors,
+                total.removed_vectors + one.removed_vectors,
+                total.erased + one.erased,
+            )
+        return total
 
     async def catch_up(self) -> int:
         """Applies pages until profiles has nothing newer; returns changes applied."""

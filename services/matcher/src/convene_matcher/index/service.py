@@ -152,7 +152,10 @@ class EvidenceService:
                     drafts[change.seq] = page_drafts
                     for draft in page_drafts:
                         normalised = normalise_text(draft.text)
-                        if normalised not in texts and self.store.text_id(normalised) is None:
+                        if (
+                            normalised not in texts
+                            and self.store.normalised_text_id(normalised) is None
+                        ):
                             texts[normalised] = None
                 else:
                     erased_ids.append(change.citizen_id)
@@ -163,7 +166,7 @@ class EvidenceService:
                 async with self.pool.acquire() as connection, connection.transaction():
                     await routing_repository.delete_citizens(connection, citizen_ids=erased_ids)
 
-            to_add: dict[int, Vectors] = {}
+            added_texts: dict[int, str] = {}
             to_remove: list[int] = []
             erased = 0
             for change in pending:
@@ -173,11 +176,19 @@ class EvidenceService:
                 else:
                     result = self.store.upsert(change.snapshot, drafts[change.seq])
                 for text_id, normalised in result.new_texts:
-                    to_add[text_id] = vector_of[normalised]
+                    added_texts[text_id] = normalised
                 for text_id in result.dropped_texts:
                     # Added and dropped within this page: it never reaches the index.
-                    if to_add.pop(text_id, None) is None:
+                    if added_texts.pop(text_id, None) is None:
                         to_remove.append(text_id)
+            # The store is the authority on which texts are new: any it reports that the
+            # pre-scan missed are embedded now, so store and index never disagree.
+            missing = [n for n in dict.fromkeys(added_texts.values()) if n not in vector_of]
+            if missing:
+                logger.warning("texts embedded late", extra={"count": len(missing)})
+                late = await self.embedder.embed(missing, pool=self.pool)
+                vector_of.update(zip(missing, late, strict=True))
+            to_add = {text_id: vector_of[n] for text_id, n in added_texts.items()}
             last_seq = pending[-1].seq
             index = self.index
             add_ids = np.fromiter(to_add, dtype=np.int64, count=len(to_add))
@@ -200,6 +211,15 @@ class EvidenceService:
         if needs_rebuild:
             await self.compact()
         return ApplyResult(len(pending), skipped, len(to_add), len(to_remove), erased)
+
+    async def skip_change(self, seq: int) -> None:
+        """Moves past a change that cannot be applied (the consumer logged it): without this a
+        poison change would stall the feed forever. Store and index keep their state."""
+        async with self._mutation:
+            if seq > self.store.seq:
+                self.store.seq = seq
+                self.index.seq = seq
+                self.changes_since_snapshot += 1
 
     # -- rebuilds ----------------------------------------------------------------------
     async def compact(self) -> None:
