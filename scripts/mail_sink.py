@@ -1,4 +1,5 @@
-"""A local debugging SMTP sink for `make run`: every message lands in DIR as <n>-<id>.eml.
+"""A local debugging SMTP sink for `make run`: every message lands in DIR as <Message-ID>.eml
+(`<delivery id>_convene.notifications.eml` for Convene's notifications).
 
     python scripts/mail_sink.py --port 1025 --dir .run/mail
 
@@ -26,7 +27,8 @@ class Mailbox:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = message_from_bytes(envelope.content)
-        message_id = re.sub(r"[^A-Za-z0-9_.-]", "", str(message["Message-ID"] or "no-id"))
+        raw_id = str(message["Message-ID"] or "no-id").strip().strip("<>").replace("@", "_")
+        message_id = re.sub(r"[^A-Za-z0-9_.-]", "", raw_id)
         path = self.directory / f"{message_id or 'no-id'}.eml"
         temporary = path.with_suffix(".tmp")
         temporary.write_bytes(envelope.content)

@@ -49,40 +49,54 @@ def _log(message: str) -> None:
     print(f"[make run] {message}", flush=True)  # noqa: T201
 
 
+# The demo citizen is the bike-lane call's expert (README: Invitations): a cyclist in central
+# Manchester who designs cycle infrastructure and audits junction safety.
+DEMO_CITIZEN_SKILLS = (
+    {"label": "cycling infrastructure design", "level": "can_do"},
+    {"label": "traffic engineering", "level": "can_do"},
+    {"label": "urban planning", "level": "can_explain"},
+    {"label": "road safety audits", "level": "can_explain"},
+)
+
+
 def ensure_demo_citizen(gateway_url: str, password: str) -> None:
-    """Registers the demo citizen through the public API (once) and fills in their profile."""
+    """Registers the demo citizen through the public API (once) and fills in their profile;
+    skills added to DEMO_CITIZEN_SKILLS since an earlier `make run` are added too."""
     with httpx.Client(base_url=gateway_url, timeout=30) as client:
         login = client.post(
             "/v1/auth/token", data={"username": DEMO_CITIZEN_EMAIL, "password": password}
         )
-        if login.status_code == 200:
-            return
-        created = client.post(
-            "/v1/citizens",
-            json={"email": DEMO_CITIZEN_EMAIL, "password": password, "display_name": "Dee Mo"},
-        )
-        created.raise_for_status()
-        token = client.post(
-            "/v1/auth/token", data={"username": DEMO_CITIZEN_EMAIL, "password": password}
-        )
-        token.raise_for_status()
-        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
-        client.patch(
-            "/v1/me",
-            headers=headers,
-            json={
-                "place": {"authority_code": "E08000003", "lat": 53.4794, "lon": -2.2453},
-                "languages": ["en"],
-                "consent": {"matching": True, "contact": True},
-                "availability": {"max_invitations_per_month": 4, "hours_per_month": 6},
-            },
-        ).raise_for_status()
-        for skill in (
-            {"label": "cycling infrastructure design", "level": "can_do"},
-            {"label": "road safety audits", "level": "can_explain"},
-        ):
-            client.post("/v1/me/skills", headers=headers, json=skill).raise_for_status()
-        client.post("/v1/me/roles", headers=headers, json={"role": "cyclist"}).raise_for_status()
+        if login.status_code != 200:
+            created = client.post(
+                "/v1/citizens",
+                json={"email": DEMO_CITIZEN_EMAIL, "password": password, "display_name": "Dee Mo"},
+            )
+            created.raise_for_status()
+            login = client.post(
+                "/v1/auth/token", data={"username": DEMO_CITIZEN_EMAIL, "password": password}
+            )
+            login.raise_for_status()
+            headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+            client.patch(
+                "/v1/me",
+                headers=headers,
+                json={
+                    "place": {"authority_code": "E08000003", "lat": 53.4794, "lon": -2.2453},
+                    "languages": ["en"],
+                    "consent": {"matching": True, "contact": True},
+                    "availability": {"max_invitations_per_month": 4, "hours_per_month": 6},
+                },
+            ).raise_for_status()
+            client.post(
+                "/v1/me/roles", headers=headers, json={"role": "cyclist"}
+            ).raise_for_status()
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        listed = client.get("/v1/me/skills", headers=headers, params={"limit": 100})
+        listed.raise_for_status()
+        held = {str(item["label"]).casefold() for item in listed.json()["items"]}
+        for skill in DEMO_CITIZEN_SKILLS:
+            if skill["label"].casefold() not in held:
+                client.post("/v1/me/skills", headers=headers, json=skill).raise_for_status()
 
 
 def main() -> int:
