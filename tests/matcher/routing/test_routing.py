@@ -392,3 +392,48 @@ async def test_erasure_deletes_the_citizens_match_and_exposure_rows(
         )
     assert others > 0  # only the erased citizen's rows went
     assert capped == 1
+
+
+async def test_not_my_expertise_declines_damp_that_evidence_in_later_calls(
+    matcher: httpx.AsyncClient, civic: dict[str, MatchSnapshot], matcher_app: FastAPI
+) -> None:
+    first = await post_call(matcher, bike_lane_call())
+    before = {c["ref"]: c for c in (await match(matcher, first["id"]))["candidates"]}
+    planner1 = before[ref(first["id"], civic["planner1"])]
+    planner2 = before[ref(first["id"], civic["planner2"])]
+    assert planner1["adjustments"]["not_my_expertise"] == 0
+    # planner1 declined an invitation to the first call: "urban planning" is not their thing.
+    invitation_id = uuid.uuid4()
+    async with matcher_app.state.pool.acquire() as connection:
+        await connection.execute(
+            """INSERT INTO invitation (id, call_id, ref, citizen_id, public_body_id, status,
+                                       decline_reason)
+               VALUES ($1, $2, $3, $4, $5, 'declined', 'not_my_expertise')""",
+            invitation_id,
+            uuid.UUID(first["id"]),
+            planner1["ref"],
+            uuid.UUID(civic["planner1"].citizen_id),
+            BODY,
+        )
+        await connection.execute(
+            "INSERT INTO evidence_feedback (invitation_id, citizen_id, evidence_text)"
+            " VALUES ($1, $2, 'urban planning')",
+            invitation_id,
+            uuid.UUID(civic["planner1"].citizen_id),
+        )
+    second = await post_call(matcher, bike_lane_call())
+    after = {c["ref"]: c for c in (await match(matcher, second["id"]))["candidates"]}
+    damped = after[ref(second["id"], civic["planner1"])]
+    untouched = after[ref(second["id"], civic["planner2"])]
+    assert damped["adjustments"]["not_my_expertise"] < 0
+    assert damped["adjustments"]["similarity"] == pytest.approx(
+        planner1["adjustments"]["similarity"] + damped["adjustments"]["not_my_expertise"],
+        abs=1e-5,
+    )
+    assert damped["score"] < planner1["score"]
+    # The evidence shown keeps its own similarity; other citizens are untouched.
+    assert untouched["adjustments"] == planner2["adjustments"]
+    shown = {e["text"]: e["similarity"] for e in damped["evidence"]}
+    assert shown.get("urban planning", 0) == pytest.approx(
+        {e["text"]: e["similarity"] for e in planner1["evidence"]}["urban planning"]
+    )

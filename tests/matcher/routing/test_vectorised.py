@@ -5,10 +5,21 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from convene_matcher.evidence.items import LEVELS, EvidenceItem
-from convene_matcher.routing.engine import haversine_km_array, level_weight_table, top_k_mean
+from convene_matcher.evidence.items import LEVELS, EvidenceItem, EvidenceKind
+from convene_matcher.invitations.feedback import evidence_factor
+from convene_matcher.routing.engine import (
+    haversine_km_array,
+    level_weight_table,
+    mixed_relevance,
+    top_k_mean,
+)
 from convene_matcher.routing.filters import haversine_km
-from convene_matcher.scoring import Hit, MatchingConfig, citizen_relevance
+from convene_matcher.scoring import (
+    Hit,
+    MatchingConfig,
+    citizen_relevance,
+    lexical_similarity_matrix,
+)
 
 
 @pytest.mark.parametrize("top_k", [1, 3, 5])
@@ -27,7 +38,7 @@ def test_top_k_mean_equals_citizen_relevance(top_k: int) -> None:
         hits = []
         for row in range(start, start + count):
             code = int(level_codes[row])
-            kind = "skill" if code >= 0 else "badge"
+            kind: EvidenceKind = "skill" if code >= 0 else "badge"
             attributes = {"level": LEVELS[code]} if code >= 0 else {}
             item = EvidenceItem(row, "c", kind, str(row), "t", attributes)
             hits.append(Hit(item, float(raw[row])))
@@ -44,3 +55,38 @@ def test_haversine_array_matches_the_scalar_rule() -> None:
     for i in range(3):
         assert found[i] == pytest.approx(haversine_km(53.4808, -2.2426, lats[i], lons[i]))
     assert np.isnan(found[3])
+
+
+WORDS = ["cycling", "lanes", "planning", "housing", "flood", "nursing", "the", "bus", "data"]
+
+
+@pytest.mark.parametrize("lexical_weight", [0.0, 0.3, 1.0])
+def test_mixed_relevance_with_feedback_equals_citizen_relevance(lexical_weight: float) -> None:
+    """Routing's vectorised rule (cosines + lexical similarity to the call text, weighted by
+    level and by "not my expertise" damping) is citizen_relevance(query_text=...)."""
+    rng = np.random.default_rng(7)
+    config = MatchingConfig(lexical_weight=lexical_weight)
+    query = "Planning protected cycling lanes and bus lanes for the city"
+    counts = np.array([0, 1, 2, 5, 40, *rng.integers(0, 9, 100)], dtype=np.int64)
+    total = int(counts.sum())
+    texts = [" ".join(rng.choice(WORDS, size=int(rng.integers(1, 4)))) for _ in range(total)]
+    raw = rng.uniform(-0.2, 0.9, total).astype(np.float32)
+    level_codes = rng.integers(-1, len(LEVELS), total)
+    factors = np.where(
+        rng.random(total) < 0.2, [evidence_factor(int(d)) for d in rng.integers(1, 5, total)], 1
+    ).astype(np.float32)
+    lexical = lexical_similarity_matrix(texts, [query], idf_floor=config.lexical_idf_floor)[:, 0]
+    weights = level_weight_table(config)[level_codes] * factors
+    vectorised = mixed_relevance(raw, lexical, weights, counts, config=config)
+    start = 0
+    for citizen, count in enumerate(counts.tolist()):
+        hits = []
+        for row in range(start, start + count):
+            code = int(level_codes[row])
+            kind: EvidenceKind = "skill" if code >= 0 else "badge"
+            attributes = {"level": LEVELS[code]} if code >= 0 else {}
+            item = EvidenceItem(row, "c", kind, str(row), texts[row], attributes)
+            hits.append(Hit(item, float(raw[row]), float(factors[row])))
+        start += count
+        expected = citizen_relevance(hits, config=config, query_text=query)
+        assert vectorised[citizen] == pytest.approx(expected, abs=1e-5), citizen

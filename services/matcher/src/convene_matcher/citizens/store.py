@@ -122,6 +122,10 @@ class CitizenStore:
         name another text's key."""
         return self._text_ids.get(normalised)
 
+    def text(self, text_id: int) -> str | None:
+        """The normalised text of a live text id."""
+        return self._texts.get(text_id)
+
     def text_refs(self, text_id: int) -> int:
         return self._text_refs.get(text_id, 0)
 

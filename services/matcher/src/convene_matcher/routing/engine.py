@@ -46,6 +46,7 @@ from convene_matcher.calls.schemas import CallRead
 from convene_matcher.citizens.arrays import KIND_CODE, CitizenArrays, block_rows
 from convene_matcher.citizens.store import CitizenStore
 from convene_matcher.evidence.items import LEVELS
+from convene_matcher.invitations.feedback import evidence_factor
 from convene_matcher.panel import PanelCandidate, PanelResult, Quota, select_panel
 from convene_matcher.routing.filters import (
     EARTH_RADIUS_KM,
@@ -53,7 +54,13 @@ from convene_matcher.routing.filters import (
     CallFilter,
 )
 from convene_matcher.routing.names import BODY_STAFF_ROLE, organisation_key, role_key
-from convene_matcher.scoring import Hit, MatchingConfig, citizen_relevance, item_weight
+from convene_matcher.scoring import (
+    Hit,
+    MatchingConfig,
+    citizen_relevance,
+    item_weight,
+    lexical_similarity_matrix,
+)
 
 FloatArray = npt.NDArray[np.float32]
 Int64s = npt.NDArray[np.int64]
@@ -269,6 +276,70 @@ def _retrieve(store: CitizenStore, ordered_texts: Int64s, depth: int) -> tuple[l
     return chosen, covered
 
 
+def mixed_relevance(
+    similarities: FloatArray,
+    lexical: FloatArray | None,
+    weights: FloatArray,
+    counts: Int64s,
+    *,
+    config: MatchingConfig,
+) -> FloatArray:
+    """Per citizen (runs of ``counts`` item rows): ``scoring.citizen_relevance`` with the
+    call text: (1 - lexical_weight) x top-k mean of weighted cosines + lexical_weight x top-k
+    mean of weighted lexical similarities (cosines alone without ``lexical``)."""
+    relevance = top_k_mean(similarities * weights, counts, top_k=config.top_k)
+    if lexical is None or config.lexical_weight == 0:
+        return relevance
+    lexical_relevance = top_k_mean(lexical * weights, counts, top_k=config.top_k)
+    mixed: FloatArray = (
+        (1 - config.lexical_weight) * relevance + config.lexical_weight * lexical_relevance
+    ).astype(np.float32)
+    return mixed
+
+
+def feedback_factors(
+    store: CitizenStore,
+    feedback: Mapping[tuple[str, str], int],
+    row_slots: Int64s,
+    row_texts: Int64s,
+    size: int,
+) -> FloatArray:
+    """Per item row, the "not my expertise" damping (invitations.feedback) of its citizen's
+    declines naming its text; 1 where there are none."""
+    factors = np.ones(len(row_texts), dtype=np.float32)
+    if not feedback or not len(row_texts):
+        return factors
+    keyed: dict[int, float] = {}
+    for (citizen_id, text), declines in feedback.items():
+        record = store.get(citizen_id)
+        text_id = store.text_id(text)
+        if record is not None and text_id is not None:
+            key = record.slot * size + text_id
+            keyed[key] = min(keyed.get(key, 1.0), evidence_factor(declines))
+    if not keyed:
+        return factors
+    row_keys = row_slots * size + row_texts
+    wanted = np.fromiter(keyed, dtype=np.int64, count=len(keyed))
+    for row in np.flatnonzero(np.isin(row_keys, wanted)).tolist():
+        factors[row] = keyed[int(row_keys[row])]
+    return factors
+
+
+def lexical_by_text(
+    store: CitizenStore, text_ids: Int64s, query_text: str, size: int, *, config: MatchingConfig
+) -> FloatArray:
+    """Lexical similarity (scoring.lexical) of each given distinct text to the call text, by
+    text id (0 elsewhere): like the dense similarities, once per distinct text, not per item."""
+    dense = np.zeros(size, dtype=np.float32)
+    known = [(t, text) for t in text_ids.tolist() if (text := store.text(t)) is not None]
+    if known:
+        matrix = lexical_similarity_matrix(
+            [text for _, text in known], [query_text], idf_floor=config.lexical_idf_floor
+        )
+        dense[[t for t, _ in known]] = matrix[:, 0]
+    return dense
+
+
 def _order(citizens: list[str], quantised: list[int], *, salt: str) -> list[int]:
     keys = [(-q, tie_key(c, salt=salt)) for c, q in zip(citizens, quantised, strict=True)]
     return sorted(range(len(citizens)), key=keys.__getitem__)
@@ -295,6 +366,8 @@ def route(
     invitations: Mapping[str, tuple[int, int]],
     salt: str,
     config: MatchingConfig,
+    query_text: str | None = None,
+    feedback: Mapping[tuple[str, str], int] | None = None,
 ) -> Routed:
     """Blocking: run in a worker. ``all_text_scores`` (exact index) or ``search_texts(k)``
     give text similarities (best over the queries); ``score_texts`` scores given text ids."""
@@ -310,6 +383,8 @@ def route(
             invitations=invitations,
             salt=salt,
             config=config,
+            query_text=query_text,
+            feedback=feedback or {},
         )
 
 
@@ -325,6 +400,8 @@ def _route(
     invitations: Mapping[str, tuple[int, int]],
     salt: str,
     config: MatchingConfig,
+    query_text: str | None,
+    feedback: Mapping[tuple[str, str], int],
 ) -> Routed:
     size = store.next_text_id
     depth = config.retrieval_depth
@@ -372,13 +449,19 @@ def _route(
         dense[found] = exact
         raw = dense[texts]
     raw = np.nan_to_num(raw, nan=0.0)
-    weighted = raw * level_weight_table(config)[arrays.item_level[rows]]
-    relevance = top_k_mean(weighted, counts, top_k=config.top_k)
+    damping = feedback_factors(store, feedback, np.repeat(cands, counts), texts, size)
+    weights = level_weight_table(config)[arrays.item_level[rows]] * damping
+    lexical: FloatArray | None = None
+    if config.lexical_weight > 0 and query_text is not None and n:
+        lexical = lexical_by_text(store, np.unique(texts), query_text, size, config=config)
+    relevance = mixed_relevance(
+        raw, None if lexical is None else lexical[texts], weights, counts, config=config
+    )
     segment = np.repeat(np.arange(n), counts)
     verified = (
         (arrays.item_kind[rows] == KIND_CODE["badge"])
         & arrays.item_verified[rows]
-        & (raw >= config.min_similarity)
+        & (raw * damping >= config.min_similarity)
     )
     verified_count = np.bincount(segment[verified], minlength=n)
 
@@ -504,14 +587,30 @@ def _route(
         if record is None or owner is None:
             continue
         citizen_id = owner
-        hits = [Hit(item, float(dense[item.text_id])) for item in store.items_of(citizen_id)]
-        similarity = config.similarity_weight * citizen_relevance(hits, config=config)
+        hits = [
+            Hit(
+                item,
+                float(dense[item.text_id]),
+                evidence_factor(feedback.get((citizen_id, item.text), 0)),
+            )
+            for item in store.items_of(citizen_id)
+        ]
+        relevance_text = query_text if lexical is not None else None
+        similarity = config.similarity_weight * citizen_relevance(
+            hits, config=config, query_text=relevance_text
+        )
+        declined = 0.0
+        if any(hit.factor != 1.0 for hit in hits):
+            undamped = [Hit(hit.item, hit.similarity) for hit in hits]
+            declined = similarity - config.similarity_weight * citizen_relevance(
+                undamped, config=config, query_text=relevance_text
+            )
         badges = sum(
             1
             for hit in hits
             if hit.item.kind == "badge"
             and hit.item.attributes.get("verified")
-            and hit.similarity >= config.min_similarity
+            and hit.similarity * hit.factor >= config.min_similarity
         )
         badge_bonus = config.verified_badge_bonus * min(badges, MAX_VERIFIED_BADGES)
         local = config.locality_weight * float(locality[i])
@@ -527,8 +626,11 @@ def _route(
                     "rating": float(rating_term[i]),
                     "locality": local,
                     "exposure": exposure,
+                    "not_my_expertise": declined,
                 },
-                hits=sorted(hits, key=lambda h: -h.similarity * item_weight(h.item, config)),
+                hits=sorted(
+                    hits, key=lambda h: -h.similarity * h.factor * item_weight(h.item, config)
+                ),
                 roles=[role for role, mask in holder_masks.items() if mask[i]],
                 affiliations=frozenset(
                     organisation_key(a.organisation) for a in record.snapshot.affiliations

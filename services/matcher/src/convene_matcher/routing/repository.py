@@ -109,3 +109,14 @@ async def delete_citizens(connection: Connection, *, citizen_ids: list[str]) -> 
         "DELETE FROM call_match WHERE citizen_id = ANY($1::uuid[])", citizen_ids
     )
     await connection.execute("DELETE FROM exposure WHERE citizen_id = ANY($1::uuid[])", citizen_ids)
+
+
+async def feedback_counts(connection: Connection) -> dict[tuple[str, str], int]:
+    """(citizen id, evidence text as shown) -> "not my expertise" declines naming it.
+
+    All of them at once (a decline is rare; the table is small next to the candidates)."""
+    rows = await connection.fetch(
+        """SELECT citizen_id::text AS citizen_id, evidence_text, count(*) AS n
+           FROM evidence_feedback GROUP BY citizen_id, evidence_text"""
+    )
+    return {(row["citizen_id"], row["evidence_text"]): int(row["n"]) for row in rows}

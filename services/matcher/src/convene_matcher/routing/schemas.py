@@ -30,6 +30,13 @@ class Adjustments(BaseModel):
     rating: float
     locality: float
     exposure: float
+    not_my_expertise: float = Field(
+        default=0.0,
+        description=(
+            "Part of similarity (already included in it, <= 0): what the citizen's own "
+            "'not my expertise' declines took off (x0.7 per decline of that evidence, up to 3)."
+        ),
+    )
 
 
 class CandidateRead(BaseModel):

@@ -70,6 +70,7 @@ async def match_call(
             month_start=month_start(now),
             window_start=now - timedelta(days=config.exposure_window_days),
         )
+        feedback = await repository.feedback_counts(connection)
     salt = f"seed:{request.seed}" if request.seed is not None else f"call:{call.id}"
     store, index = evidence.store, evidence.index
 
@@ -100,6 +101,8 @@ async def match_call(
             invitations=invitations,
             salt=salt,
             config=config,
+            query_text=texts[0],
+            feedback=feedback,
         )
     )
     unmet = engine.unmet_quotas(call=call, roles=routed.roles, panel=routed.panel)

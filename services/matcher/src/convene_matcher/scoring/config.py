@@ -109,8 +109,9 @@ class MatchingConfig(BaseModel):
         default=2_000,
         ge=0,
         description=(
-            "Holders of a wanted role not retrieved by similarity are scored exactly over "
-            "their items, up to this many per call (beyond: similarity 0)."
+            "No effect (kept so stored configurations stay valid): routing now scores every "
+            "holder of a wanted role exactly over all their items, vectorised, so no cap is "
+            "needed."
         ),
     )
     candidate_pool_size: int = Field(

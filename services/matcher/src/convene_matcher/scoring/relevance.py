@@ -22,6 +22,9 @@ FloatArray64 = npt.NDArray[np.float64]
 class Hit:
     item: EvidenceItem
     similarity: float
+    # Multiplies the item's weight in both parts of relevance (routing: the "not my
+    # expertise" damping of invitations.feedback; 1 = none).
+    factor: float = 1.0
 
 
 def aggregate_top_k(similarities: Sequence[float] | FloatArray, *, top_k: int) -> float:
@@ -113,7 +116,7 @@ def citizen_relevance(
     ``config.min_similarity`` are routing's filters, applied before or after, not here.
     """
     hits = list(hits)
-    weights = [item_weight(hit.item, config) for hit in hits]
+    weights = [item_weight(hit.item, config) * hit.factor for hit in hits]
     dense = aggregate_top_k(
         [hit.similarity * w for hit, w in zip(hits, weights, strict=True)], top_k=config.top_k
     )
