@@ -19,6 +19,19 @@ from convene_common.logging import current_request_id
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://convene.example/problems/"
+# How long a client should wait before retrying while the database is unreachable.
+DATABASE_RETRY_AFTER_SECONDS = 2
+
+# The database went away or is not accepting connections yet (a crash, a restart, recovery):
+# the request may be retried, so the answer is 503 with Retry-After, never a 500. A pooled
+# connection that died is discarded by asyncpg; the pool reconnects on the next acquire.
+DATABASE_UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
+    asyncpg.PostgresConnectionError,  # connection lost mid-request or refused by the server
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.CannotConnectNowError,  # starting up or in crash recovery
+    ConnectionError,  # refused or reset at the socket
+)
 
 logger = logging.getLogger("convene.problems")
 
@@ -59,6 +72,22 @@ class ServiceError(Exception):
             self.slug = slug
         self.headers = dict(headers or {})
         self.extra = dict(extra or {})
+
+
+def _lost_connection(exc: BaseException) -> bool:
+    """An error raised because the connection died under it: rolling back a transaction on a
+    connection the server dropped raises InterfaceError("connection is closed") while the
+    original ConnectionDoesNotExistError is its context."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DATABASE_UNAVAILABLE_ERRORS):
+            return True
+        if isinstance(current, asyncpg.InterfaceError) and "connection is closed" in str(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def problem_response(
@@ -176,6 +205,18 @@ def install_problem_handlers(app: FastAPI) -> None:
             extra={"errors": []},
         )
 
+    async def on_database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, asyncpg.InterfaceError) and not _lost_connection(exc):
+            return await on_unhandled(request, exc)  # a misuse of asyncpg: a bug, not an outage
+        logger.warning("database unavailable", extra={"error_type": type(exc).__name__})
+        return problem_response(
+            status=503,
+            detail="The database is unavailable; try again shortly.",
+            slug="database-unavailable",
+            instance=request.url.path,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
+
     async def on_unhandled(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error", extra={"error_type": type(exc).__name__})
         return problem_response(
@@ -193,6 +234,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         asyncpg.UntranslatableCharacterError,
     ):
         app.add_exception_handler(untranslatable, on_untranslatable_text)
+    for unavailable in (*DATABASE_UNAVAILABLE_ERRORS, asyncpg.InterfaceError):
+        app.add_exception_handler(unavailable, on_database_unavailable)
     app.add_exception_handler(Exception, on_unhandled)
 
 

@@ -66,7 +66,10 @@ class MatcherSettings(ServiceSettings):
     feed_poll_seconds: float = Field(default=1.0, ge=0)
     # Long-poll on the profiles side (wait_seconds, 0..25) when caught up.
     feed_wait_seconds: int = Field(default=10, ge=0, le=25)
-    feed_backoff_max_seconds: float = Field(default=30.0, gt=0)
+    # The longest pause between failed feed polls. Small: the backoff grows with the length
+    # of an outage (of profiles or the database), and the matcher must catch up within
+    # seconds of it ending; one request every 2 s to a service that is down costs nothing.
+    feed_backoff_max_seconds: float = Field(default=2.0, gt=0)
     feed_enabled: bool = True
     snapshot_every_changes: int = Field(default=5_000, ge=1)
     snapshot_every_seconds: float = Field(default=300.0, gt=0)
