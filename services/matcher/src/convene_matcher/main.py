@@ -24,6 +24,7 @@ from convene_common.db import create_pool, database_ready
 from convene_common.internal_auth import require_internal_token
 from convene_common.logging import configure_logging
 from convene_matcher.affinity.router import router as affinity_router
+from convene_matcher.batch.router import router as batch_router
 from convene_matcher.calls.router import router as calls_router
 from convene_matcher.config import MatcherSettings
 from convene_matcher.configs import service as configs_service
@@ -157,6 +158,7 @@ def create_app(
     app.include_router(calls_router, dependencies=internal)
     app.include_router(routing_router, dependencies=internal)
     app.include_router(configs_router, dependencies=internal)
+    app.include_router(batch_router, dependencies=internal)
     app.include_router(evaluation_router, dependencies=internal)
     app.include_router(invitations_router, dependencies=internal)
     app.include_router(notifications_router, dependencies=internal)
