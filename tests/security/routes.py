@@ -55,7 +55,8 @@ def routes(app: FastAPI) -> list[Route]:
     found = []
     for effective in flat_routes(app.router.routes):
         original = getattr(effective, "original_route", effective)
-        path: str = effective.path
+        # path_format drops convertors: /x/{config_id:int} is requested as /x/{config_id}.
+        path: str = getattr(effective, "path_format", effective.path)
         if not isinstance(original, APIRoute) or not path.startswith("/v1/"):
             continue
         for method in sorted(effective.methods or ()):

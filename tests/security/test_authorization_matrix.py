@@ -82,6 +82,10 @@ class World:
             "/v1/me/skills", {"label": "bridge design", "level": "can_do"}, a
         )["id"]
         self.ids["role_id"] = self._post("/v1/me/roles", {"role": "cyclist"}, a)["id"]
+        # Configuration 1 (the defaults) is made when the matcher starts.
+        self.ids["config_id"] = "1"
+        # A well-formed candidate ref (c_ + 20 hex digits) that no call handed out.
+        self.ids["ref"] = "c_" + uuid.uuid4().hex[:20]
         self.ids["affiliation_id"] = self._post(
             "/v1/me/affiliations", {"organisation": "Metro Cabs Ltd", "kind": "employer"}, a
         )["id"]
