@@ -17,10 +17,12 @@ from convene_gateway.admin_matching.router import router as admin_matching_route
 from convene_gateway.affinity.router import router as affinity_router
 from convene_gateway.auth.passwords import PasswordHasher
 from convene_gateway.auth.router import router as auth_router
+from convene_gateway.batch.router import router as batch_router
 from convene_gateway.calls.router import router as calls_router
 from convene_gateway.citizens.router import router as citizens_router
 from convene_gateway.clients.matcher import MatcherClient
 from convene_gateway.clients.matcher_admin import MatcherAdminClient
+from convene_gateway.clients.matcher_batch import MatcherBatchClient
 from convene_gateway.clients.profiles import ProfilesClient
 from convene_gateway.config import GatewaySettings
 from convene_gateway.invitations.router import router as invitations_router
@@ -70,9 +72,13 @@ def create_app(
         app.state.matcher_admin = MatcherAdminClient.from_settings(
             settings, transport=matcher_transport
         )
+        app.state.matcher_batch = MatcherBatchClient.from_settings(
+            settings, transport=matcher_transport
+        )
         try:
             yield
         finally:
+            await app.state.matcher_batch.aclose()
             await app.state.matcher_admin.aclose()
             await app.state.matcher.aclose()
             await app.state.profiles.aclose()
@@ -99,6 +105,7 @@ def create_app(
     app.include_router(organisations_router)
     app.include_router(admin_router)
     app.include_router(admin_matching_router)
+    app.include_router(batch_router)
     app.include_router(calls_router)
     app.include_router(affinity_router)
     install_rate_limits(app, settings)
