@@ -26,6 +26,7 @@ import asyncpg
 import httpx
 import pytest
 
+from convene_common.db import register_json_codecs
 from convene_common.embedded_pg import EmbeddedPostgres
 from convene_matcher.invitations import repository as invitations
 from convene_matcher.notifications import repository as outbox
@@ -65,6 +66,8 @@ async def seed(database: FreshDatabase, profiles_url: str) -> list[str]:
     connection = await asyncpg.connect(
         database.dsn("matcher"), server_settings={"search_path": "matcher"}
     )
+    # The same json codecs as the service's pool, so the outbox gets objects, not strings.
+    await register_json_codecs(connection)
     try:
         call_id = uuid.uuid4()
         now = datetime.now(UTC)

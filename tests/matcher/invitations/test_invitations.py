@@ -363,6 +363,13 @@ async def test_idempotency_key_replays_and_unknown_refs_change_nothing(
     reused = await matcher.post(url, params=Q, json={"message": "other"}, headers=headers)
     assert_problem(reused, 422, "idempotency-key-reused")
     assert (await counts(app))["invitation"] == 2
+    # jsonb columns hold objects, never JSON-encoded strings (the pool has json codecs).
+    async with app.state.pool.acquire() as connection:
+        kinds = await connection.fetch(
+            "SELECT jsonb_typeof(payload) AS t FROM notification "
+            "UNION ALL SELECT jsonb_typeof(response) FROM invitation_request"
+        )
+    assert {row["t"] for row in kinds} == {"object"}
     unmatched = await matcher.post("/v1/calls", json=call_body(title="Not matched yet"))
     response = await matcher.post(f"/v1/calls/{unmatched.json()['id']}/invitations", params=Q)
     assert_problem(response, 409, "call-not-matched")

@@ -8,7 +8,9 @@ from typing import Any
 import asyncpg
 
 
-async def _init_connection(connection: asyncpg.Connection[Any]) -> None:
+async def register_json_codecs(connection: asyncpg.Connection[Any]) -> None:
+    """json/jsonb in and out as Python objects. Pass dicts and lists, never json.dumps()
+    strings: a string would be stored as a JSON string, not as the object it encodes."""
     for type_name in ("json", "jsonb"):
         await connection.set_type_codec(
             type_name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
@@ -22,7 +24,7 @@ async def create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
-        init=_init_connection,
+        init=register_json_codecs,
         server_settings={"search_path": schema, "application_name": f"convene-{schema}"},
         command_timeout=30,
     )

@@ -123,7 +123,7 @@ async def save_request(
     idempotency_key: str,
     call_id: uuid.UUID,
     request_hash: bytes,
-    response: str,
+    response: dict[str, Any],
 ) -> None:
     await connection.execute(
         """INSERT INTO invitation_request

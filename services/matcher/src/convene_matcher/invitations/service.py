@@ -331,7 +331,7 @@ async def invite(
                 idempotency_key=idempotency_key,
                 call_id=call_id,
                 request_hash=digest,
-                response=result.model_dump_json(),
+                response=result.model_dump(mode="json"),
             )
     logger.info(
         "invitations sent",
@@ -345,11 +345,7 @@ def _replay(previous: asyncpg.Record, digest: bytes) -> InvitationBatch:
         raise IdempotencyKeyReusedError(
             "This Idempotency-Key was used with a different request; use a new key."
         )
-    return InvitationBatch.model_validate_json(
-        previous["response"]
-        if isinstance(previous["response"], str)
-        else json.dumps(previous["response"])
-    )
+    return InvitationBatch.model_validate(previous["response"])
 
 
 def _recheck(

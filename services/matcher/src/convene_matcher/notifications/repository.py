@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime
 from typing import Any, Literal, TypeAlias
@@ -33,7 +32,7 @@ async def enqueue(
         kind,
         channel,
         str(recipient_id),
-        json.dumps(payload),
+        payload,
         delivery_id,
     )
     return delivery_id
@@ -50,10 +49,7 @@ async def enqueue_many(
     await connection.executemany(
         """INSERT INTO notification (kind, channel, recipient_id, payload, delivery_id)
            VALUES ($1, $2, $3::uuid, $4::jsonb, $5)""",
-        [
-            (kind, channel, rid, json.dumps(payload), uuid.uuid4())
-            for kind, channel, rid, payload in rows
-        ],
+        [(kind, channel, rid, payload, uuid.uuid4()) for kind, channel, rid, payload in rows],
     )
 
 
@@ -220,15 +216,11 @@ async def message_context(connection: Connection, *, invitation_id: str) -> asyn
 
 
 async def invitation_email_dropped(connection: Connection, *, invitation_id: str) -> bool:
-    """True when the invitation's own email was dropped unsent (e.g. withdrawn first).
-
-    The payload is a jsonb object, or a jsonb string holding one when it was written through
-    a pool whose json codec encoded the already-encoded text: both are read."""
+    """True when the invitation's own email was dropped unsent (e.g. withdrawn first)."""
     found = await connection.fetchval(
         """SELECT 1 FROM notification
            WHERE kind = 'invitation' AND channel = 'email' AND status = 'dropped'
-             AND (CASE WHEN jsonb_typeof(payload) = 'string' THEN (payload #>> '{}')::jsonb
-                       ELSE payload END) ->> 'invitation_id' = $1""",
+             AND payload ->> 'invitation_id' = $1""",
         invitation_id,
     )
     return found is not None

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import random
 import signal
@@ -173,8 +172,6 @@ class NotificationWorker:
         self, connection: repository.Connection, *, row: asyncpg.Record, sender: Sender
     ) -> None:
         payload = row["payload"]
-        if isinstance(payload, str):
-            payload = json.loads(payload)
         delivery_id = str(row["delivery_id"])
         if row["channel"] == "email":
             context = await repository.message_context(
