@@ -27,6 +27,7 @@ BENCHMARKS: dict[str, tuple[str, list[str]]] = {
     "routing": ("routing.py", []),
     "gateway_routing": ("gateway_routing.py", []),
     "batch_routing": ("batch_routing.py", []),
+    "load": ("load.py", []),
 }
 
 

@@ -1,0 +1,290 @@
+"""Load on the public gateway: authenticated reads at a fixed arrival rate, then routing calls.
+
+    .venv/bin/python bench/load.py                      # 60 s of reads at 200/s, 60 s of routing
+    .venv/bin/python bench/load.py --duration 20        # shorter, on a busy machine
+
+Like `make run`: an embedded PostgreSQL, 2,000 demo citizens (convene_profiles.demo, seed 7),
+the three services under uvicorn on 127.0.0.1, a public body with an API key and a citizen
+with a bearer token. Then, open-loop (requests start on a fixed schedule, whether or not
+earlier ones have answered, and latency counts from the scheduled start, so a stall is not
+hidden by a client that waits):
+
+1. reads: GET /v1/me (citizen token; gateway -> profiles) and GET /v1/calls/{id} (API key;
+   gateway -> matcher), alternating, at --rate requests/s for --duration s.
+   Goal: p99 < 100 ms with 0 errors at 200/s.
+2. routing: POST /v1/calls/{id}/match over six calls at --routing-rate/s for
+   --routing-duration s (p50/p99 as in bench/gateway_routing.py).
+
+The load generator is a Python asyncio client (httpx) in this process: no wrk or locust needed.
+Rate limits stay on, raised above the offered load, so their cost is measured too. Prints a
+table and writes --json-out (default bench/results/load.json). Everything stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import secrets
+import shutil
+import statistics
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.gateway_routing import CALLS, call_body, wait_caught_up  # noqa: E402
+from convene_common.embedded_pg import EmbeddedPostgres, free_port  # noqa: E402
+from scripts.suite import SERVICES, Suite, prepare_database, run_module  # noqa: E402
+
+DATABASE = "convene_load_bench"
+ADMIN_EMAIL, ADMIN_PASSWORD = "admin@load.example", "load-bench-admin-password"
+CITIZEN_EMAIL, CITIZEN_PASSWORD = "citizen@load.example", "load-bench-citizen-password"
+GOALS = {"reads_p99_ms": 100.0, "reads_errors": 0}
+REQUEST_TIMEOUT = 30.0
+MAX_IN_FLIGHT = 2_000  # beyond this the generator stops scheduling: the run has failed anyway
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+@dataclass
+class Phase:
+    name: str
+    rate: float
+    duration: float
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: Counter[str] = field(default_factory=Counter)
+    sent: int = 0
+    skipped: int = 0
+    wall_seconds: float = 0.0
+
+    def summary(self) -> dict[str, Any]:
+        ok = self.latencies_ms
+        return {
+            "offered_rate_per_s": self.rate,
+            "duration_s": self.duration,
+            "requests": self.sent,
+            "ok": len(ok),
+            "errors": sum(self.errors.values()) + self.skipped,
+            "error_kinds": dict(self.errors) | ({"skipped": self.skipped} if self.skipped else {}),
+            "achieved_rate_per_s": round(len(ok) / self.wall_seconds, 1)
+            if self.wall_seconds
+            else 0,
+            "p50_ms": round(statistics.median(ok), 1) if ok else None,
+            "p95_ms": round(percentile(ok, 0.95), 1) if ok else None,
+            "p99_ms": round(percentile(ok, 0.99), 1) if ok else None,
+            "max_ms": round(max(ok), 1) if ok else None,
+        }
+
+
+Request = Callable[[httpx.AsyncClient, int], Any]
+
+
+async def open_loop(client: httpx.AsyncClient, phase: Phase, request: Request) -> None:
+    """Starts request `i` at start + i/rate; latency counts from that scheduled instant."""
+    total = int(phase.rate * phase.duration)
+    in_flight: set[asyncio.Task[None]] = set()
+
+    async def one(number: int, scheduled: float) -> None:
+        try:
+            response = await request(client, number)
+        except httpx.HTTPError as exc:
+            phase.errors[type(exc).__name__] += 1
+            return
+        if response.status_code == 200:
+            phase.latencies_ms.append((time.perf_counter() - scheduled) * 1000)
+        else:
+            phase.errors[str(response.status_code)] += 1
+
+    start = time.perf_counter()
+    for number in range(total):
+        scheduled = start + number / phase.rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if len(in_flight) >= MAX_IN_FLIGHT:
+            phase.skipped += 1
+            continue
+        task = asyncio.create_task(one(number, scheduled))
+        in_flight.add(task)
+        task.add_done_callback(in_flight.discard)
+        phase.sent += 1
+    if in_flight:
+        await asyncio.wait(in_flight, timeout=REQUEST_TIMEOUT + 5)
+    phase.wall_seconds = time.perf_counter() - start
+
+
+async def prepare(url: str, api_key: str) -> tuple[str, list[str], dict[str, str]]:
+    """A citizen's token, the six calls, the admin's headers."""
+    async with httpx.AsyncClient(base_url=url, timeout=REQUEST_TIMEOUT) as client:
+        registered = await client.post(
+            "/v1/citizens",
+            json={"email": CITIZEN_EMAIL, "password": CITIZEN_PASSWORD, "display_name": "Load"},
+        )
+        registered.raise_for_status()
+        token = await client.post(
+            "/v1/auth/token", data={"username": CITIZEN_EMAIL, "password": CITIZEN_PASSWORD}
+        )
+        token.raise_for_status()
+        admin = await client.post(
+            "/v1/auth/token", data={"username": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+        )
+        admin.raise_for_status()
+        admin_headers = {"Authorization": f"Bearer {admin.json()['access_token']}"}
+        await wait_caught_up(client, admin_headers, timeout=900)
+        call_ids = []
+        for index in range(len(CALLS)):
+            created = await client.post(
+                "/v1/calls", headers={"X-API-Key": api_key}, json=call_body(index)
+            )
+            created.raise_for_status()
+            call_ids.append(created.json()["id"])
+        return token.json()["access_token"], call_ids, admin_headers
+
+
+async def measure(
+    url: str, api_key: str, args: argparse.Namespace
+) -> tuple[Phase, Phase, dict[str, Any]]:
+    citizen_token, call_ids, admin_headers = await prepare(url, api_key)
+    citizen = {"Authorization": f"Bearer {citizen_token}"}
+    body = {"X-API-Key": api_key}
+    limits = httpx.Limits(max_connections=512, max_keepalive_connections=512)
+    async with httpx.AsyncClient(base_url=url, timeout=REQUEST_TIMEOUT, limits=limits) as client:
+
+        async def read(http: httpx.AsyncClient, number: int) -> httpx.Response:
+            if number % 2 == 0:
+                return await http.get("/v1/me", headers=citizen)
+            return await http.get(f"/v1/calls/{call_ids[number % len(call_ids)]}", headers=body)
+
+        async def route(http: httpx.AsyncClient, number: int) -> httpx.Response:
+            return await http.post(
+                f"/v1/calls/{call_ids[number % len(call_ids)]}/match", headers=body
+            )
+
+        # Warm-up (connections, first embeddings of the call texts), not measured.
+        for number in range(2 * len(call_ids)):
+            (await read(client, number)).raise_for_status()
+        for number in range(len(call_ids)):
+            (await route(client, number)).raise_for_status()
+
+        reads = Phase("reads", rate=args.rate, duration=args.duration)
+        await open_loop(client, reads, read)
+        routing = Phase("routing", rate=args.routing_rate, duration=args.routing_duration)
+        await open_loop(client, routing, route)
+        status = (await client.get("/v1/admin/index/status", headers=admin_headers)).json()
+    return reads, routing, {k: status[k] for k in ("kind", "items", "citizens", "last_seq")}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of reads")
+    parser.add_argument("--rate", type=float, default=200.0, help="reads per second")
+    parser.add_argument("--routing-rate", type=float, default=5.0, help="matches per second")
+    parser.add_argument(
+        "--routing-duration", type=float, default=None, help="seconds of routing (= --duration)"
+    )
+    parser.add_argument("--citizens", type=int, default=2_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--json-out", type=Path, default=REPO / "bench" / "results" / "load.json")
+    args = parser.parse_args()
+    if args.routing_duration is None:
+        args.routing_duration = args.duration
+
+    base = REPO / ".run" / f"bench-load-{os.getpid()}"
+    cluster = EmbeddedPostgres(base / "pg")
+    cluster.start()
+    suite: Suite | None = None
+    try:
+        asyncio.run(prepare_database(cluster, DATABASE))
+        run_module(
+            "convene_profiles.demo",
+            "--dsn", cluster.dsn(DATABASE, role="convene_profiles"),
+            "--count", str(args.citizens), "--seed", str(args.seed),
+        )  # fmt: skip
+        bootstrap = json.loads(
+            run_module(
+                "convene_gateway.bootstrap",
+                "--dsn", cluster.dsn(DATABASE, role="convene_gateway"),
+                "--admin-email", ADMIN_EMAIL, "--admin-password", ADMIN_PASSWORD,
+                "--organisation", "Load City Council", "--print-api-key",
+            )
+        )  # fmt: skip
+        generous = {"burst": 100_000, "per_minute": 1_000_000}
+        rate_limits = {"per_client": generous, "per_principal": generous}
+        extra_env = {name: {f"CONVENE_{name.upper()}_LOG_LEVEL": "WARNING"} for name in SERVICES}
+        extra_env["gateway"]["CONVENE_GATEWAY_RATE_LIMITS"] = json.dumps(rate_limits)
+        suite = Suite(
+            cluster=cluster,
+            database=DATABASE,
+            ports={name: free_port() for name in SERVICES},
+            run_dir=base,
+            internal_token=secrets.token_urlsafe(16),
+            jwt_secret=secrets.token_urlsafe(32),
+            environment="test",
+            extra_env=extra_env,
+        )
+        suite.start_all()
+        suite.wait_all_ready(timeout=600)
+        reads, routing, index = asyncio.run(
+            measure(suite.url("gateway"), bootstrap["api_key"], args)
+        )
+    finally:
+        if suite is not None:
+            suite.stop_all()
+        cluster.stop(mode="immediate")
+        shutil.rmtree(base, ignore_errors=True)
+
+    read_figures, routing_figures = reads.summary(), routing.summary()
+    result = {
+        "benchmark": "load",
+        "command": " ".join(["bench/load.py", *sys.argv[1:]]),
+        "citizens": args.citizens,
+        "reads": read_figures,
+        "routing": routing_figures,
+        "reads_goal_met": read_figures["p99_ms"] is not None
+        and read_figures["p99_ms"] < GOALS["reads_p99_ms"]
+        and read_figures["errors"] == GOALS["reads_errors"],
+        "goals": GOALS,
+        "index": index,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    header = f"  {'phase':<9} {'offered/s':>9} {'achieved/s':>10} {'requests':>8} {'errors':>6}"
+    header += f" {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7}"
+    print(  # noqa: T201
+        f"gateway load ({args.citizens:,} demo citizens; reads = GET /v1/me + GET /v1/calls/{{id}},"
+        " routing = POST /v1/calls/{id}/match; open loop)"
+    )
+    print(header)  # noqa: T201
+    for name, figures in (("reads", read_figures), ("routing", routing_figures)):
+        print(  # noqa: T201
+            f"  {name:<9} {figures['offered_rate_per_s']:>9g} {figures['achieved_rate_per_s']:>10g}"
+            f" {figures['requests']:>8} {figures['errors']:>6} {figures['p50_ms']!s:>7}"
+            f" {figures['p95_ms']!s:>7} {figures['p99_ms']!s:>7} {figures['max_ms']!s:>7}"
+        )
+    if read_figures["error_kinds"] or routing_figures["error_kinds"]:
+        kinds = f"reads {read_figures['error_kinds']} routing {routing_figures['error_kinds']}"
+        print(f"  errors: {kinds}")  # noqa: T201
+    verdict = "met" if result["reads_goal_met"] else "NOT met"
+    print(f"  goal (reads p99 < {GOALS['reads_p99_ms']:.0f} ms, 0 errors): {verdict}")  # noqa: T201
+    args.json_out.parent.mkdir(parents=True, exist_ok=True)
+    args.json_out.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
