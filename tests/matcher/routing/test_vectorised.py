@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from convene_matcher.citizens.store import CitizenStore
 from convene_matcher.evidence.items import LEVELS, EvidenceItem, EvidenceKind
 from convene_matcher.invitations.feedback import evidence_factor
 from convene_matcher.routing.engine import (
     haversine_km_array,
     level_weight_table,
+    lexical_by_text,
     mixed_relevance,
     top_k_mean,
 )
@@ -18,8 +20,10 @@ from convene_matcher.scoring import (
     Hit,
     MatchingConfig,
     citizen_relevance,
+    lexical_similarity,
     lexical_similarity_matrix,
 )
+from tests.matcher.routing.citizens import snapshot
 
 
 @pytest.mark.parametrize("top_k", [1, 3, 5])
@@ -90,3 +94,24 @@ def test_mixed_relevance_with_feedback_equals_citizen_relevance(lexical_weight: 
         start += count
         expected = citizen_relevance(hits, config=config, query_text=query)
         assert vectorised[citizen] == pytest.approx(expected, abs=1e-5), citizen
+
+
+def test_lexical_postings_equal_the_pairwise_rule() -> None:
+    """Routing's per-text lexical similarities (an inverted list over the store's distinct
+    texts, filled as texts appear) are scoring.lexical_similarity, text by text."""
+    store = CitizenStore()
+    rng = np.random.default_rng(3)
+    config = MatchingConfig()
+    queries = ["Planning protected cycling lanes", "Flood data for housing", "the and of"]
+    for round_ in range(3):  # new texts arrive between calls
+        for n in range(30):
+            words = " ".join(rng.choice(WORDS, size=int(rng.integers(1, 5))))
+            store.upsert(snapshot(skills=[(f"{words} {round_}{n}", "can_do")]))
+        ids = np.array([text_id for text_id, _ in store.texts()], dtype=np.int64)
+        for query in queries:
+            found = lexical_by_text(store, ids, query, store.next_text_id, config=config)
+            for text_id in ids.tolist():
+                expected = lexical_similarity(
+                    store.text(text_id) or "", query, idf_floor=config.lexical_idf_floor
+                )
+                assert found[text_id] == pytest.approx(expected, abs=1e-5)

@@ -18,14 +18,17 @@ source_id, text) is unchanged keeps its id across upserts (only its attributes a
 refreshed); any other change is a removal plus an addition.
 
 Mutate only from the feed consumer / rebuild path (which holds the service's mutation lock),
-on the event loop; every mutation also holds ``lock`` (a threading.Lock), which routing's
-worker thread holds while it reads ``arrays``.
+on the event loop; every mutation also holds the write side of ``lock`` (a readers-writer
+lock), routing's worker threads hold its read side while they read ``arrays``: routes run
+concurrently with each other, never with a mutation (writers are preferred, so a busy
+routing load cannot starve the feed).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +39,45 @@ from convene_matcher.evidence.items import LEVELS, EvidenceItem, ItemDraft, draf
 
 STORE_FORMAT = 2
 _LEVEL_CODE = {level: code for code, level in enumerate(LEVELS)}
+
+
+class ReadWriteLock:
+    """Many readers or one writer; a waiting writer holds off new readers."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition(threading.Lock())
+        self._readers = 0
+        self._writer = False
+        self._writers_waiting = 0
+
+    @contextmanager
+    def read(self) -> Iterator[None]:
+        with self._condition:
+            while self._writer or self._writers_waiting:
+                self._condition.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._readers -= 1
+                if not self._readers:
+                    self._condition.notify_all()
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        with self._condition:
+            self._writers_waiting += 1
+            while self._writer or self._readers:
+                self._condition.wait()
+            self._writers_waiting -= 1
+            self._writer = True
+        try:
+            yield
+        finally:
+            with self._condition:
+                self._writer = False
+                self._condition.notify_all()
 
 
 @dataclass(slots=True)
@@ -67,7 +109,7 @@ class CitizenStore:
         self.seq = 0
         self.next_item_id = 1
         self.next_text_id = 1
-        self.lock = threading.Lock()
+        self.lock = ReadWriteLock()
         self.arrays = CitizenArrays()
         self._citizens: dict[str, CitizenRecord] = {}
         self._items: dict[int, EvidenceItem] = {}
@@ -177,7 +219,7 @@ class CitizenStore:
                 item = self._items[item_id]
                 existing[(item.kind, item.source_id, item.text)] = item
         result = UpsertResult()
-        with self.lock:
+        with self.lock.write():
             kept_items: list[EvidenceItem] = []
             seen: set[tuple[str, str, str]] = set()
             for draft in drafts:
@@ -218,7 +260,7 @@ class CitizenStore:
     def erase(self, citizen_id: str) -> UpsertResult:
         """Forgets the citizen entirely; returns the items and texts to drop."""
         result = UpsertResult()
-        with self.lock:
+        with self.lock.write():
             record = self._citizens.pop(citizen_id, None)
             if record is None:
                 return result

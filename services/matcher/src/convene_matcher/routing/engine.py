@@ -1,8 +1,8 @@
 """Routing's computation, apart from I/O: retrieve, filter, score, select, explain.
 
-``route`` runs in a worker thread holding ``CitizenStore.lock`` (the feed's store mutations
-wait for it), over the store's numpy columns (``citizens.arrays``), never a Python loop per
-candidate:
+``route`` runs in a worker thread holding the read side of ``CitizenStore.lock`` (routes
+run concurrently; the feed's store mutations wait for them), over the store's numpy columns
+(``citizens.arrays``), never a Python loop per candidate:
 
 1. similarity of every distinct evidence text to the call (one matrix product while the index
    is exact; an HNSW search plus exact scores for the texts it did not return beyond);
@@ -35,6 +35,8 @@ Score (each part is reported in ``adjustments``):
 from __future__ import annotations
 
 import hashlib
+import threading
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -59,8 +61,8 @@ from convene_matcher.scoring import (
     MatchingConfig,
     citizen_relevance,
     item_weight,
-    lexical_similarity_matrix,
 )
+from convene_matcher.scoring.lexical import lexical_vector
 
 FloatArray = npt.NDArray[np.float32]
 Int64s = npt.NDArray[np.int64]
@@ -325,19 +327,73 @@ def feedback_factors(
     return factors
 
 
+class LexicalPostings:
+    """The lexical vectors (scoring.lexical) of the store's distinct texts, inverted (word ->
+    text ids and weights), filled as texts are first met; thread-safe. A call's lexical
+    similarity to every text is then a walk over its own few words' postings. Text ids are
+    never reused, so an entry never goes stale (a dropped text's postings are never read:
+    no candidate row names it)."""
+
+    def __init__(self, idf_floor: float) -> None:
+        self.idf_floor = idf_floor
+        self._known = np.zeros(0, dtype=np.bool_)
+        self._postings: dict[str, tuple[list[int], list[float]]] = {}
+        self._arrays: dict[str, tuple[Int64s, FloatArray]] = {}
+        self._lock = threading.Lock()
+
+    def similarities(
+        self, store: CitizenStore, text_ids: Int64s, query_text: str, size: int
+    ) -> FloatArray:
+        """By text id (0 elsewhere), the lexical similarity of the given texts to the query."""
+        with self._lock:
+            if len(self._known) < size:
+                self._known = np.concatenate(
+                    (self._known, np.zeros(size - len(self._known), dtype=np.bool_))
+                )
+            for text_id in text_ids[~self._known[text_ids]].tolist():
+                self._known[text_id] = True
+                text = store.text(text_id)
+                if text is None:
+                    continue
+                for word, weight in lexical_vector(text, idf_floor=self.idf_floor).items():
+                    ids, weights = self._postings.setdefault(word, ([], []))
+                    ids.append(text_id)
+                    weights.append(weight)
+                    self._arrays.pop(word, None)
+            dense = np.zeros(size, dtype=np.float64)
+            for word, weight in lexical_vector(query_text, idf_floor=self.idf_floor).items():
+                posting = self._arrays.get(word)
+                if posting is None:
+                    found = self._postings.get(word)
+                    if found is None:
+                        continue
+                    posting = (
+                        np.asarray(found[0], dtype=np.int64),
+                        np.asarray(found[1], dtype=np.float32),
+                    )
+                    self._arrays[word] = posting
+                dense[posting[0]] += weight * posting[1]
+        result: FloatArray = np.clip(dense, 0.0, 1.0).astype(np.float32)
+        return result
+
+
+_lexical_postings: weakref.WeakKeyDictionary[CitizenStore, LexicalPostings] = (
+    weakref.WeakKeyDictionary()
+)
+_lexical_postings_lock = threading.Lock()
+
+
 def lexical_by_text(
     store: CitizenStore, text_ids: Int64s, query_text: str, size: int, *, config: MatchingConfig
 ) -> FloatArray:
     """Lexical similarity (scoring.lexical) of each given distinct text to the call text, by
     text id (0 elsewhere): like the dense similarities, once per distinct text, not per item."""
-    dense = np.zeros(size, dtype=np.float32)
-    known = [(t, text) for t in text_ids.tolist() if (text := store.text(t)) is not None]
-    if known:
-        matrix = lexical_similarity_matrix(
-            [text for _, text in known], [query_text], idf_floor=config.lexical_idf_floor
-        )
-        dense[[t for t, _ in known]] = matrix[:, 0]
-    return dense
+    floor = float(config.lexical_idf_floor)
+    with _lexical_postings_lock:
+        postings = _lexical_postings.get(store)
+        if postings is None or postings.idf_floor != floor:
+            postings = _lexical_postings[store] = LexicalPostings(floor)
+    return postings.similarities(store, text_ids, query_text, size)
 
 
 def _order(citizens: list[str], quantised: list[int], *, salt: str) -> list[int]:
@@ -371,7 +427,7 @@ def route(
 ) -> Routed:
     """Blocking: run in a worker. ``all_text_scores`` (exact index) or ``search_texts(k)``
     give text similarities (best over the queries); ``score_texts`` scores given text ids."""
-    with store.lock:
+    with store.lock.read():
         return _route(
             call,
             cf=call_filter,
@@ -453,7 +509,8 @@ def _route(
     weights = level_weight_table(config)[arrays.item_level[rows]] * damping
     lexical: FloatArray | None = None
     if config.lexical_weight > 0 and query_text is not None and n:
-        lexical = lexical_by_text(store, np.unique(texts), query_text, size, config=config)
+        present = np.flatnonzero(np.bincount(texts, minlength=size))
+        lexical = lexical_by_text(store, present, query_text, size, config=config)
     relevance = mixed_relevance(
         raw, None if lexical is None else lexical[texts], weights, counts, config=config
     )
@@ -596,22 +653,16 @@ def _route(
             for item in store.items_of(citizen_id)
         ]
         relevance_text = query_text if lexical is not None else None
-        similarity = config.similarity_weight * citizen_relevance(
-            hits, config=config, query_text=relevance_text
-        )
+        # The vectorised relevance is citizen_relevance(hits, query_text) (tests hold the two
+        # equal); recomputing it in Python per hit would cost more than the rest of this step.
+        similarity = config.similarity_weight * float(relevance[i])
         declined = 0.0
         if any(hit.factor != 1.0 for hit in hits):
             undamped = [Hit(hit.item, hit.similarity) for hit in hits]
             declined = similarity - config.similarity_weight * citizen_relevance(
                 undamped, config=config, query_text=relevance_text
             )
-        badges = sum(
-            1
-            for hit in hits
-            if hit.item.kind == "badge"
-            and hit.item.attributes.get("verified")
-            and hit.similarity * hit.factor >= config.min_similarity
-        )
+        badges = int(verified_count[i])
         badge_bonus = config.verified_badge_bonus * min(badges, MAX_VERIFIED_BADGES)
         local = config.locality_weight * float(locality[i])
         one_base = similarity + badge_bonus + float(rating_term[i]) + local
