@@ -160,7 +160,9 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--catch-up-timeout", type=float, default=3600)
-    parser.add_argument("--output", type=Path, default=REPO / "bench" / "results")
+    parser.add_argument(
+        "--json-out", type=Path, default=REPO / "bench" / "results" / "gateway_routing.json"
+    )
     args = parser.parse_args()
 
     base = REPO / ".run" / f"bench-gateway-{os.getpid()}"
@@ -259,8 +261,8 @@ def main() -> int:
     print("gateway routing (POST /v1/calls/{id}/match through the gateway)")  # noqa: T201
     for name, value in rows:
         print(f"  {name:<{width}}  {value}")  # noqa: T201
-    args.output.mkdir(parents=True, exist_ok=True)
-    (args.output / "gateway_routing.json").write_text(json.dumps(result, indent=2) + "\n")
+    args.json_out.parent.mkdir(parents=True, exist_ok=True)
+    args.json_out.write_text(json.dumps(result, indent=2) + "\n")
     return 0
 
 

@@ -330,6 +330,9 @@ def main() -> None:
     parser.add_argument("--citizens", type=int, default=100_000)
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--compete", action="store_true", help="a busy process on one core")
+    parser.add_argument(
+        "--json-out", type=Path, default=None, help="(default results/routing[-compete].json)"
+    )
     args = parser.parse_args()
     rng = random.Random(1)
     zipf = [1 / (rank + 1) ** 0.8 for rank in range(len(SKILL_LABELS))]
@@ -354,9 +357,10 @@ def main() -> None:
         if competitor is not None:
             competitor.kill()
             competitor.wait()
-    RESULTS.mkdir(exist_ok=True)
     name = "routing-compete.json" if args.compete else "routing.json"
-    (RESULTS / name).write_text(json.dumps(results, indent=2))
+    json_out: Path = args.json_out or RESULTS / name
+    json_out.parent.mkdir(parents=True, exist_ok=True)
+    json_out.write_text(json.dumps(results, indent=2))
 
 
 async def run(
