@@ -7,17 +7,21 @@ vocabulary (the real model), then times EvidenceService.apply_changes page by pa
 (pydantic parsing of the page included) for: new citizens, updates that change one skill,
 attribute-only updates, erasures. Prints one table line per phase.
 
-    .venv/bin/python bench/feed_apply.py [--citizens 20000] [--page 500]
+    .venv/bin/python bench/feed_apply.py [--citizens 20000] [--page 500] [--json-out PATH]
+
+Writes the figures to --json-out (default bench/results/feed_apply.json).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
 import tempfile
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +30,9 @@ from convene_matcher.config import MatcherSettings
 from convene_matcher.embedding import Embedder, load_sentence_transformer
 from convene_matcher.index.evidence_index import IndexParams
 from convene_matcher.index.service import EvidenceService
+
+RESULTS = Path(__file__).resolve().parent / "results"
+GOAL_CHANGES_PER_S = 500
 
 
 def emit(line: str) -> None:
@@ -106,7 +113,7 @@ def snapshot(citizen_id: str, labels: list[str], rng: random.Random) -> dict[str
     }
 
 
-async def run(citizens: int, page: int) -> None:
+async def run(citizens: int, page: int) -> dict[str, Any]:
     settings = MatcherSettings()
     model = load_sentence_transformer(settings.model_path, torch_threads=settings.torch_threads)
     embedder = Embedder(model=model, model_name=settings.model_name)
@@ -138,12 +145,23 @@ async def run(citizens: int, page: int) -> None:
                 )
             return out
 
+        phases: list[dict[str, Any]] = []
+
         async def timed(name: str, raw: list[dict[str, Any]]) -> None:
             started = time.perf_counter()
             for start in range(0, len(raw), page):
                 batch = [Change.model_validate(c) for c in raw[start : start + page]]
                 await evidence.apply_changes(batch)
             elapsed = time.perf_counter() - started
+            phases.append(
+                {
+                    "phase": name,
+                    "changes": len(raw),
+                    "changes_per_s": round(len(raw) / elapsed),
+                    "index_items": evidence.index.count,
+                    "index_kind": evidence.index.kind,
+                }
+            )
             emit(
                 f"| {name:<28} | {len(raw):>7} | {len(raw) / elapsed:>10.0f} | "
                 f"{evidence.index.count:>8} | {evidence.index.kind:>5} |"
@@ -159,14 +177,27 @@ async def run(citizens: int, page: int) -> None:
         await timed("erasures", changes("erase", ids[: citizens // 10]))
         encoded = embedder.texts_encoded - len(vocab) - 1
         emit(f"texts that reached the model while applying: {encoded}")
+    return {
+        "benchmark": "feed_apply",
+        "citizens": citizens,
+        "page": page,
+        "phases": phases,
+        "texts_encoded_while_applying": encoded,
+        "goal_changes_per_s": GOAL_CHANGES_PER_S,
+        "goal_met": all(p["changes_per_s"] >= GOAL_CHANGES_PER_S for p in phases),
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--citizens", type=int, default=20_000)
     parser.add_argument("--page", type=int, default=500)
+    parser.add_argument("--json-out", type=Path, default=RESULTS / "feed_apply.json")
     args = parser.parse_args()
-    asyncio.run(run(args.citizens, args.page))
+    result = asyncio.run(run(args.citizens, args.page))
+    args.json_out.parent.mkdir(parents=True, exist_ok=True)
+    args.json_out.write_text(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":
