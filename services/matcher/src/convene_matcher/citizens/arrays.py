@@ -49,11 +49,13 @@ class _Interner:
 
     def __init__(self) -> None:
         self.ids: dict[str, int] = {}
+        self.values: list[str] = []
 
     def get(self, value: str) -> int:
         found = self.ids.get(value)
         if found is None:
             found = self.ids[value] = len(self.ids)
+            self.values.append(value)
         return found
 
     def find(self, value: str) -> int:
@@ -148,6 +150,9 @@ class CitizenArrays:
         # Row tables and the inverted list.
         self.roles = _Rows()
         self.affiliations = _Rows()  # value: organisation id, flag: employer
+        # Role holders / affiliated slots by query, until the next mutation (routes ask the
+        # same few roles and conflicts again and again; a scan is 200k rows).
+        self._lookups: dict[tuple[object, ...], Int64s] = {}
         self.role_ids = _Interner()
         self.organisation_ids = _Interner()
         self.language_ids = _Interner()
@@ -248,6 +253,7 @@ class CitizenArrays:
             for name in (role.role, role.label)
             if name
         }
+        self._lookups = {}
         self.roles.set(slot, [(role_id, False) for role_id in sorted(role_ids)])
         self.affiliations.set(
             slot,
@@ -292,6 +298,7 @@ class CitizenArrays:
     def clear(self, slot: int) -> None:
         """Forgets the citizen in this slot (erasure) and frees the slot."""
         self._set_items(slot, [])
+        self._lookups = {}
         self.roles.clear(slot)
         self.affiliations.clear(slot)
         self.unavailable.pop(slot, None)
@@ -310,6 +317,16 @@ class CitizenArrays:
         return np.fromiter(sorted(chosen), dtype=np.int64, count=len(chosen))
 
     def role_holders(self, role: str) -> Int64s:
+        """Slots holding the role, sorted (cached until the next mutation; do not modify)."""
+        key = ("role", role_key(role))
+        found = self._lookups.get(key)
+        if found is None:
+            if len(self._lookups) > 1024:
+                self._lookups = {}
+            found = self._lookups[key] = self._role_holders(role)
+        return found
+
+    def _role_holders(self, role: str) -> Int64s:
         role_id = self.role_ids.find(role_key(role))
         if role_id < 0:
             return np.empty(0, dtype=np.int64)
@@ -323,6 +340,18 @@ class CitizenArrays:
         return len(self.role_holders(role)) > 0
 
     def affiliated(self, organisation_keys: frozenset[str], *, employer_only: bool) -> Int64s:
+        """Slots affiliated with any of the organisations, sorted (cached like role_holders)."""
+        key = ("affiliated", organisation_keys, employer_only)
+        found = self._lookups.get(key)
+        if found is None:
+            if len(self._lookups) > 1024:
+                self._lookups = {}
+            found = self._lookups[key] = self._affiliated(
+                organisation_keys, employer_only=employer_only
+            )
+        return found
+
+    def _affiliated(self, organisation_keys: frozenset[str], *, employer_only: bool) -> Int64s:
         ids = [self.organisation_ids.find(key) for key in organisation_keys]
         ids = [i for i in ids if i >= 0]
         if not ids:
@@ -333,6 +362,12 @@ class CitizenArrays:
             mask &= employer
         found: Int64s = np.unique(slots[mask]).astype(np.int64)
         return found
+
+    def organisations_of(self, slot: int) -> frozenset[str]:
+        """The organisation keys a citizen is affiliated with (any kind)."""
+        rows = self.affiliations.rows_of.get(slot, ())
+        values = self.affiliations.value
+        return frozenset(self.organisation_ids.values[int(values[row])] for row in rows)
 
     def memory_bytes(self) -> int:
         arrays: list[Any] = [

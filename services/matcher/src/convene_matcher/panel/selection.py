@@ -175,6 +175,11 @@ def _solve(
         sum(x[i] * (seat_weight + score_terms[i]) for i in range(n))
         - missing_weight * sum(shortfalls)
     )
+    # A feasible greedy panel as the solver's first solution: it then only has to improve on
+    # it (and prove optimality), which is much faster on a pool of a few hundred.
+    hinted = {c.key for c in _greedy(candidates, quotas=quotas, panel_size=panel_size, cap=cap)}
+    for i, candidate in enumerate(candidates):
+        model.add_hint(x[i], candidate.key in hinted)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = 0
