@@ -26,20 +26,28 @@ routing load cannot starve the feed).
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from convene_matcher.citizens.arrays import KIND_CODE, NO_LEVEL, CitizenArrays, ItemRow
+import numpy as np
+import numpy.typing as npt
+
+from convene_matcher.citizens.arrays import KIND_CODE, KINDS, NO_LEVEL, CitizenArrays, ItemRow
 from convene_matcher.citizens.schemas import MatchSnapshot
 from convene_matcher.embedding.text import normalise_text
-from convene_matcher.evidence.items import LEVELS, EvidenceItem, ItemDraft, drafts_from_snapshot
+from convene_matcher.evidence.items import (
+    LEVELS,
+    EvidenceItem,
+    EvidenceKind,
+    ItemDraft,
+    drafts_from_snapshot,
+)
 
-STORE_FORMAT = 2
+STORE_FORMAT = 3  # 3: metadata JSON + numpy columns (2: one JSON)
 _LEVEL_CODE = {level: code for code, level in enumerate(LEVELS)}
 
 
@@ -291,49 +299,102 @@ class CitizenStore:
         return result
 
     # -- persistence -------------------------------------------------------------------
-    def to_json(self) -> dict[str, Any]:
-        return {
+    def columns(self) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
+        """The store as (small JSON metadata, numpy columns): no per-citizen JSON parse or
+        dump (snapshots are kept as JSON bytes already). Call with mutations excluded."""
+        citizens = list(self._citizens.values())
+        citizen_index = {cid: n for n, cid in enumerate(self._citizens)}
+        blobs = [record.snapshot_json for record in citizens]
+        items = list(self._items.values())
+        raw_texts: dict[str, int] = {}
+        attribute_rows: dict[int, int] = {}
+        attribute_list: list[dict[str, Any]] = []
+        for item in items:
+            if id(item.attributes) not in attribute_rows:
+                attribute_rows[id(item.attributes)] = len(attribute_list)
+                attribute_list.append(item.attributes)
+        meta = {
             "format": STORE_FORMAT,
             "seq": self.seq,
             "next_item_id": self.next_item_id,
             "next_text_id": self.next_text_id,
             "texts": [[text_id, text] for text_id, text in self._texts.items()],
-            "citizens": [
-                {
-                    "snapshot": json.loads(record.snapshot_json),
-                    "items": list(record.item_ids),
-                }
-                for record in self._citizens.values()
-            ],
-            "items": [item.to_json() for item in self._items.values()],
+            "attributes": attribute_list,
+            "source_ids": [item.source_id for item in items],
         }
+        arrays: dict[str, npt.NDArray[Any]] = {
+            "snapshot_bytes": np.frombuffer(b"".join(blobs), dtype=np.uint8),
+            "snapshot_lengths": np.fromiter((len(b) for b in blobs), np.int64, len(blobs)),
+            "item_counts": np.fromiter((len(r.item_ids) for r in citizens), np.int64, len(blobs)),
+            "citizen_items": np.fromiter(
+                (i for record in citizens for i in record.item_ids), np.int64
+            ),
+            "item_id": np.fromiter((i.item_id for i in items), np.int64, len(items)),
+            "item_citizen": np.fromiter(
+                (citizen_index[i.citizen_id] for i in items), np.int64, len(items)
+            ),
+            "item_kind": np.fromiter((KIND_CODE[i.kind] for i in items), np.int8, len(items)),
+            "item_text_id": np.fromiter((i.text_id for i in items), np.int64, len(items)),
+            "item_raw_text": np.fromiter(
+                (raw_texts.setdefault(i.text, len(raw_texts)) for i in items), np.int64, len(items)
+            ),
+            "item_attributes": np.fromiter(
+                (attribute_rows[id(i.attributes)] for i in items), np.int64, len(items)
+            ),
+        }
+        meta["raw_texts"] = list(raw_texts)
+        return meta, arrays
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> CitizenStore:
-        if data.get("format") != STORE_FORMAT:
-            raise ValueError(f"store format {data.get('format')} is not supported")
+    def from_columns(
+        cls, meta: dict[str, Any], arrays: Mapping[str, npt.NDArray[Any]]
+    ) -> CitizenStore:
+        if meta.get("format") != STORE_FORMAT:
+            raise ValueError(f"store format {meta.get('format')} is not supported")
         store = cls()
-        store.seq = int(data["seq"])
-        store.next_item_id = int(data["next_item_id"])
-        store.next_text_id = int(data["next_text_id"])
-        for text_id, text in data["texts"]:
+        store.seq = int(meta["seq"])
+        store.next_item_id = int(meta["next_item_id"])
+        store.next_text_id = int(meta["next_text_id"])
+        for text_id, text in meta["texts"]:
             store._texts[int(text_id)] = text
             store._text_ids[text] = int(text_id)
             store._text_refs[int(text_id)] = 0
-        for row in data["items"]:
-            item = EvidenceItem.from_json(row)
+        blob = arrays["snapshot_bytes"].tobytes()
+        ends = np.cumsum(arrays["snapshot_lengths"]).tolist()
+        starts = [0, *ends[:-1]]
+        snapshots = [
+            MatchSnapshot.model_validate_json(blob[a:b]) for a, b in zip(starts, ends, strict=True)
+        ]
+        attributes = [store._shared(a) for a in meta["attributes"]]
+        raw_texts = [sys.intern(t) for t in meta["raw_texts"]]
+        for item_id, owner, kind, text_id, raw, attribute, source_id in zip(
+            arrays["item_id"].tolist(),
+            arrays["item_citizen"].tolist(),
+            arrays["item_kind"].tolist(),
+            arrays["item_text_id"].tolist(),
+            arrays["item_raw_text"].tolist(),
+            arrays["item_attributes"].tolist(),
+            meta["source_ids"],
+            strict=True,
+        ):
             item = EvidenceItem(
-                item.item_id, item.citizen_id, item.kind, item.source_id, item.text,
-                store._shared(item.attributes), item.text_id,
+                item_id, snapshots[owner].citizen_id, cast(EvidenceKind, KINDS[kind]), source_id,
+                raw_texts[raw],
+                attributes[attribute], text_id,
             )  # fmt: skip
-            store._items[item.item_id] = item
-            store._text_refs[item.text_id] += 1
-        for entry in data["citizens"]:
-            snapshot = MatchSnapshot.model_validate(entry["snapshot"])
-            item_ids = tuple(int(i) for i in entry["items"])
+            store._items[item_id] = item
+            store._text_refs[text_id] += 1
+        citizen_items = arrays["citizen_items"].tolist()
+        offset = 0
+        counts = arrays["item_counts"].tolist()
+        for n, (snapshot, count) in enumerate(zip(snapshots, counts, strict=True)):
+            item_ids = tuple(citizen_items[offset : offset + count])
+            offset += count
             slot = store.arrays.allocate(snapshot.citizen_id)
             store.arrays.set_citizen(slot, snapshot, [_row(store._items[i]) for i in item_ids])
             store._citizens[snapshot.citizen_id] = CitizenRecord(
-                snapshot=snapshot, item_ids=item_ids, slot=slot
+                snapshot=blob[starts[n] : ends[n]],
+                item_ids=item_ids,
+                slot=slot,
             )
         return store

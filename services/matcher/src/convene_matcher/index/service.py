@@ -35,7 +35,7 @@ from convene_matcher.embedding.embedder import Embedder, Vectors
 from convene_matcher.embedding.text import normalise_text
 from convene_matcher.evidence.items import ItemDraft, drafts_from_snapshot
 from convene_matcher.index.evidence_index import EvidenceIndex, Ids, IndexParams
-from convene_matcher.index.snapshot import load_snapshot, save_snapshot
+from convene_matcher.index.snapshot import capture_snapshot, load_snapshot, write_snapshot
 from convene_matcher.routing import repository as routing_repository
 
 logger = logging.getLogger("convene.matcher.evidence")
@@ -69,6 +69,9 @@ class EvidenceService:
             model_name=embedder.cache_model, dimension=embedder.dimension, params=params
         )
         self._mutation = asyncio.Lock()
+        self._snapshot_write = asyncio.Lock()
+        self._written_seq = -1
+        self._written_path: Path | None = None
         # FAISS search threads: two, so a long HNSW build never starves searches.
         self._search_limiter = anyio.CapacityLimiter(2)
         self.changes_since_snapshot = 0
@@ -106,15 +109,21 @@ class EvidenceService:
     async def save_snapshot(self) -> Path:
         async with self._mutation:
             index, store = self.index, self.store
-            # Serialising under the mutation lock keeps index and store at one seq.
-            path = await anyio.to_thread.run_sync(
-                lambda: save_snapshot(self.index_dir, index=index, store=store)
+            # Copying under the mutation lock keeps index and store at one seq; the copy
+            # is written after the lock is released, so the feed is held off only briefly.
+            captured = await anyio.to_thread.run_sync(
+                lambda: capture_snapshot(index=index, store=store)
             )
             self.changes_since_snapshot = 0
             self.erasures_since_snapshot = 0
             self.last_snapshot_at = time.monotonic()
-            self.last_snapshot_seq = store.seq
-        logger.info("snapshot saved", extra={"seq": store.seq, "items": index.count})
+        async with self._snapshot_write:  # one writer at a time, never an older copy last
+            if self._written_path is not None and captured.seq < self._written_seq:
+                return self._written_path
+            path = await anyio.to_thread.run_sync(lambda: write_snapshot(self.index_dir, captured))
+            self._written_seq, self._written_path = captured.seq, path
+            self.last_snapshot_seq = captured.seq
+        logger.info("snapshot saved", extra={"seq": captured.seq, "items": index.count})
         return path
 
     # -- reads -------------------------------------------------------------------------

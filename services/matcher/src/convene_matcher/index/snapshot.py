@@ -3,7 +3,10 @@
 Layout of ``index_dir``::
 
     CURRENT                 name of the committed snapshot folder (replaced atomically)
-    snap-<seq>-<ns>/        index.faiss, index.json (EvidenceIndex.save), store.json
+    snap-<seq>-<ns>/        index.faiss, index.json (EvidenceIndex.save), store.json + store.npz
+
+The copy is taken while mutations are held off (``capture_snapshot``, about a second at 100k
+citizens); writing it (``write_snapshot``) needs no lock, so the feed goes on meanwhile.
 
 A snapshot is written to a temporary folder, fsynced, renamed into place and only then named
 in CURRENT; older folders are removed afterwards. A crash at any point leaves the previous
@@ -17,15 +20,21 @@ import logging
 import os
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from convene_matcher.citizens.store import CitizenStore
+import numpy as np
+import numpy.typing as npt
+
+from convene_matcher.citizens.store import STORE_FORMAT, CitizenStore
 from convene_matcher.index.evidence_index import EvidenceIndex, IndexMismatchError, IndexParams
 
 logger = logging.getLogger("convene.matcher.snapshot")
 
 CURRENT = "CURRENT"
-STORE_FILE = "store.json"
+STORE_FILE = "store.json"  # metadata: seq, ids, texts, attributes, source ids
+STORE_ARRAYS_FILE = "store.npz"  # numpy columns: snapshots (JSON bytes), items
 
 
 def _fsync_dir(path: Path) -> None:
@@ -36,18 +45,42 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def save_snapshot(index_dir: Path, *, index: EvidenceIndex, store: CitizenStore) -> Path:
-    """Writes index and store (which must reflect the same seq). Blocking."""
+@dataclass(frozen=True, slots=True)
+class CapturedSnapshot:
+    """Index and store at one seq, in memory, ready to be written without any lock."""
+
+    seq: int
+    index_data: bytes
+    index_meta: dict[str, Any]
+    store_meta: dict[str, Any]
+    store_arrays: dict[str, npt.NDArray[Any]]
+
+
+def capture_snapshot(*, index: EvidenceIndex, store: CitizenStore) -> CapturedSnapshot:
+    """Copies index and store (which must reflect the same seq) while mutations are held
+    off: about a second at 100k citizens, against ~16 s for the former one-JSON write."""
     if index.seq != store.seq:
         raise ValueError(f"index at seq {index.seq} and store at seq {store.seq} differ")
+    data, meta = index.serialised()
+    store_meta, store_arrays = store.columns()
+    return CapturedSnapshot(store.seq, data, meta, store_meta, store_arrays)
+
+
+def write_snapshot(index_dir: Path, captured: CapturedSnapshot) -> Path:
+    """Writes a captured snapshot and commits it atomically. Blocking; needs no lock."""
     index_dir.mkdir(parents=True, exist_ok=True)
-    name = f"snap-{store.seq}-{time.time_ns()}"
+    name = f"snap-{captured.seq}-{time.time_ns()}"
     tmp = index_dir / f".tmp-{name}"
     tmp.mkdir()
     try:
-        index.save(tmp)
+        EvidenceIndex.write(tmp, captured.index_data, captured.index_meta)
+        with open(tmp / STORE_ARRAYS_FILE, "wb") as handle:
+            # numpy's stub reads ** as its allow_pickle flag; the arrays hold no objects.
+            np.savez(handle, **captured.store_arrays)  # type: ignore[arg-type]
+            handle.flush()
+            os.fsync(handle.fileno())
         with open(tmp / STORE_FILE, "w", encoding="utf-8") as handle:
-            json.dump(store.to_json(), handle, separators=(",", ":"))
+            json.dump(captured.store_meta, handle, separators=(",", ":"))
             handle.flush()
             os.fsync(handle.fileno())
         _fsync_dir(tmp)
@@ -66,6 +99,11 @@ def save_snapshot(index_dir: Path, *, index: EvidenceIndex, store: CitizenStore)
     return final
 
 
+def save_snapshot(index_dir: Path, *, index: EvidenceIndex, store: CitizenStore) -> Path:
+    """Writes index and store (which must reflect the same seq). Blocking."""
+    return write_snapshot(index_dir, capture_snapshot(index=index, store=store))
+
+
 def load_snapshot(
     index_dir: Path, *, model_name: str, dimension: int, params: IndexParams
 ) -> tuple[EvidenceIndex, CitizenStore] | None:
@@ -82,9 +120,12 @@ def load_snapshot(
         logger.warning("snapshot ignored: %s", exc)
         return None
     with open(folder / STORE_FILE, encoding="utf-8") as handle:
-        data = json.load(handle)
+        meta = json.load(handle)
     try:
-        store = CitizenStore.from_json(data)
+        if meta.get("format") != STORE_FORMAT:
+            raise ValueError(f"store format {meta.get('format')} is not supported")
+        with np.load(folder / STORE_ARRAYS_FILE) as arrays:
+            store = CitizenStore.from_columns(meta, {name: arrays[name] for name in arrays.files})
     except ValueError as exc:  # an older store format: replay the feed instead
         logger.warning("snapshot ignored: %s", exc)
         return None
