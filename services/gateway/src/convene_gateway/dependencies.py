@@ -17,27 +17,29 @@ Connection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
 Pool: TypeAlias = "asyncpg.Pool[Any]"
 
 
-def get_pool(request: Request) -> Pool:
+# `async def` although nothing is awaited: FastAPI runs a plain `def` dependency in its
+# thread pool, a thread hop per dependency per request.
+async def get_pool(request: Request) -> Pool:
     pool: asyncpg.Pool[Any] = request.app.state.pool
     return pool
 
 
-def get_settings(request: Request) -> GatewaySettings:
+async def get_settings(request: Request) -> GatewaySettings:
     settings: GatewaySettings = request.app.state.settings
     return settings
 
 
-def get_password_hasher(request: Request) -> PasswordHasher:
+async def get_password_hasher(request: Request) -> PasswordHasher:
     hasher: PasswordHasher = request.app.state.password_hasher
     return hasher
 
 
-def get_profiles_client(request: Request) -> ProfilesClient:
+async def get_profiles_client(request: Request) -> ProfilesClient:
     client: ProfilesClient = request.app.state.profiles
     return client
 
 
-def get_matcher_client(request: Request) -> MatcherClient:
+async def get_matcher_client(request: Request) -> MatcherClient:
     client: MatcherClient = request.app.state.matcher
     return client
 

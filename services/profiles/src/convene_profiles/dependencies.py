@@ -15,16 +15,18 @@ Connection: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProx
 Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
 
 
-def get_pool(request: Request) -> Pool:
+# `async def` although nothing is awaited: FastAPI runs a plain `def` dependency in its
+# thread pool, a thread hop per dependency per request.
+async def get_pool(request: Request) -> Pool:
     pool: asyncpg.Pool[Any] = request.app.state.pool
     return pool
 
 
-def get_settings(request: Request) -> ProfilesSettings:
+async def get_settings(request: Request) -> ProfilesSettings:
     settings: ProfilesSettings = request.app.state.settings
     return settings
 
 
-def get_http_client(request: Request) -> httpx.AsyncClient:
+async def get_http_client(request: Request) -> httpx.AsyncClient:
     client: httpx.AsyncClient = request.app.state.http_client
     return client

@@ -29,7 +29,9 @@ ConfigId = Annotated[int, Path(ge=1, le=2**31 - 1, description="A configuration'
 ADMIN = (401, 403, 422, 502, 503, 504)
 
 
-def get_matcher_admin(request: Request) -> MatcherAdminClient:
+# `async def` although nothing is awaited: FastAPI runs a plain `def` dependency in its
+# thread pool, a thread hop per dependency per request.
+async def get_matcher_admin(request: Request) -> MatcherAdminClient:
     client: MatcherAdminClient = request.app.state.matcher_admin
     return client
 

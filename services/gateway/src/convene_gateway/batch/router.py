@@ -17,7 +17,9 @@ from convene_gateway.clients.matcher_batch import MatcherBatchClient
 AUTHED = (401, 403, 422, 502, 503, 504)
 
 
-def get_matcher_batch(request: Request) -> MatcherBatchClient:
+# `async def` although nothing is awaited: FastAPI runs a plain `def` dependency in its
+# thread pool, a thread hop per dependency per request.
+async def get_matcher_batch(request: Request) -> MatcherBatchClient:
     client: MatcherBatchClient = request.app.state.matcher_batch
     return client
 
