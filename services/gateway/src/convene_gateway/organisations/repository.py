@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import asyncpg
 
@@ -31,6 +31,10 @@ class ApiKeyRow:
     revoked_at: datetime | None
     last_used_at: datetime | None
 
+
+# A key's last_used_at is kept to this resolution: a busy key must not turn every read into
+# a write.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 _ORGANISATION_COLUMNS = "id, name, kind, created_at"
 _KEY_COLUMNS = (
@@ -155,10 +159,10 @@ async def revoke_api_key(connection: Connection, *, key_id: uuid.UUID) -> ApiKey
 
 
 async def touch_api_key(connection: Connection, *, key_id: uuid.UUID) -> None:
-    # At most one write a minute per key: a busy key must not turn every read into a write.
     await connection.execute(
         """UPDATE api_key SET last_used_at = now()
            WHERE id = $1
-             AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')""",
+             AND (last_used_at IS NULL OR last_used_at < now() - $2::interval)""",
         key_id,
+        LAST_USED_RESOLUTION,
     )

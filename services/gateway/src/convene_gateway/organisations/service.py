@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import asyncpg
 
@@ -151,5 +151,10 @@ async def authenticate_api_key(*, pool: Pool, presented: str) -> ApiKeyRow | Non
             return None
         if not keys.key_matches(parsed.plaintext, row.key_hash):
             return None
-        await repository.touch_api_key(connection, key_id=row.id)
+        if row.last_used_at is None or row.last_used_at < datetime.now(UTC) - (
+            repository.LAST_USED_RESOLUTION
+        ):
+            # The row says it was used moments ago: skip the round trip (the UPDATE would
+            # match nothing).
+            await repository.touch_api_key(connection, key_id=row.id)
     return row
