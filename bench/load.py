@@ -15,7 +15,10 @@ hidden by a client that waits):
 2. routing: POST /v1/calls/{id}/match over six calls at --routing-rate/s for
    --routing-duration s (p50/p99 as in bench/gateway_routing.py).
 
-The load generator is a Python asyncio client (httpx) in this process: no wrk or locust needed.
+The load generator is a Python asyncio client (httpx) in this process: no wrk or locust needed
+(wrk is closed-loop: it waits for answers, so it would hide the stalls this run counts). It
+shares the machine's cores with the services, so it is kept light: one client with keep-alive
+connections, on uvloop when installed (the services' own dependency).
 Rate limits stay on, raised above the offered load, so their cost is measured too. Prints a
 table and writes --json-out (default bench/results/load.json). Everything stops by itself.
 """
@@ -33,11 +36,11 @@ import statistics
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -54,6 +57,16 @@ CITIZEN_EMAIL, CITIZEN_PASSWORD = "citizen@load.example", "load-bench-citizen-pa
 GOALS = {"reads_p99_ms": 100.0, "reads_errors": 0}
 REQUEST_TIMEOUT = 30.0
 MAX_IN_FLIGHT = 2_000  # beyond this the generator stops scheduling: the run has failed anyway
+T = TypeVar("T")
+
+
+def run_light(main: Coroutine[Any, Any, T]) -> T:
+    """uvloop when installed: the generator's own CPU competes with the services it measures."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -239,9 +252,7 @@ def main() -> int:
         )
         suite.start_all()
         suite.wait_all_ready(timeout=600)
-        reads, routing, index = asyncio.run(
-            measure(suite.url("gateway"), bootstrap["api_key"], args)
-        )
+        reads, routing, index = run_light(measure(suite.url("gateway"), bootstrap["api_key"], args))
     finally:
         if suite is not None:
             suite.stop_all()
