@@ -382,3 +382,34 @@ async def test_a_poison_change_is_skipped_and_logged_not_retried_forever(
         assert evidence.store.get(fine) is not None
         assert evidence.store.get(poison) is None
         assert any(getattr(r, "seq", None) == 1 for r in caplog.records)
+
+
+async def test_a_change_that_does_not_parse_is_skipped_and_logged(
+    harness: MatcherHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    import json
+    import uuid
+
+    good = strange_change(1, str(uuid.uuid4()), ["flood defences"]).model_dump(mode="json")
+    bad = {"seq": 2, "citizen_id": "x", "kind": "upsert", "snapshot": {"consent": "maybe"}}
+    later = strange_change(3, str(uuid.uuid4()), ["sign language"]).model_dump(mode="json")
+    pages = {0: [good, bad], 1: [good, bad], 2: [later], 3: []}
+
+    def profiles(request: httpx.Request) -> httpx.Response:
+        after = int(request.url.params["after"])
+        items = pages.get(after, [])
+        last = items[-1]["seq"] if items else after
+        body = {"items": items, "last_seq": last, "head_seq": 3}
+        return httpx.Response(200, content=json.dumps(body).encode())
+
+    # Profiles is the downstream this test stands in for: it serves one malformed change.
+    app = harness.app(transport=httpx.MockTransport(profiles))
+    async with app.router.lifespan_context(app):
+        feed = feed_of(app)
+        with caplog.at_level(logging.ERROR, logger="convene.matcher.feed"):
+            await feed.catch_up()
+        evidence = evidence_of(app)
+        assert evidence.seq == 3
+        assert len(evidence.store) == 2
+        assert feed.state.skipped_changes == 1
+        assert any(getattr(r, "seq", None) == 2 for r in caplog.records)

@@ -109,3 +109,6 @@ class ChangePage(FeedModel):
     last_seq: int | None = None
     # The highest committed seq when profiles answered (for lag).
     head_seq: int | None = None
+    # Filled by the matcher's client, never sent by profiles: seqs of changes in this page
+    # that do not parse (logged; skipped, so one bad change cannot stall the feed).
+    unparseable_seqs: list[int] = Field(default_factory=list)

@@ -70,6 +70,9 @@ class FeedConsumer:
         except Exception:
             logger.exception("change feed page failed; applying its changes one at a time")
             result = await self._apply_one_at_a_time(page.items)
+        if page.unparseable_seqs:
+            await self.evidence.skip_change(max(page.unparseable_seqs))
+            self.state.skipped_changes += len(page.unparseable_seqs)
         head = page.head_seq if page.head_seq is not None else page.last_seq
         self.state.head_seq = max(head or 0, self.evidence.seq)
         self.state.pages += 1
