@@ -58,7 +58,10 @@ def downstream_http(
         timeout=timeout,
         headers=headers,
         transport=transport,
-        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        limits=httpx.Limits(
+            max_connections=settings.downstream_max_connections,
+            max_keepalive_connections=settings.downstream_max_connections,
+        ),
         follow_redirects=False,
     )
 
