@@ -17,8 +17,10 @@ hidden by a client that waits):
 
 The load generator is a Python asyncio client (httpx) in this process: no wrk or locust needed
 (wrk is closed-loop: it waits for answers, so it would hide the stalls this run counts). It
-shares the machine's cores with the services, so it is kept light: one client with keep-alive
-connections, on uvloop when installed (the services' own dependency).
+shares the machine's cores with the services, so it is kept light: the reads go through a
+minimal HTTP/1.1 keep-alive client (KeepAliveClient: GET, Content-Length bodies; httpx cost
+~1 ms of CPU per request and its pool grows quadratically busy with a backlog), everything
+else through httpx, all on uvloop when installed (the services' own dependency).
 Rate limits stay on, raised above the offered load, so their cost is measured too. Prints a
 table and writes --json-out (default bench/results/load.json). Everything stops by itself.
 """
@@ -36,7 +38,7 @@ import statistics
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,6 +59,7 @@ CITIZEN_EMAIL, CITIZEN_PASSWORD = "citizen@load.example", "load-bench-citizen-pa
 GOALS = {"reads_p99_ms": 100.0, "reads_errors": 0}
 REQUEST_TIMEOUT = 30.0
 MAX_IN_FLIGHT = 2_000  # beyond this the generator stops scheduling: the run has failed anyway
+MAX_CONNECTIONS = 512  # the reads' keep-alive connections to the gateway
 T = TypeVar("T")
 
 
@@ -104,24 +107,106 @@ class Phase:
         }
 
 
-Request = Callable[[httpx.AsyncClient, int], Any]
+class KeepAliveClient:
+    """GETs over at most `max_connections` kept-alive HTTP/1.1 connections; a request waits for
+    a free one (that wait counts in its latency: the schedule is the clock). A connection idle
+    for IDLE_SECONDS is dropped before uvicorn's keep-alive timeout (5 s) can close it under us.
+    """
+
+    IDLE_SECONDS = 2.0
+
+    def __init__(self, url: str, *, max_connections: int) -> None:
+        parsed = httpx.URL(url)
+        self._host, self._port = parsed.host, parsed.port or 80
+        self._host_header = f"Host: {self._host}:{self._port}\r\n".encode()
+        # (reader, writer, last used): the most recently used on top.
+        self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
+        self._slots = asyncio.Semaphore(max_connections)
+
+    async def get(self, path: str, headers: bytes) -> int:
+        """The status; the body is read and dropped. `headers`: complete header lines."""
+        request = b"GET " + path.encode() + b" HTTP/1.1\r\n" + self._host_header + headers + b"\r\n"
+        async with self._slots:
+            reader, writer, reused = await self._connection()
+            try:
+                status = await self._exchange(reader, writer, request)
+                if status is None and reused:
+                    # Closed by the server while idle, before any answer: a GET may be resent.
+                    writer.close()
+                    reader, writer = await asyncio.open_connection(self._host, self._port)
+                    status = await self._exchange(reader, writer, request)
+                if status is None:
+                    raise ConnectionResetError("closed before an answer")
+            except BaseException:
+                writer.close()
+                raise
+            return status
+
+    async def _connection(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, bool]:
+        now = time.monotonic()
+        while self._idle:
+            reader, writer, last_used = self._idle.pop()
+            if now - last_used < self.IDLE_SECONDS and not reader.at_eof():
+                return reader, writer, True
+            writer.close()
+        reader, writer = await asyncio.open_connection(self._host, self._port)
+        return reader, writer, False
+
+    async def _exchange(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+    ) -> int | None:
+        writer.write(request)
+        status_line = await reader.readline()
+        if not status_line:
+            return None
+        status = int(status_line.split(b" ", 2)[1])
+        length, keep = None, True
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"connection":
+                keep = value.strip().lower() != b"close"
+        if length is None:
+            raise ValueError("no Content-Length in the answer")
+        await reader.readexactly(length)
+        if keep:
+            self._idle.append((reader, writer, time.monotonic()))
+        else:
+            writer.close()
+        return status
+
+    def close(self) -> None:
+        for _, writer, _ in self._idle:
+            writer.close()
+        self._idle.clear()
 
 
-async def open_loop(client: httpx.AsyncClient, phase: Phase, request: Request) -> None:
+def header_lines(headers: dict[str, str]) -> bytes:
+    return "".join(f"{name}: {value}\r\n" for name, value in headers.items()).encode()
+
+
+Request = Callable[[int], Awaitable[int]]
+TRANSPORT_ERRORS = (httpx.HTTPError, OSError, asyncio.IncompleteReadError, ValueError, IndexError)
+
+
+async def open_loop(phase: Phase, request: Request) -> None:
     """Starts request `i` at start + i/rate; latency counts from that scheduled instant."""
     total = int(phase.rate * phase.duration)
     in_flight: set[asyncio.Task[None]] = set()
 
     async def one(number: int, scheduled: float) -> None:
         try:
-            response = await request(client, number)
-        except httpx.HTTPError as exc:
+            async with asyncio.timeout(REQUEST_TIMEOUT):
+                status = await request(number)
+        except (*TRANSPORT_ERRORS, TimeoutError) as exc:
             phase.errors[type(exc).__name__] += 1
             return
-        if response.status_code == 200:
+        if status == 200:
             phase.latencies_ms.append((time.perf_counter() - scheduled) * 1000)
         else:
-            phase.errors[str(response.status_code)] += 1
+            phase.errors[str(status)] += 1
 
     start = time.perf_counter()
     for number in range(total):
@@ -175,29 +260,34 @@ async def measure(
     citizen_token, call_ids, admin_headers = await prepare(url, api_key)
     citizen = {"Authorization": f"Bearer {citizen_token}"}
     body = {"X-API-Key": api_key}
-    limits = httpx.Limits(max_connections=512, max_keepalive_connections=512)
+    citizen_lines, body_lines = header_lines(citizen), header_lines(body)
+    reader = KeepAliveClient(url, max_connections=MAX_CONNECTIONS)
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     async with httpx.AsyncClient(base_url=url, timeout=REQUEST_TIMEOUT, limits=limits) as client:
 
-        async def read(http: httpx.AsyncClient, number: int) -> httpx.Response:
+        async def read(number: int) -> int:
             if number % 2 == 0:
-                return await http.get("/v1/me", headers=citizen)
-            return await http.get(f"/v1/calls/{call_ids[number % len(call_ids)]}", headers=body)
+                return await reader.get("/v1/me", citizen_lines)
+            return await reader.get(f"/v1/calls/{call_ids[number % len(call_ids)]}", body_lines)
 
-        async def route(http: httpx.AsyncClient, number: int) -> httpx.Response:
-            return await http.post(
-                f"/v1/calls/{call_ids[number % len(call_ids)]}/match", headers=body
-            )
+        async def route(number: int) -> int:
+            path = f"/v1/calls/{call_ids[number % len(call_ids)]}/match"
+            return (await client.post(path, headers=body)).status_code
 
         # Warm-up (connections, first embeddings of the call texts), not measured.
         for number in range(2 * len(call_ids)):
-            (await read(client, number)).raise_for_status()
+            if (status := await read(number)) != 200:
+                raise RuntimeError(f"warm-up read answered {status}")
         for number in range(len(call_ids)):
-            (await route(client, number)).raise_for_status()
+            (
+                await client.post(f"/v1/calls/{call_ids[number]}/match", headers=body)
+            ).raise_for_status()
 
         reads = Phase("reads", rate=args.rate, duration=args.duration)
-        await open_loop(client, reads, read)
+        await open_loop(reads, read)
+        reader.close()
         routing = Phase("routing", rate=args.routing_rate, duration=args.routing_duration)
-        await open_loop(client, routing, route)
+        await open_loop(routing, route)
         status = (await client.get("/v1/admin/index/status", headers=admin_headers)).json()
     return reads, routing, {k: status[k] for k in ("kind", "items", "citizens", "last_seq")}
 
