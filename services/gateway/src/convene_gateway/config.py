@@ -47,6 +47,11 @@ class GatewaySettings(ServiceSettings):
     jwt_issuer: str = "convene-gateway"
     jwt_audience: str = "convene"
     access_token_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    # How long this process trusts "the account / API key behind a credential is still live"
+    # without asking the database (auth/cache.py). Erasure and revocation evict at once in the
+    # process that makes them; another replica may accept the credential this long (SECURITY.md).
+    credential_cache_ttl_seconds: float = Field(default=5.0, ge=0, le=30)
+    credential_cache_max_entries: int = Field(default=10_000, ge=1, le=1_000_000)
 
     # argon2id parameters (RFC 9106 second recommended option by default). Tests lower them.
     argon2_time_cost: int = Field(default=3, ge=1, le=10)

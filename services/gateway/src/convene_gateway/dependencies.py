@@ -8,6 +8,7 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 from fastapi import Depends, Request
 
+from convene_gateway.auth.cache import CredentialCache
 from convene_gateway.auth.passwords import PasswordHasher
 from convene_gateway.clients.matcher import MatcherClient
 from convene_gateway.clients.profiles import ProfilesClient
@@ -34,6 +35,11 @@ async def get_password_hasher(request: Request) -> PasswordHasher:
     return hasher
 
 
+async def get_credential_cache(request: Request) -> CredentialCache:
+    cache: CredentialCache = request.app.state.credentials
+    return cache
+
+
 async def get_profiles_client(request: Request) -> ProfilesClient:
     client: ProfilesClient = request.app.state.profiles
     return client
@@ -47,5 +53,6 @@ async def get_matcher_client(request: Request) -> MatcherClient:
 PoolDep = Annotated[Pool, Depends(get_pool)]
 SettingsDep = Annotated[GatewaySettings, Depends(get_settings)]
 HasherDep = Annotated[PasswordHasher, Depends(get_password_hasher)]
+CredentialsDep = Annotated[CredentialCache, Depends(get_credential_cache)]
 ProfilesDep = Annotated[ProfilesClient, Depends(get_profiles_client)]
 MatcherDep = Annotated[MatcherClient, Depends(get_matcher_client)]

@@ -15,6 +15,7 @@ from convene_common.logging import configure_logging
 from convene_gateway.admin.router import router as admin_router
 from convene_gateway.admin_matching.router import router as admin_matching_router
 from convene_gateway.affinity.router import router as affinity_router
+from convene_gateway.auth.cache import CredentialCache
 from convene_gateway.auth.passwords import PasswordHasher
 from convene_gateway.auth.router import router as auth_router
 from convene_gateway.batch.router import router as batch_router
@@ -61,6 +62,10 @@ def create_app(
         )
         await hasher.prepare()
         app.state.password_hasher = hasher
+        app.state.credentials = CredentialCache.create(
+            ttl_seconds=settings.credential_cache_ttl_seconds,
+            max_entries=settings.credential_cache_max_entries,
+        )
         app.state.pool = await create_pool(
             settings.dsn(),
             schema=settings.database_schema,

@@ -9,6 +9,7 @@ import asyncpg
 
 from convene_gateway.accounts import repository
 from convene_gateway.accounts.repository import AccountRow
+from convene_gateway.auth.cache import CredentialCache
 from convene_gateway.auth.passwords import PasswordHasher
 from convene_gateway.clients.profiles import ProfilesClient
 from convene_gateway.clients.profiles_schemas import CitizenRead
@@ -114,7 +115,12 @@ async def get_account(*, pool: Pool, account_id: uuid.UUID) -> AccountRow:
 
 
 async def erase_citizen(
-    *, pool: Pool, profiles: ProfilesClient, account_id: uuid.UUID, citizen_id: uuid.UUID
+    *,
+    pool: Pool,
+    profiles: ProfilesClient,
+    credentials: CredentialCache,
+    account_id: uuid.UUID,
+    citizen_id: uuid.UUID,
 ) -> None:
     """Erases in profiles first, then the account: a failure leaves a retryable state.
 
@@ -127,4 +133,6 @@ async def erase_citizen(
             raise
     async with pool.acquire() as connection:
         await repository.delete(connection, account_id=account_id)
+    # After the delete: a lookup that read the account before it cannot cache it any more.
+    credentials.accounts.evict(account_id)
     logger.info("citizen erased", extra={"account_id": str(account_id)})

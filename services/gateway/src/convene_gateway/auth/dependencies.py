@@ -28,7 +28,7 @@ from convene_gateway.auth.schemas import (
     PublicBodyPrincipal,
 )
 from convene_gateway.auth.tokens import ROLE_SCOPES
-from convene_gateway.dependencies import PoolDep, SettingsDep
+from convene_gateway.dependencies import CredentialsDep, PoolDep, SettingsDep
 from convene_gateway.errors import (
     AuthenticationRequiredError,
     ForbiddenError,
@@ -63,13 +63,19 @@ ApiKey = Annotated[str | None, Depends(api_key_scheme)]
 
 
 async def _account_from_bearer(
-    request: Request, token: str | None, pool: PoolDep, settings: SettingsDep
+    request: Request,
+    token: str | None,
+    pool: PoolDep,
+    settings: SettingsDep,
+    credentials: CredentialsDep,
 ) -> AccountPrincipal:
     if token is None:
         presented_key = request.headers.get(API_KEY_HEADER)
         if presented_key:
             # Credentials of the other kind: 403 when they are valid, 401 when not.
-            if await organisations.authenticate_api_key(pool=pool, presented=presented_key):
+            if await organisations.authenticate_api_key(
+                pool=pool, credentials=credentials, presented=presented_key
+            ):
                 raise ForbiddenError("API keys cannot use this route; it needs a bearer token.")
             raise InvalidCredentialsError(
                 "The API key is invalid or has been revoked.", challenge=API_KEY_CHALLENGE
@@ -77,13 +83,19 @@ async def _account_from_bearer(
         raise AuthenticationRequiredError(
             "This route needs a bearer token.", challenge=service.BEARER_CHALLENGE
         )
-    return await service.principal_from_token(pool=pool, settings=settings, token=token)
+    return await service.principal_from_token(
+        pool=pool, settings=settings, credentials=credentials, token=token
+    )
 
 
 async def require_citizen(
-    request: Request, token: BearerToken, pool: PoolDep, settings: SettingsDep
+    request: Request,
+    token: BearerToken,
+    pool: PoolDep,
+    settings: SettingsDep,
+    credentials: CredentialsDep,
 ) -> CitizenPrincipal:
-    principal = await _account_from_bearer(request, token, pool, settings)
+    principal = await _account_from_bearer(request, token, pool, settings, credentials)
     if not isinstance(principal, CitizenPrincipal):
         raise ForbiddenError("This route is for citizens.")
     if not set(ROLE_SCOPES["citizen"]) <= principal.scopes:
@@ -92,9 +104,13 @@ async def require_citizen(
 
 
 async def require_admin(
-    request: Request, token: BearerToken, pool: PoolDep, settings: SettingsDep
+    request: Request,
+    token: BearerToken,
+    pool: PoolDep,
+    settings: SettingsDep,
+    credentials: CredentialsDep,
 ) -> AdminPrincipal:
-    principal = await _account_from_bearer(request, token, pool, settings)
+    principal = await _account_from_bearer(request, token, pool, settings, credentials)
     if not isinstance(principal, AdminPrincipal) or "admin" not in principal.scopes:
         raise ForbiddenError("This route is for administrators.")
     return principal
@@ -102,24 +118,34 @@ async def require_admin(
 
 def require_public_body(
     *scopes: str,
-) -> Callable[[Request, ApiKey, PoolDep, SettingsDep], Awaitable[PublicBodyPrincipal]]:
+) -> Callable[
+    [Request, ApiKey, PoolDep, SettingsDep, CredentialsDep], Awaitable[PublicBodyPrincipal]
+]:
     """A dependency for public-body routes: a live API key holding every scope given."""
     needed = frozenset(scopes)
 
     async def dependency(
-        request: Request, api_key: ApiKey, pool: PoolDep, settings: SettingsDep
+        request: Request,
+        api_key: ApiKey,
+        pool: PoolDep,
+        settings: SettingsDep,
+        credentials: CredentialsDep,
     ) -> PublicBodyPrincipal:
         if not api_key:
             scheme, _, token = request.headers.get("Authorization", "").partition(" ")
             if scheme.lower() == "bearer" and token:
                 # Credentials of the other kind: 403 when they are valid, 401 when not.
-                await service.principal_from_token(pool=pool, settings=settings, token=token)
+                await service.principal_from_token(
+                    pool=pool, settings=settings, credentials=credentials, token=token
+                )
                 raise ForbiddenError("This route is for public bodies; it needs an API key.")
             raise AuthenticationRequiredError(
                 f"This route needs an API key in the {API_KEY_HEADER} header.",
                 challenge=API_KEY_CHALLENGE,
             )
-        row = await organisations.authenticate_api_key(pool=pool, presented=api_key)
+        row = await organisations.authenticate_api_key(
+            pool=pool, credentials=credentials, presented=api_key
+        )
         if row is None:
             raise InvalidCredentialsError(
                 "The API key is invalid or has been revoked.", challenge=API_KEY_CHALLENGE

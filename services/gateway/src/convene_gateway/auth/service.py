@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from convene_gateway.accounts import repository as accounts
+from convene_gateway.auth.cache import CredentialCache, LiveAccount
 from convene_gateway.auth.passwords import PasswordHasher
 from convene_gateway.auth.schemas import AccountPrincipal, AdminPrincipal, CitizenPrincipal
 from convene_gateway.auth.tokens import (
@@ -52,25 +53,32 @@ async def login(
 
 
 async def principal_from_token(
-    *, pool: Pool, settings: GatewaySettings, token: str
+    *, pool: Pool, settings: GatewaySettings, credentials: CredentialCache, token: str
 ) -> AccountPrincipal:
-    """The account behind a bearer token; it must still exist and be enabled."""
+    """The account behind a bearer token; it must still exist and be enabled (asked of the
+    database at most every credential_cache_ttl_seconds per account and process)."""
     try:
         claims = decode_access_token(token, settings=settings)
     except InvalidTokenError as exc:
         raise InvalidCredentialsError(
             "The access token is invalid or has expired.", challenge=INVALID_TOKEN_CHALLENGE
         ) from exc
-    async with pool.acquire() as connection:
-        account = await accounts.get_by_id(connection, account_id=claims.account_id)
-    # An erased or disabled account's tokens stop working at once, though they have not expired.
-    if account is None or not account.usable or account.kind != claims.role:
+    live = credentials.accounts.get(claims.account_id)
+    if live is None:
+        generation = credentials.accounts.generation()
+        async with pool.acquire() as connection:
+            account = await accounts.get_by_id(connection, account_id=claims.account_id)
+        # An erased or disabled account's tokens stop working, though they have not expired.
+        if account is not None and account.usable:
+            live = LiveAccount(kind=account.kind, citizen_id=account.citizen_id)
+            credentials.accounts.put(claims.account_id, live, generation=generation)
+    if live is None or live.kind != claims.role:
         raise InvalidCredentialsError(
             "The access token is no longer valid.", challenge=INVALID_TOKEN_CHALLENGE
         )
-    if account.kind == "citizen":
-        assert account.citizen_id is not None
+    if live.kind == "citizen":
+        assert live.citizen_id is not None
         return CitizenPrincipal(
-            account_id=account.id, citizen_id=account.citizen_id, scopes=claims.scopes
+            account_id=claims.account_id, citizen_id=live.citizen_id, scopes=claims.scopes
         )
-    return AdminPrincipal(account_id=account.id, scopes=claims.scopes)
+    return AdminPrincipal(account_id=claims.account_id, scopes=claims.scopes)

@@ -28,7 +28,7 @@ from convene_gateway.clients.profiles_schemas import (
     RoleRead,
     SkillRead,
 )
-from convene_gateway.dependencies import HasherDep, PoolDep, ProfilesDep
+from convene_gateway.dependencies import CredentialsDep, HasherDep, PoolDep, ProfilesDep
 
 # Every route here may also fail downstream: profiles unreachable (503), slow (504), broken (502).
 DOWNSTREAM = (502, 503, 504)
@@ -87,8 +87,10 @@ async def export_me(
     summary="Erase your profile and account",
     responses=problem_responses(*AUTHED),
 )
-async def erase_me(citizen: CurrentCitizen, pool: PoolDep, profiles: ProfilesDep) -> None:
-    await service.erase(pool=pool, profiles=profiles, citizen=citizen)
+async def erase_me(
+    citizen: CurrentCitizen, pool: PoolDep, profiles: ProfilesDep, credentials: CredentialsDep
+) -> None:
+    await service.erase(pool=pool, profiles=profiles, credentials=credentials, citizen=citizen)
 
 
 # -- skills ------------------------------------------------------------------------------

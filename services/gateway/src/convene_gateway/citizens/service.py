@@ -10,6 +10,7 @@ import uuid
 from datetime import UTC, datetime
 
 from convene_gateway.accounts import service as accounts
+from convene_gateway.auth.cache import CredentialCache
 from convene_gateway.auth.schemas import CitizenPrincipal
 from convene_gateway.citizens.schemas import (
     AccountExport,
@@ -51,9 +52,19 @@ async def export(
     )
 
 
-async def erase(*, pool: Pool, profiles: ProfilesClient, citizen: CitizenPrincipal) -> None:
+async def erase(
+    *,
+    pool: Pool,
+    profiles: ProfilesClient,
+    credentials: CredentialCache,
+    citizen: CitizenPrincipal,
+) -> None:
     await accounts.erase_citizen(
-        pool=pool, profiles=profiles, account_id=citizen.account_id, citizen_id=citizen.citizen_id
+        pool=pool,
+        profiles=profiles,
+        credentials=credentials,
+        account_id=citizen.account_id,
+        citizen_id=citizen.citizen_id,
     )
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from convene_common.problems import problem_responses
 from convene_gateway.auth.dependencies import CurrentAdmin
-from convene_gateway.dependencies import PoolDep
+from convene_gateway.dependencies import CredentialsDep, PoolDep
 from convene_gateway.organisations import service
 from convene_gateway.organisations.repository import ApiKeyRow, OrganisationRow
 from convene_gateway.organisations.schemas import (
@@ -113,5 +113,7 @@ async def list_api_keys(
     summary="Revoke an API key; it stops working at once",
     responses=problem_responses(401, 403, 404, 422),
 )
-async def revoke_api_key(key_id: uuid.UUID, admin: CurrentAdmin, pool: PoolDep) -> ApiKeyRead:
-    return _key(await service.revoke_api_key(pool=pool, key_id=key_id))
+async def revoke_api_key(
+    key_id: uuid.UUID, admin: CurrentAdmin, pool: PoolDep, credentials: CredentialsDep
+) -> ApiKeyRead:
+    return _key(await service.revoke_api_key(pool=pool, credentials=credentials, key_id=key_id))

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import asyncpg
 
 from convene_common.cursors import InvalidCursorError, decode_cursor, encode_cursor
+from convene_gateway.auth.cache import CredentialCache
 from convene_gateway.dependencies import Connection, Pool
 from convene_gateway.errors import ConflictError, NotFoundError
 from convene_gateway.organisations import keys, repository
@@ -131,20 +132,30 @@ async def list_api_keys(*, pool: Pool, organisation_id: uuid.UUID) -> list[ApiKe
         return await repository.list_api_keys(connection, organisation_id=organisation_id)
 
 
-async def revoke_api_key(*, pool: Pool, key_id: uuid.UUID) -> ApiKeyRow:
+async def revoke_api_key(
+    *, pool: Pool, credentials: CredentialCache, key_id: uuid.UUID
+) -> ApiKeyRow:
     async with pool.acquire() as connection:
         row = await repository.revoke_api_key(connection, key_id=key_id)
     if row is None:
         raise NotFoundError("The API key does not exist.")
+    # After the revocation: a lookup that read the key before it cannot cache it any more.
+    credentials.api_keys.evict(row.lookup_prefix)
     logger.info("api key revoked", extra={"api_key_id": str(key_id)})
     return row
 
 
-async def authenticate_api_key(*, pool: Pool, presented: str) -> ApiKeyRow | None:
-    """The live key matching what was presented, or None. Records its use."""
+async def authenticate_api_key(
+    *, pool: Pool, credentials: CredentialCache, presented: str
+) -> ApiKeyRow | None:
+    """The live key matching what was presented, or None. Records its use (to the minute)."""
     parsed = keys.parse_key(presented)
     if parsed is None:
         return None
+    cached = credentials.api_keys.get(parsed.lookup_prefix)
+    if cached is not None:
+        return cached if keys.key_matches(parsed.plaintext, cached.key_hash) else None
+    generation = credentials.api_keys.generation()
     async with pool.acquire() as connection:
         row = await repository.get_api_key_by_prefix(connection, lookup_prefix=parsed.lookup_prefix)
         if row is None or row.revoked_at is not None:
@@ -157,4 +168,5 @@ async def authenticate_api_key(*, pool: Pool, presented: str) -> ApiKeyRow | Non
             # The row says it was used moments ago: skip the round trip (the UPDATE would
             # match nothing).
             await repository.touch_api_key(connection, key_id=row.id)
+    credentials.api_keys.put(parsed.lookup_prefix, row, generation=generation)
     return row
