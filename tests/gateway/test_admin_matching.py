@@ -87,18 +87,26 @@ async def test_create_preview_evaluate_activate_and_roll_back(calls_gateway: Cal
     assert default["active"] is True
     assert set(default) == {"id", "settings", "note", "created_at", "created_by", "active"}
 
-    # The active settings with one weight changed: a new, inactive configuration 2.
-    settings = {**default["settings"], "locality_weight": 1.5, "similarity_weight": 0.3}
+    # The active settings with lived experience weighted more (and local voices): a new,
+    # inactive configuration 2.
+    kind_weights = {**default["settings"]["kind_weights"], "role": 1.5}
+    settings = {
+        **default["settings"],
+        "kind_weights": kind_weights,
+        "locality_weight": 1.5,
+        "similarity_weight": 0.3,
+    }
     created = await gw.client.post(
         "/v1/admin/matching-configs",
         headers=gw.admin,
-        json={"settings": settings, "note": "local voices weigh more"},
+        json={"settings": settings, "note": "lived experience and local voices weigh more"},
     )
     assert created.status_code == 201, created.text
     config = created.json()
     assert config["id"] == 2
     assert config["active"] is False
     assert config["settings"]["locality_weight"] == 1.5
+    assert config["settings"]["kind_weights"]["role"] == 1.5
     assert config["created_by"].startswith("admin:")
     listed = await gw.client.get("/v1/admin/matching-configs", headers=gw.admin)
     assert [c["id"] for c in listed.json()["items"]] == [2, 1]
@@ -111,7 +119,11 @@ async def test_create_preview_evaluate_activate_and_roll_back(calls_gateway: Cal
     shown = preview.json()
     assert shown["config_id"] == 2
     assert shown["active_config_id"] == 1
-    assert set(shown["settings_changed"]) == {"locality_weight", "similarity_weight"}
+    assert set(shown["settings_changed"]) == {
+        "kind_weights",
+        "locality_weight",
+        "similarity_weight",
+    }
     assert len(shown["panel"]["members"]) == 4
     assert len(shown["active_panel"]["members"]) == 4
     assert shown["quotas"][0]["role"] == "cyclist"
@@ -229,6 +241,8 @@ async def test_create_preview_evaluate_activate_and_roll_back(calls_gateway: Cal
         ({"similarity_wieght": 1.0}, "settings.similarity_wieght"),
         ({"locality_weight": -0.5}, "settings.locality_weight"),
         ({"level_weights": {"can_do": -1.0}}, "settings.level_weights.can_do"),
+        ({"kind_weights": {"role": -1.0}}, "settings.kind_weights.role"),
+        ({"kind_weights": {"hobby": 1.0}}, "settings.kind_weights.hobby.[key]"),
         ({"candidate_pool_size": 1_000_000}, "settings.candidate_pool_size"),
         ({"role_rescore_max": 10_000_000}, "settings.role_rescore_max"),
         ({"max_affiliation_share": 1.5}, "settings.max_affiliation_share"),

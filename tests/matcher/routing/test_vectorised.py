@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from convene_matcher.citizens.arrays import KIND_CODE
 from convene_matcher.citizens.store import CitizenStore
 from convene_matcher.evidence.items import LEVELS, EvidenceItem, EvidenceKind
 from convene_matcher.invitations.feedback import evidence_factor
 from convene_matcher.routing.engine import (
     haversine_km_array,
+    kind_weight_table,
     level_weight_table,
     lexical_by_text,
     mixed_relevance,
@@ -29,13 +31,14 @@ from tests.matcher.routing.citizens import snapshot
 @pytest.mark.parametrize("top_k", [1, 3, 5])
 def test_top_k_mean_equals_citizen_relevance(top_k: int) -> None:
     rng = np.random.default_rng(top_k)
-    config = MatchingConfig(top_k=top_k)
+    config = MatchingConfig(top_k=top_k, kind_weights={"badge": 1.5, "role": 0.5})
     # 0 to 60 items per citizen: empty, fewer than k, and more than the padded width.
     counts = np.array([0, 1, 2, 3, 7, 32, 33, 60, *rng.integers(0, 12, 200)], dtype=np.int64)
     total = int(counts.sum())
     raw = rng.uniform(-0.2, 0.9, total).astype(np.float32)
     level_codes = rng.integers(-1, len(LEVELS), total)
-    weighted = raw * level_weight_table(config)[level_codes]
+    kind_codes = np.where(level_codes >= 0, KIND_CODE["skill"], KIND_CODE["badge"])
+    weighted = raw * level_weight_table(config)[level_codes] * kind_weight_table(config)[kind_codes]
     vectorised = top_k_mean(weighted, counts, top_k=top_k)
     start = 0
     for citizen, count in enumerate(counts.tolist()):

@@ -85,6 +85,13 @@ class AdjustmentsRead(MatcherModel):
     rating: float
     locality: float
     exposure: float
+    not_my_expertise: float = Field(
+        default=0.0,
+        description=(
+            "Already included in similarity (<= 0): what the citizen's own 'not my expertise' "
+            "declines of this evidence took off."
+        ),
+    )
 
 
 class CandidateRead(MatcherModel):

@@ -26,10 +26,11 @@ import numpy as np
 import numpy.typing as npt
 
 from convene_matcher.citizens.schemas import MatchSnapshot
+from convene_matcher.evidence.items import EVIDENCE_KINDS
 from convene_matcher.routing.names import organisation_key, role_key
 
 LANGUAGE_WORDS = 3  # 192 bits
-KINDS = ("skill", "badge", "role", "contribution")
+KINDS = EVIDENCE_KINDS
 KIND_CODE = {kind: code for code, kind in enumerate(KINDS)}
 NO_LEVEL = -1
 

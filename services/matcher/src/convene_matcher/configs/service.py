@@ -91,11 +91,14 @@ def validate_settings(settings: Mapping[str, Any]) -> MatchingConfig:
         if isinstance(value, int | float) and not low <= value <= high:
             errors.append(_error(f"settings.{name}", f"must be between {low:g} and {high:g}"))
     low, high = LEVEL_WEIGHT_BOUNDS
-    for level, weight in values.get("level_weights", {}).items():
-        if not low <= weight <= high:
-            errors.append(
-                _error(f"settings.level_weights.{level}", f"must be between {low:g} and {high:g}")
-            )
+    for weights_field in ("level_weights", "kind_weights"):
+        for key, weight in values.get(weights_field, {}).items():
+            if not low <= weight <= high:
+                errors.append(
+                    _error(
+                        f"settings.{weights_field}.{key}", f"must be between {low:g} and {high:g}"
+                    )
+                )
     if errors:
         raise ConfigValidationError(errors)
     return config

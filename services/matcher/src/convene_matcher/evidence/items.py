@@ -15,6 +15,7 @@ from typing import Any, Literal
 from convene_matcher.citizens.schemas import MatchSnapshot
 
 EvidenceKind = Literal["skill", "badge", "role", "contribution"]
+EVIDENCE_KINDS: tuple[EvidenceKind, ...] = ("skill", "badge", "role", "contribution")
 LEVELS = ("want_to_learn", "can_explain", "can_connect", "can_do")
 
 

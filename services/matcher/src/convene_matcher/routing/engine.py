@@ -45,7 +45,7 @@ import numpy as np
 import numpy.typing as npt
 
 from convene_matcher.calls.schemas import CallRead
-from convene_matcher.citizens.arrays import KIND_CODE, CitizenArrays, block_rows
+from convene_matcher.citizens.arrays import KIND_CODE, KINDS, CitizenArrays, block_rows
 from convene_matcher.citizens.store import CitizenStore
 from convene_matcher.evidence.items import LEVELS
 from convene_matcher.invitations.feedback import evidence_factor
@@ -236,6 +236,11 @@ def haversine_km_array(
 def level_weight_table(config: MatchingConfig) -> FloatArray:
     """Weight by level code (LEVELS order); the last entry (code -1) is non-skill items: 1."""
     return np.array([*(config.level_weights.get(level, 1.0) for level in LEVELS), 1.0], np.float32)
+
+
+def kind_weight_table(config: MatchingConfig) -> FloatArray:
+    """Weight by evidence kind code (KINDS order): ``item_weight``'s kind factor."""
+    return np.array([config.kind_weights.get(kind, 1.0) for kind in KINDS], np.float32)
 
 
 def top_k_mean(values: FloatArray, counts: Int64s, *, top_k: int) -> FloatArray:
@@ -523,7 +528,11 @@ def _route(
         raw = dense[texts]
     raw = np.nan_to_num(raw, nan=0.0)
     damping = feedback_factors(store, feedback, np.repeat(cands, counts), texts, size)
-    weights = level_weight_table(config)[arrays.item_level[rows]] * damping
+    weights = (
+        level_weight_table(config)[arrays.item_level[rows]]
+        * kind_weight_table(config)[arrays.item_kind[rows]]
+        * damping
+    )
     lexical: FloatArray | None = None
     if config.lexical_weight > 0 and query_text is not None and n:
         present = np.flatnonzero(np.bincount(texts, minlength=size))

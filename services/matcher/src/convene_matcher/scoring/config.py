@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from convene_matcher.evidence.items import LEVELS
+from convene_matcher.evidence.items import EVIDENCE_KINDS, LEVELS, EvidenceKind
 
 
 def _default_level_weights() -> dict[str, float]:
     return {"want_to_learn": 0.4, "can_explain": 0.8, "can_connect": 0.7, "can_do": 1.0}
+
+
+def _default_kind_weights() -> dict[EvidenceKind, float]:
+    return dict.fromkeys(EVIDENCE_KINDS, 1.0)
 
 
 class MatchingConfig(BaseModel):
@@ -66,6 +70,15 @@ class MatchingConfig(BaseModel):
         description=(
             "Multiplier of a skill item's similarity by self-rated level: can_do highest, "
             "want_to_learn lowest (a learner is a voice, but not an expert)."
+        ),
+    )
+    # Keys typed as the kinds, so an unknown kind is reported at settings.kind_weights.<key>.
+    kind_weights: dict[EvidenceKind, float] = Field(
+        default_factory=_default_kind_weights,
+        description=(
+            "Multiplier of an item's similarity by kind of evidence (skill, badge, role = "
+            "lived experience or stake, contribution = rated past contribution). All 1 by "
+            "default; e.g. role 1.3 weights lived experience more."
         ),
     )
     # -- evidence bonuses --------------------------------------------------------------

@@ -43,9 +43,11 @@ def aggregate_top_k(similarities: Sequence[float] | FloatArray, *, top_k: int) -
 
 
 def item_weight(item: EvidenceItem, config: MatchingConfig) -> float:
+    """Skill level weight (skills only) times the weight of the item's kind of evidence."""
+    kind = config.kind_weights.get(item.kind, 1.0)
     if item.kind == "skill":
-        return config.level_weights.get(str(item.attributes.get("level")), 1.0)
-    return 1.0
+        return kind * config.level_weights.get(str(item.attributes.get("level")), 1.0)
+    return kind
 
 
 def relevance_matrix(
