@@ -69,7 +69,7 @@ async def create_badge_issuer(
 async def list_changes(
     admin: CurrentAdmin,
     profiles: ProfilesDep,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> ChangePage:
     return await service.list_changes(profiles=profiles, after=after, limit=limit)

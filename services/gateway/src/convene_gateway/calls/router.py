@@ -25,6 +25,8 @@ AUTHED = (401, 403, 422, *DOWNSTREAM)
 CallsReader = Annotated[PublicBodyPrincipal, Depends(require_public_body("calls:read"))]
 CallsWriter = Annotated[PublicBodyPrincipal, Depends(require_public_body("calls:write"))]
 
+# {call_id:uuid}: only a UUID is a call id, so /v1/calls/routing-batches never matches these
+# routes (its 405s list only its own methods).
 router = APIRouter(prefix="/v1/calls", tags=["calls"])
 
 
@@ -66,13 +68,15 @@ async def list_calls(
     return await service.list_calls(matcher=matcher, body=body, limit=limit, cursor=cursor)
 
 
-@router.get("/{call_id}", summary="One of your calls", responses=problem_responses(404, *AUTHED))
+@router.get(
+    "/{call_id:uuid}", summary="One of your calls", responses=problem_responses(404, *AUTHED)
+)
 async def get_call(call_id: uuid.UUID, body: CallsReader, matcher: MatcherDep) -> CallRead:
     return await service.get_call(matcher=matcher, body=body, call_id=call_id)
 
 
 @router.post(
-    "/{call_id}/match",
+    "/{call_id:uuid}/match",
     summary="Route a call: explained, pseudonymous candidates and a diverse panel",
     responses=problem_responses(404, *AUTHED),
 )

@@ -106,8 +106,10 @@ class CallCreate(BaseModel):
 class MatchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    # Strict: JSON true/false are not seeds (lax mode would read them as 1/0).
     seed: int | None = Field(
         default=None,
+        strict=True,
         ge=0,
         le=2**63 - 1,
         description="Reproducible tie-breaks among near-equal candidates.",

@@ -43,7 +43,7 @@ router = APIRouter(tags=["invitations"])
 
 
 @router.post(
-    "/v1/calls/{call_id}/invitations",
+    "/v1/calls/{call_id:uuid}/invitations",
     status_code=status.HTTP_201_CREATED,
     summary="Invite the proposed panel, or chosen refs from the shortlist",
     responses=problem_responses(400, 404, 409, 429, *AUTHED),
@@ -67,7 +67,7 @@ async def invite(
 
 
 @router.get(
-    "/v1/calls/{call_id}/invitations",
+    "/v1/calls/{call_id:uuid}/invitations",
     summary="Invitations of your call (contact details only once accepted, with consent)",
     responses=problem_responses(404, *AUTHED),
 )
@@ -81,7 +81,7 @@ async def list_invitations(
 
 
 @router.post(
-    "/v1/calls/{call_id}/invitations/{invitation_id}/withdraw",
+    "/v1/calls/{call_id:uuid}/invitations/{invitation_id}/withdraw",
     summary="Withdraw one invitation (pending or accepted, before the deadline)",
     description="The citizen is told by email. A declined, already withdrawn or rated "
     "invitation, or one of a closed or past-deadline call, gives a 409 problem.",
@@ -97,7 +97,7 @@ async def withdraw(
 
 
 @router.post(
-    "/v1/calls/{call_id}/contributions/{ref}/rating",
+    "/v1/calls/{call_id:uuid}/contributions/{ref}/rating",
     status_code=status.HTTP_201_CREATED,
     summary="Rate an accepted contribution (once)",
     responses=problem_responses(404, 409, *AUTHED),
@@ -118,7 +118,7 @@ async def rate(
 
 
 @router.post(
-    "/v1/calls/{call_id}/close",
+    "/v1/calls/{call_id:uuid}/close",
     summary="Close the call and tell every contributor the outcome",
     responses=problem_responses(404, 409, *AUTHED),
 )

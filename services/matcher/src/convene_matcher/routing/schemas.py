@@ -11,7 +11,7 @@ class MatchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     # Reproducible tie-breaks among near-equal candidates; without it the call id is used.
-    seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
+    seed: int | None = Field(default=None, strict=True, ge=0, le=2**63 - 1)
 
 
 class EvidenceRead(BaseModel):

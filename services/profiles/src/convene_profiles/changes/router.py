@@ -17,7 +17,8 @@ router = APIRouter(prefix="/v1/changes", tags=["changes"])
 async def read_changes(
     pool: Annotated[Pool, Depends(get_pool)],
     settings: Annotated[ProfilesSettings, Depends(get_settings)],
-    after: Annotated[int, Query(ge=0)] = 0,
+    # seq is a bigint: anything larger is a 422, not a database error.
+    after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     wait_seconds: Annotated[float, Query(ge=0, le=25)] = 0,
 ) -> ChangeList:
