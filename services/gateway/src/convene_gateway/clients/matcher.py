@@ -10,7 +10,7 @@ body's to make, with its Idempotency-Key).
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, ClassVar, Self
 
 import httpx
 
@@ -28,18 +28,23 @@ from convene_gateway.config import GatewaySettings
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 
 
-class MatcherClient(ServiceClient):
+class MatcherServiceClient(ServiceClient):
+    """What every client of the matcher shares: its URL, timeouts, deadline and retries."""
+
     service = "matcher"
     retry_methods = frozenset({"GET", "HEAD"})
+    # A client whose calls run longer (e.g. routing batches) raises its read timeout floor.
+    minimum_read_timeout_seconds: ClassVar[float] = 0.0
 
     @classmethod
     def from_settings(
         cls, settings: GatewaySettings, *, transport: httpx.AsyncBaseTransport | None = None
-    ) -> MatcherClient:
+    ) -> Self:
+        read = max(settings.matcher_read_timeout_seconds, cls.minimum_read_timeout_seconds)
         http = downstream_http(
             settings,
             base_url=settings.matcher_url,
-            timeout=downstream_timeout(settings, read=settings.matcher_read_timeout_seconds),
+            timeout=downstream_timeout(settings, read=read),
             transport=transport,
         )
         return cls(
@@ -48,10 +53,12 @@ class MatcherClient(ServiceClient):
             retry_backoff_seconds=settings.downstream_retry_backoff_seconds,
             retry_after_seconds=settings.downstream_retry_after_seconds,
             # The whole-call deadline must leave room for a full read timeout.
-            deadline_seconds=max(
-                settings.downstream_deadline_seconds, settings.matcher_read_timeout_seconds
-            ),
+            deadline_seconds=max(settings.downstream_deadline_seconds, read),
         )
+
+
+class MatcherClient(MatcherServiceClient):
+    """Calls, matching, affinity and the index."""
 
     # -- calls -------------------------------------------------------------------------
     async def create_call(

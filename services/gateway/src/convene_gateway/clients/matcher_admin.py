@@ -10,8 +10,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import httpx
-
 from convene_gateway.admin_matching.schemas import (
     ActivationList,
     ConfigList,
@@ -19,34 +17,10 @@ from convene_gateway.admin_matching.schemas import (
     EvaluationRead,
     PreviewResult,
 )
-from convene_gateway.clients.base import ServiceClient, downstream_http, downstream_timeout
-from convene_gateway.config import GatewaySettings
+from convene_gateway.clients.matcher import MatcherServiceClient
 
 
-class MatcherAdminClient(ServiceClient):
-    service = "matcher"
-    retry_methods = frozenset({"GET", "HEAD"})
-
-    @classmethod
-    def from_settings(
-        cls, settings: GatewaySettings, *, transport: httpx.AsyncBaseTransport | None = None
-    ) -> MatcherAdminClient:
-        http = downstream_http(
-            settings,
-            base_url=settings.matcher_url,
-            timeout=downstream_timeout(settings, read=settings.matcher_read_timeout_seconds),
-            transport=transport,
-        )
-        return cls(
-            http,
-            retries=settings.downstream_retries,
-            retry_backoff_seconds=settings.downstream_retry_backoff_seconds,
-            retry_after_seconds=settings.downstream_retry_after_seconds,
-            deadline_seconds=max(
-                settings.downstream_deadline_seconds, settings.matcher_read_timeout_seconds
-            ),
-        )
-
+class MatcherAdminClient(MatcherServiceClient):
     # -- matching configurations -------------------------------------------------------
     async def list_configs(self, *, limit: int, cursor: str | None) -> ConfigList:
         params: dict[str, Any] = {"limit": limit}
