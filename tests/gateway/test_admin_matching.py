@@ -277,6 +277,14 @@ async def test_request_shapes_auth_and_missing_things(calls_gateway: CallsGatewa
     assert forbidden.status_code == 403
     missing = await gw.client.post("/v1/admin/matching-configs/99/activate", headers=gw.admin)
     assert missing.status_code == 404
+    # The configuration exists; the call named in the body does not: an unprocessable body.
+    unknown_call = await gw.client.post(
+        "/v1/admin/matching-configs/1/preview",
+        headers=gw.admin,
+        json={"call_id": "d1183f54-45a3-5b09-bc23-cee260178681"},
+    )
+    assert unknown_call.status_code == 422, unknown_call.text
+    assert unknown_call.json()["type"].endswith("/unknown-call")
     nothing = await gw.client.post("/v1/admin/matching-configs/rollback", headers=gw.admin)
     assert nothing.status_code == 409
     assert "nothing to roll back" in nothing.json()["detail"]

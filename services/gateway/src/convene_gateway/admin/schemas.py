@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class CuratedRoleCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid")
 
     slug: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
     label: str = Field(min_length=1, max_length=200)
@@ -16,7 +16,7 @@ class CuratedRoleCreate(BaseModel):
 
 
 class BadgeIssuerCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid")
 
     id: str = Field(min_length=1, max_length=500, description="The issuer's URL or DID.")
     name: str = Field(min_length=1, max_length=200)

@@ -37,13 +37,11 @@ __all__ = [
 
 MAX_PANEL_SIZE = 500
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000)]
-Language = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[A-Za-z]{2}$")
-]
-AuthorityCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[EWSN]\d{8}$")]
+Text = Annotated[str, StringConstraints(max_length=20_000)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Question = Annotated[str, StringConstraints(min_length=1, max_length=2_000)]
+Language = Annotated[str, StringConstraints(to_lower=True, pattern=r"^[A-Za-z]{2}$")]
+AuthorityCode = Annotated[str, StringConstraints(pattern=r"^[EWSN]\d{8}$")]
 
 
 class SkillWanted(BaseModel):

@@ -19,7 +19,7 @@ from pydantic import (
 
 from convene_gateway.citizens.languages import ISO_639_1_CODES
 
-_STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
+_STRICT = ConfigDict(extra="forbid")
 
 
 def _email_address(value: str) -> str:
@@ -37,7 +37,7 @@ EmailAddress = Annotated[str, AfterValidator(_email_address)]
 
 SkillLevel = Literal["want_to_learn", "can_explain", "can_connect", "can_do"]
 AffiliationKind = Literal["employer", "board", "commercial_interest", "other"]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
 class CitizenRegister(BaseModel):
@@ -112,10 +112,9 @@ class CitizenUpdate(BaseModel):
     display_name: ShortText | None = None
     place: Place | None = None
     languages: list[str] | None = Field(default=None, max_length=50)
-    access_needs: (
-        list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]]
-        | None
-    ) = Field(default=None, max_length=50)
+    access_needs: list[Annotated[str, StringConstraints(min_length=1, max_length=300)]] | None = (
+        Field(default=None, max_length=50)
+    )
     consent: Consent | None = None
     availability: Availability | None = None
 

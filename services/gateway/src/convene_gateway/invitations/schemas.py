@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-Ref = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^c_[0-9a-f]{20}$")]
+Ref = Annotated[str, StringConstraints(pattern=r"^c_[0-9a-f]{20}$")]
 Status = Literal["pending", "accepted", "declined", "withdrawn", "expired"]
 
 
@@ -18,10 +18,7 @@ class InvitationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     refs: list[Ref] | None = Field(default=None, min_length=1, max_length=500)
-    message: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-        | None
-    ) = None
+    message: Annotated[str, StringConstraints(min_length=1, max_length=2000)] | None = None
 
 
 class Contact(BaseModel):
@@ -84,7 +81,7 @@ class RatingCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     rating: int = Field(ge=1, le=5)
-    comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)] | None = None
+    comment: Annotated[str, StringConstraints(max_length=4000)] | None = None
 
 
 class RatingRead(BaseModel):
@@ -98,9 +95,7 @@ class RatingRead(BaseModel):
 class CloseRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    outcome: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)
-    ]
+    outcome: Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
 
 
 class CloseResult(BaseModel):
@@ -128,7 +123,7 @@ class BodyStats(BaseModel):
 class WebhookEndpointUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    url: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
 
 
 class WebhookEndpointRead(BaseModel):

@@ -20,5 +20,13 @@ class ConfigValidationError(MatcherError):
         )
 
 
+class UnknownPreviewCallError(MatcherError):
+    """The preview's body names a call that does not exist. The configuration in the path
+    does exist, so this is an unprocessable body (422), not a missing resource (404)."""
+
+    status = 422
+    slug = "unknown-call"
+
+
 class NothingToRollBackError(ConflictError):
     slug = "nothing-to-roll-back"

@@ -16,6 +16,7 @@ import asyncpg
 from convene_matcher.calls import service as calls_service
 from convene_matcher.calls.schemas import CallRead
 from convene_matcher.configs import repository
+from convene_matcher.configs.errors import UnknownPreviewCallError
 from convene_matcher.configs.schemas import (
     PanelView,
     PersonChange,
@@ -24,7 +25,6 @@ from convene_matcher.configs.schemas import (
     ScoreShift,
 )
 from convene_matcher.configs.service import ConfigsState, active_config, config_by_id
-from convene_matcher.errors import NotFoundError
 from convene_matcher.index.service import EvidenceService
 from convene_matcher.routing import service as routing_service
 from convene_matcher.routing.dependencies import RoutingState
@@ -39,7 +39,7 @@ async def call_for_admin(*, pool: asyncpg.Pool[Any], call_id: uuid.UUID) -> Call
     async with pool.acquire() as connection:
         body_id = await repository.call_public_body(connection, call_id=call_id)
     if body_id is None:
-        raise NotFoundError("No such call.")
+        raise UnknownPreviewCallError("call_id does not name a call.")
     return await calls_service.get_call(pool=pool, call_id=call_id, public_body_id=body_id)
 
 
