@@ -38,6 +38,21 @@ def embedded_database() -> Iterator[tuple[EmbeddedPostgres, str]]:
         shutil.rmtree(cluster.base_dir, ignore_errors=True)
 
 
+def wait_ready(url: str, process: subprocess.Popen[bytes], *, timeout: float) -> None:
+    """Polls /readyz until 200; fails if the process exits or the time runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("the matcher did not become ready")
+        time.sleep(0.2)
+
+
 @contextmanager
 def matcher_server(dsn: str, **settings: str) -> Iterator[str]:
     """Yields the base URL of a running matcher (feed off unless settings say otherwise)."""
@@ -59,17 +74,7 @@ def matcher_server(dsn: str, **settings: str) -> Iterator[str]:
         )  # fmt: skip
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:
-                        if response.status == 200:
-                            break
-                except OSError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the matcher did not become ready")
-                time.sleep(0.5)
+            wait_ready(url, process, timeout=120)
             yield url
         finally:
             process.terminate()

@@ -33,7 +33,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,7 +48,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _matcher_server import embedded_database
+from _matcher_server import embedded_database, wait_ready
 
 from convene_common.embedded_pg import free_port
 from convene_matcher.embedding.text import normalise_text
@@ -232,17 +231,7 @@ def matcher_process(dsn: str, profiles_url: str) -> Iterator[tuple[str, int]]:
         )  # fmt: skip
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 180
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:
-                        if response.status == 200:
-                            break
-                except OSError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the matcher did not become ready")
-                time.sleep(0.2)
+            wait_ready(url, process, timeout=180)
             yield url, process.pid
         finally:
             process.kill()  # no shutdown snapshot: not measured here
