@@ -93,8 +93,19 @@ class EmbeddedPostgres:
     # -- process control --------------------------------------------------------------
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         command = [str(self.bin / args[0]), *args[1:]]
+        if self.user is None:
+            return subprocess.run(command, check=check, capture_output=True, text=True, timeout=120)
+        # user= alone keeps root's group and supplementary groups: in a root-owned folder with
+        # no group permissions (mktemp's 0700 plus the search bit) that group would be denied.
         return subprocess.run(
-            command, check=check, capture_output=True, text=True, user=self.user, timeout=120
+            command,
+            check=check,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            user=self.user,
+            group=self.user,
+            extra_groups=[],
         )
 
     def _secrets(self) -> dict[str, Any]:
