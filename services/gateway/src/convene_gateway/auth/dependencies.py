@@ -84,7 +84,11 @@ async def _account_from_bearer(
             "This route needs a bearer token.", challenge=service.BEARER_CHALLENGE
         )
     return await service.principal_from_token(
-        pool=pool, settings=settings, credentials=credentials, token=token
+        pool=pool,
+        settings=settings,
+        credentials=credentials,
+        token=token,
+        request_state=request.scope.setdefault("state", {}),
     )
 
 
@@ -136,7 +140,11 @@ def require_public_body(
             if scheme.lower() == "bearer" and token:
                 # Credentials of the other kind: 403 when they are valid, 401 when not.
                 await service.principal_from_token(
-                    pool=pool, settings=settings, credentials=credentials, token=token
+                    pool=pool,
+                    settings=settings,
+                    credentials=credentials,
+                    token=token,
+                    request_state=request.scope.setdefault("state", {}),
                 )
                 raise ForbiddenError("This route is for public bodies; it needs an API key.")
             raise AuthenticationRequiredError(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import MutableMapping
+from typing import Any
 
 from convene_gateway.accounts import repository as accounts
 from convene_gateway.auth.cache import CredentialCache, LiveAccount
@@ -12,7 +14,7 @@ from convene_gateway.auth.tokens import (
     InvalidTokenError,
     IssuedToken,
     Role,
-    decode_access_token,
+    decode_access_token_once,
     issue_access_token,
 )
 from convene_gateway.config import GatewaySettings
@@ -53,12 +55,17 @@ async def login(
 
 
 async def principal_from_token(
-    *, pool: Pool, settings: GatewaySettings, credentials: CredentialCache, token: str
+    *,
+    pool: Pool,
+    settings: GatewaySettings,
+    credentials: CredentialCache,
+    token: str,
+    request_state: MutableMapping[str, Any],
 ) -> AccountPrincipal:
     """The account behind a bearer token; it must still exist and be enabled (asked of the
     database at most every credential_cache_ttl_seconds per account and process)."""
     try:
-        claims = decode_access_token(token, settings=settings)
+        claims = decode_access_token_once(token, settings=settings, request_state=request_state)
     except InvalidTokenError as exc:
         raise InvalidCredentialsError(
             "The access token is invalid or has expired.", challenge=INVALID_TOKEN_CHALLENGE

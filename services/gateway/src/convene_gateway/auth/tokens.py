@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import MutableMapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import jwt
 
@@ -83,3 +84,22 @@ def decode_access_token(token: str, *, settings: GatewaySettings) -> TokenClaims
         )
     except (jwt.PyJWTError, ValueError) as exc:
         raise InvalidTokenError(type(exc).__name__) from exc
+
+
+# Where a request keeps the claims of the bearer token it carried, once decoded: the rate
+# limiter reads them before routing and authentication needs them again.
+_DECODED_KEY = "convene.access_token_claims"
+
+
+def decode_access_token_once(
+    token: str, *, settings: GatewaySettings, request_state: MutableMapping[str, Any]
+) -> TokenClaims:
+    """decode_access_token, at most once per request (request_state is the ASGI scope's
+    "state"). An invalid token is decoded again, and raises again, each time."""
+    cached = request_state.get(_DECODED_KEY)
+    if cached is not None and cached[0] == token:
+        claims: TokenClaims = cached[1]
+        return claims
+    claims = decode_access_token(token, settings=settings)
+    request_state[_DECODED_KEY] = (token, claims)
+    return claims

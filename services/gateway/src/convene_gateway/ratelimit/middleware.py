@@ -19,7 +19,7 @@ from starlette.middleware import Middleware
 
 from convene_common.logging import ASGIApp, Receive, RequestIdMiddleware, Scope, Send
 from convene_common.problems import PROBLEM_MEDIA_TYPE, Problem, problem_response
-from convene_gateway.auth.tokens import InvalidTokenError, decode_access_token
+from convene_gateway.auth.tokens import InvalidTokenError, decode_access_token_once
 from convene_gateway.config import GatewaySettings
 from convene_gateway.organisations.keys import parse_key
 from convene_gateway.ratelimit.buckets import BucketStore
@@ -94,7 +94,11 @@ class RateLimitMiddleware:
             scheme, _, token = authorization.partition(" ")
             if scheme.lower() == "bearer" and token:
                 try:
-                    claims = decode_access_token(token.strip(), settings=self._settings)
+                    claims = decode_access_token_once(
+                        token.strip(),
+                        settings=self._settings,
+                        request_state=scope.setdefault("state", {}),
+                    )
                 except InvalidTokenError:
                     return None
                 return f"account:{claims.account_id}"
