@@ -300,6 +300,13 @@ async def test_request_shapes_auth_and_missing_things(calls_gateway: CallsGatewa
         "/v1/admin/evaluations", headers=gw.admin, json={"config_id": 9, "kind": "history"}
     )
     assert no_config.status_code == 404
+    # Configuration ids are 32-bit: a larger one is a 422, not a database error (fuzzing find).
+    huge = await gw.client.post(
+        "/v1/admin/evaluations",
+        headers=gw.admin,
+        json={"config_id": 502411217743466295459840, "kind": "history"},
+    )
+    assert huge.status_code == 422, huge.text
     # No labelled history yet: the job fails with a clear message.
     started = await gw.client.post(
         "/v1/admin/evaluations", headers=gw.admin, json={"config_id": 1, "kind": "history"}

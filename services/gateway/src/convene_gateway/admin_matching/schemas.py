@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -81,7 +81,7 @@ class PreviewResult(BaseModel):
 class EvaluationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    config_id: int = Field(ge=1)
+    config_id: int = Field(ge=1, le=2**31 - 1)  # configuration ids are 32-bit serials
     kind: Literal["history", "goldstandard"]
     compare_with_active: bool = True
     limit: int | None = Field(
@@ -90,7 +90,7 @@ class EvaluationCreate(BaseModel):
         le=100_000,
         description="At most this many labelled calls (history) or researchers (gold standard).",
     )
-    variants: list[int] | None = Field(
+    variants: list[Annotated[int, Field(ge=1, le=10)]] | None = Field(
         default=None,
         min_length=1,
         max_length=10,

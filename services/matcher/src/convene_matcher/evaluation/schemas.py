@@ -17,7 +17,7 @@ class EvaluationCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    config_id: int = Field(ge=1)
+    config_id: int = Field(ge=1, le=2**31 - 1)  # configuration ids are 32-bit serials
     kind: Literal["history", "goldstandard"]
     compare_with_active: bool = True
     limit: int | None = Field(default=None, ge=1, le=100_000)
