@@ -373,7 +373,7 @@ async def test_a_poison_change_is_skipped_and_logged_not_retried_forever(
             return ChangePage(items=page, last_seq=2, head_seq=2)
 
         feed = feed_of(app)
-        monkeypatch.setattr(feed.client, "fetch", fetch)
+        monkeypatch.setattr(feed.client, "fetch_changes", fetch)
         with caplog.at_level(logging.ERROR, logger="convene.matcher.feed"):
             result = await feed.poll_once()
         assert result.applied == 2

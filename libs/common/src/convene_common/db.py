@@ -1,11 +1,17 @@
-"""asyncpg pool creation and a readiness probe."""
+"""asyncpg pool creation, a readiness probe, and the connection and pool types every
+service's repositories take."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeAlias
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+# What `pool.acquire()` yields (a proxy) or `asyncpg.connect` returns: repositories take either.
+Connection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
+Pool: TypeAlias = "asyncpg.Pool[Any]"
 
 
 async def register_json_codecs(connection: asyncpg.Connection[Any]) -> None:

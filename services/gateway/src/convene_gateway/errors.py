@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from convene_common.problems import ServiceError
+from convene_common.service_client import (
+    DownstreamError,
+    DownstreamProblemError,
+    DownstreamTimeoutError,
+    DownstreamUnavailableError,
+)
+
+__all__ = [
+    "DownstreamError",
+    "DownstreamProblemError",
+    "DownstreamTimeoutError",
+    "DownstreamUnavailableError",
+]
 
 
 class GatewayError(ServiceError):
@@ -50,33 +60,4 @@ class InsufficientScopeError(ForbiddenError):
     slug = "insufficient-scope"
 
 
-class DownstreamError(GatewayError):
-    """A service behind the gateway failed; the gateway answers for it."""
-
-    status = 502
-    slug = "bad-gateway"
-
-
-class DownstreamUnavailableError(DownstreamError):
-    status = 503
-    slug = "downstream-unavailable"
-
-    def __init__(self, detail: str, *, retry_after_seconds: int) -> None:
-        super().__init__(detail, headers={"Retry-After": str(retry_after_seconds)})
-
-
-class DownstreamTimeoutError(DownstreamError):
-    status = 504
-    slug = "downstream-timeout"
-
-    def __init__(self, detail: str, *, retry_after_seconds: int) -> None:
-        super().__init__(detail, headers={"Retry-After": str(retry_after_seconds)})
-
-
-class DownstreamProblemError(GatewayError):
-    """A downstream 4xx passed through with its status, detail and slug."""
-
-    def __init__(
-        self, detail: str, *, status: int, slug: str, extra: Mapping[str, Any] | None = None
-    ) -> None:
-        super().__init__(detail, status=status, slug=slug, extra=extra)
+# The downstream errors are shared with the matcher's clients (convene_common.service_client).

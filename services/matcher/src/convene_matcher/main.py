@@ -1,9 +1,9 @@
 """The matcher service app: `create_app(settings)`; heavy resources are made in the lifespan.
 
-app.state after start-up: ``pool`` (asyncpg), ``evidence`` (EvidenceService: embedder, index,
-citizen store), ``feed`` (FeedConsumer) and ``feed_task``, ``profiles_http`` (httpx),
-``matching_config`` (the active configuration at start-up; routing reads the active one per
-request through ``configs.dependencies``), ``configs`` and ``evaluations`` (jobs).
+The lifespan hands over one typed ``MatcherState`` (``dependencies.py``): the asyncpg pool,
+the EvidenceService (embedder, index, citizen store), the change-feed consumer and its task,
+the typed profiles client, the configuration caches and evaluation jobs. Routers read it
+through the ``...Dep`` aliases of ``convene_matcher.dependencies``.
 """
 
 from __future__ import annotations
@@ -26,14 +26,15 @@ from convene_common.logging import configure_logging
 from convene_matcher.affinity.router import router as affinity_router
 from convene_matcher.batch.router import router as batch_router
 from convene_matcher.calls.router import router as calls_router
+from convene_matcher.clients.profiles import ProfilesClient
 from convene_matcher.config import MatcherSettings
 from convene_matcher.configs import service as configs_service
 from convene_matcher.configs.router import router as configs_router
 from convene_matcher.configs.service import ConfigsState
+from convene_matcher.dependencies import MatcherState
 from convene_matcher.embedding.embedder import Embedder, SentenceModel, load_sentence_transformer
 from convene_matcher.evaluation import service as evaluation_service
 from convene_matcher.evaluation.router import router as evaluation_router
-from convene_matcher.feed.client import ProfilesFeedClient
 from convene_matcher.feed.consumer import FeedConsumer
 from convene_matcher.index.evidence_index import IndexParams
 from convene_matcher.index.router import router as index_router
@@ -72,32 +73,34 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.matching_config = MatchingConfig()
-        app.state.routing = RoutingState(ref_secret=ref_secret_from(settings))
-        app.state.pool = await create_pool(
+        pool = await create_pool(
             settings.dsn(),
             schema=settings.database_schema,
             min_size=settings.database_pool_min,
             max_size=settings.database_pool_max,
         )
-        profiles_http = httpx.AsyncClient(
-            base_url=settings.profiles_url,
-            transport=profiles_transport,
-            timeout=httpx.Timeout(
-                settings.profiles_timeout_seconds + settings.feed_wait_seconds, connect=5.0
+        state = MatcherState(
+            settings=settings,
+            pool=pool,
+            profiles=ProfilesClient.create(
+                base_url=settings.profiles_url,
+                timeout_seconds=settings.profiles_timeout_seconds,
+                long_poll_seconds=settings.feed_wait_seconds,
+                internal_token=token,
+                transport=profiles_transport,
             ),
+            configs=ConfigsState(),
+            evaluations=evaluation_service.EvaluationRunner(),
+            routing=RoutingState(ref_secret=ref_secret_from(settings)),
+            matching_config=MatchingConfig(),
         )
-        app.state.profiles_http = profiles_http
-        task: asyncio.Task[None] | None = None
-        evidence: EvidenceService | None = None
-        app.state.configs = ConfigsState()
-        app.state.evaluations = evaluation_service.EvaluationRunner()
+        state.publish(app)
         try:
-            await configs_service.ensure_default(pool=app.state.pool)
-            _, app.state.matching_config = await configs_service.active_config(
-                pool=app.state.pool, state=app.state.configs
+            await configs_service.ensure_default(pool=pool)
+            _, state.matching_config = await configs_service.active_config(
+                pool=pool, state=state.configs
             )
-            await evaluation_service.recover(pool=app.state.pool)
+            await evaluation_service.recover(pool=pool)
             model = embedding_model
             if model is None:
                 model = await anyio.to_thread.run_sync(
@@ -113,38 +116,33 @@ def create_app(
             )
             evidence = EvidenceService(
                 embedder=embedder,
-                pool=app.state.pool,
+                pool=pool,
                 index_dir=settings.index_dir,
                 params=index_params(settings),
             )
             await evidence.load()
-            feed = FeedConsumer(
-                evidence=evidence,
-                client=ProfilesFeedClient(profiles_http, internal_token=token),
-                settings=settings,
-            )
-            app.state.feed = feed
-            app.state.evidence = evidence
+            state.feed = FeedConsumer(evidence=evidence, client=state.profiles, settings=settings)
+            state.evidence = evidence
             if settings.feed_enabled:
-                task = asyncio.create_task(feed.run(), name="matcher-change-feed")
-                app.state.feed_task = task
+                state.feed_task = asyncio.create_task(state.feed.run(), name="matcher-change-feed")
+            state.publish(app)
             yield
         finally:
-            await app.state.evaluations.shutdown()
-            if task is not None:
-                task.cancel()
+            await state.evaluations.shutdown()
+            if state.feed_task is not None:
+                state.feed_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            if evidence is not None and evidence.changes_since_snapshot:
-                await evidence.save_snapshot()
-            await profiles_http.aclose()
-            await app.state.pool.close()
+                    await state.feed_task
+            if state.evidence is not None and state.evidence.changes_since_snapshot:
+                await state.evidence.save_snapshot()
+            await state.profiles.aclose()
+            await pool.close()
 
     async def readiness(request: Request) -> dict[str, str]:
-        state = request.app.state
-        evidence: EvidenceService | None = getattr(state, "evidence", None)
+        state: MatcherState | None = getattr(request.app.state, "matcher", None)
+        evidence = state.evidence if state is not None else None
         return {
-            "database": await database_ready(getattr(state, "pool", None)),
+            "database": await database_ready(state.pool if state is not None else None),
             "model": "ok" if evidence is not None else "loading",
             "index": "ok" if evidence is not None and evidence.index is not None else "loading",
         }

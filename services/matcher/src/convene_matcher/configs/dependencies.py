@@ -1,4 +1,8 @@
-"""The active matching configuration for a request (routing's one hook into configs)."""
+"""The active matching configuration for a request (routing's one hook into configs).
+
+For routers not yet on the typed aliases (``ConfigsDep``, ``ActiveConfigDep`` in
+``convene_matcher.dependencies``): the same objects, read from the typed state.
+"""
 
 from __future__ import annotations
 

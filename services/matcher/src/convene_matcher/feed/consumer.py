@@ -18,14 +18,21 @@ import asyncpg
 import httpx
 from pydantic import ValidationError
 
+from convene_common.service_client import DownstreamError, DownstreamProblemError
 from convene_matcher.citizens.schemas import Change
+from convene_matcher.clients.profiles import ProfilesClient
 from convene_matcher.config import MatcherSettings
-from convene_matcher.feed.client import ProfilesFeedClient
 from convene_matcher.index.service import ApplyResult, EvidenceService
 
 logger = logging.getLogger("convene.matcher.feed")
-# Failures worth retrying the whole page for (network, database, disk).
-_TRANSIENT = (httpx.HTTPError, asyncpg.PostgresError, OSError)
+# Failures worth retrying the whole page for (profiles, network, database, disk).
+_TRANSIENT = (
+    DownstreamError,
+    DownstreamProblemError,
+    httpx.HTTPError,
+    asyncpg.PostgresError,
+    OSError,
+)
 
 
 @dataclass
@@ -44,7 +51,7 @@ class FeedConsumer:
         self,
         *,
         evidence: EvidenceService,
-        client: ProfilesFeedClient,
+        client: ProfilesClient,
         settings: MatcherSettings,
     ) -> None:
         self.evidence = evidence
@@ -60,7 +67,7 @@ class FeedConsumer:
 
     async def poll_once(self, *, wait_seconds: float = 0) -> ApplyResult:
         """Fetches and applies one page; raises on feed errors."""
-        page = await self.client.fetch(
+        page = await self.client.fetch_changes(
             after=self.evidence.seq, limit=self.settings.feed_page_size, wait_seconds=wait_seconds
         )
         try:
@@ -135,7 +142,7 @@ class FeedConsumer:
                 await self.maybe_snapshot()
             except asyncio.CancelledError:
                 raise
-            except (httpx.HTTPError, ValidationError, asyncpg.PostgresError, OSError) as exc:
+            except (*_TRANSIENT, ValidationError) as exc:
                 await self._back_off(exc)
                 continue
             except Exception as exc:  # a bug must not stop the feed silently: log, retry
@@ -149,14 +156,16 @@ class FeedConsumer:
     async def _back_off(self, exc: Exception) -> None:
         backoff = self.settings.feed_poll_seconds or 0.5
         self.state.consecutive_errors += 1
-        self.state.last_error = type(exc).__name__
-        status = exc.response.status_code if isinstance(exc, httpx.HTTPStatusError) else None
+        # The client's problem carries the transport error that caused it (ConnectError...).
+        cause = exc.__cause__ if isinstance(exc, DownstreamError) and exc.__cause__ else exc
+        self.state.last_error = type(cause).__name__
+        status = exc.status if isinstance(exc, (DownstreamError, DownstreamProblemError)) else None
         delay = min(
             self.settings.feed_backoff_max_seconds,
             backoff * 2 ** min(self.state.consecutive_errors - 1, 10),
         )
         logger.warning(
             "change feed unavailable",
-            extra={"error": type(exc).__name__, "status": status, "retry_in_s": delay},
+            extra={"error": type(cause).__name__, "status": status, "retry_in_s": delay},
         )
         await asyncio.sleep(delay)

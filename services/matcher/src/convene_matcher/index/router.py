@@ -1,19 +1,17 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from convene_common.problems import problem_responses
-from convene_matcher.dependencies import ready_evidence
+from convene_matcher.dependencies import EvidenceDep, StateDep
 from convene_matcher.index.schemas import IndexStatus, RebuildResult
 
 router = APIRouter(prefix="/v1/index", tags=["index"])
 
 
 @router.get("/status", responses=problem_responses(401, 503))
-async def index_status(request: Request) -> IndexStatus:
-    evidence = ready_evidence(request)
-    feed = getattr(request.app.state, "feed", None)
-    task = getattr(request.app.state, "feed_task", None)
+async def index_status(evidence: EvidenceDep, state: StateDep) -> IndexStatus:
+    feed, task = state.feed, state.feed_task
     index = evidence.index
     return IndexStatus(
         model=index.model_name,
@@ -35,9 +33,8 @@ async def index_status(request: Request) -> IndexStatus:
 
 
 @router.post("/rebuild", responses=problem_responses(401, 503))
-async def rebuild_index(request: Request) -> RebuildResult:
+async def rebuild_index(evidence: EvidenceDep) -> RebuildResult:
     """Builds a fresh index from the citizen store and swaps it in."""
-    evidence = ready_evidence(request)
     fresh = await evidence.rebuild()
     await evidence.save_snapshot()
     return RebuildResult(kind=fresh.kind, items=fresh.count, seq=fresh.seq)
