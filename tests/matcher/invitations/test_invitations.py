@@ -72,14 +72,14 @@ def worker_settings(
 async def make_worker(
     app: FastAPI, database: FreshDatabase, profiles_app: FastAPI
 ) -> AsyncIterator[Any]:
-    clients: list[httpx.AsyncClient] = []
+    clients: list[Any] = []
 
     def make(smtp_port: int, **overrides: Any) -> NotificationWorker:
         settings = worker_settings(database, smtp_port, **overrides)
         profiles, webhook_http = http_clients(
             settings, profiles_transport=httpx.ASGITransport(app=profiles_app)
         )
-        profiles.base_url = httpx.URL("http://profiles.test")
+        profiles.http.base_url = httpx.URL("http://profiles.test")
         clients.extend([profiles, webhook_http])
         return NotificationWorker(
             settings, pool=app.state.pool, profiles=profiles, webhook_http=webhook_http

@@ -10,8 +10,8 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 # What `pool.acquire()` yields (a proxy) or `asyncpg.connect` returns: repositories take either.
-Connection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
-Pool: TypeAlias = "asyncpg.Pool[Any]"
+Connection: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
+Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
 
 
 async def register_json_codecs(connection: asyncpg.Connection[Any]) -> None:

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, TypeAlias
+from typing import Annotated, Any
 
 import asyncpg
-from asyncpg.pool import PoolConnectionProxy
 from fastapi import Depends, Request
 
+from convene_common.db import Pool
 from convene_gateway.auth.cache import CredentialCache
 from convene_gateway.auth.passwords import PasswordHasher
 from convene_gateway.clients.matcher import MatcherClient
 from convene_gateway.clients.profiles import ProfilesClient
 from convene_gateway.config import GatewaySettings
-
-Connection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
-Pool: TypeAlias = "asyncpg.Pool[Any]"
 
 
 # `async def` although nothing is awaited: FastAPI runs a plain `def` dependency in its

@@ -24,9 +24,9 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
+from convene_common.db import Connection
 from convene_profiles.badges.verification import TrustedIssuer, VerificationContext, verify_badge
 from convene_profiles.changes import repository as changes_repository
-from convene_profiles.dependencies import Connection
 from convene_profiles.profile_state import CitizenState, match_snapshot
 from convene_profiles.ratings.scoring import RatingPolicy
 

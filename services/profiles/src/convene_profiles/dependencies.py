@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeAlias
+from typing import Any
 
 import asyncpg
 import httpx
-from asyncpg.pool import PoolConnectionProxy
 from fastapi import Request
 
+from convene_common.db import Pool
 from convene_profiles.config import ProfilesSettings
-
-Connection: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
-Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
 
 
 # `async def` although nothing is awaited: FastAPI runs a plain `def` dependency in its

@@ -11,6 +11,7 @@ from uuid import UUID
 
 import asyncpg
 
+from convene_common.db import Connection
 from convene_profiles.affiliations import repository as affiliations_repository
 from convene_profiles.affiliations.schemas import AffiliationRead
 from convene_profiles.badges import repository as badges_repository
@@ -18,7 +19,6 @@ from convene_profiles.badges.schemas import BadgeExport, BadgeRead
 from convene_profiles.changes.schemas import MatchSnapshot
 from convene_profiles.citizens import repository as citizens_repository
 from convene_profiles.citizens.schemas import Availability, CitizenRead, Consent, Place
-from convene_profiles.dependencies import Connection
 from convene_profiles.ratings import repository as ratings_repository
 from convene_profiles.ratings.schemas import RatingAggregate, RatingRead
 from convene_profiles.ratings.scoring import RatingPolicy, aggregate_score

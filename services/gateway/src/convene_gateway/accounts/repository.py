@@ -8,7 +8,7 @@ from datetime import datetime
 
 import asyncpg
 
-from convene_gateway.dependencies import Connection
+from convene_common.db import Connection
 
 _COLUMNS = "id, kind, email, password_hash, citizen_id, created_at, provisioned_at, disabled_at"
 

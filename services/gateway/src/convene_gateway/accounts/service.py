@@ -7,13 +7,13 @@ import uuid
 
 import asyncpg
 
+from convene_common.db import Connection, Pool
 from convene_gateway.accounts import repository
 from convene_gateway.accounts.repository import AccountRow
 from convene_gateway.auth.cache import CredentialCache
 from convene_gateway.auth.passwords import PasswordHasher
 from convene_gateway.clients.profiles import ProfilesClient
 from convene_gateway.clients.profiles_schemas import CitizenRead
-from convene_gateway.dependencies import Connection, Pool
 from convene_gateway.errors import DownstreamProblemError, EmailTakenError, NotFoundError
 
 logger = logging.getLogger("convene.gateway.accounts")

@@ -6,6 +6,7 @@ import logging
 from collections.abc import MutableMapping
 from typing import Any
 
+from convene_common.db import Pool
 from convene_gateway.accounts import repository as accounts
 from convene_gateway.auth.cache import CredentialCache, LiveAccount
 from convene_gateway.auth.passwords import PasswordHasher
@@ -18,7 +19,6 @@ from convene_gateway.auth.tokens import (
     issue_access_token,
 )
 from convene_gateway.config import GatewaySettings
-from convene_gateway.dependencies import Pool
 from convene_gateway.errors import InvalidCredentialsError
 
 logger = logging.getLogger("convene.gateway.auth")

@@ -11,11 +11,11 @@ from __future__ import annotations
 import logging
 import uuid
 
+from convene_common.db import Pool
 from convene_gateway.auth.schemas import PublicBodyPrincipal
 from convene_gateway.calls.errors import InvalidIdempotencyKeyError
 from convene_gateway.calls.schemas import CallCreate, CallPage, CallRead, MatchResult
 from convene_gateway.clients.matcher import MatcherClient
-from convene_gateway.dependencies import Pool
 from convene_gateway.errors import ForbiddenError
 from convene_gateway.organisations import repository as organisations
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+from convene_common.db import Pool
 from convene_gateway.accounts import service as accounts
 from convene_gateway.auth.cache import CredentialCache
 from convene_gateway.auth.schemas import CitizenPrincipal
@@ -30,7 +31,6 @@ from convene_gateway.clients.profiles_schemas import (
     RoleRead,
     SkillRead,
 )
-from convene_gateway.dependencies import Pool
 
 
 async def export(

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
-from convene_gateway.dependencies import Connection
+from convene_common.db import Connection
 
 
 @dataclass(frozen=True)

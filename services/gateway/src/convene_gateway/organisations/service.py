@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 import asyncpg
 
 from convene_common.cursors import InvalidCursorError, decode_cursor, encode_cursor
+from convene_common.db import Connection, Pool
 from convene_gateway.auth.cache import CredentialCache
-from convene_gateway.dependencies import Connection, Pool
 from convene_gateway.errors import ConflictError, NotFoundError
 from convene_gateway.organisations import keys, repository
 from convene_gateway.organisations.repository import ApiKeyRow, OrganisationRow

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, TypeAlias
+from typing import Any
 
 import asyncpg
-from asyncpg.pool import PoolConnectionProxy
+
+from convene_common.db import Connection
 
 Row = asyncpg.Record
 
 _COLUMNS = """id, public_body_id, public_body_name, idempotency_key, request_hash, title,
     description, questions, skills, perspectives, place, languages, access_offered, hours,
     deadline, panel_size, conflicts, confidentiality, status, created_at"""
-
-Connection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
 
 
 async def insert_call(

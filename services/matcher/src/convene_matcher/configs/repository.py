@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, TypeAlias
+from typing import Any
 
 import asyncpg
-from asyncpg.pool import PoolConnectionProxy
 
-Connection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
+# Re-exported: services annotate with repository.Connection.
+from convene_common.db import Connection as Connection
 
 # Serialises activations (and the first configuration) across replicas.
 ACTIVATION_LOCK_KEY = 0x636F6E6669677321  # "configs!"

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeAlias
-
-import asyncpg
-from asyncpg.pool import PoolConnectionProxy
-
-Connection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
+from convene_common.db import Connection
 
 
 async def fetch_vectors(

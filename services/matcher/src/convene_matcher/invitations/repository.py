@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any, TypeAlias
+from typing import Any
 
 import asyncpg
-from asyncpg.pool import PoolConnectionProxy
 
-Connection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
+# Re-exported: services annotate with repository.Connection.
+from convene_common.db import Connection as Connection
+
 Row = asyncpg.Record
 
 # An invitation with what its readers need from call and call_match.

@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, status
 
 from convene_common.problems import problem_responses
 from convene_matcher.calls.service import check_idempotency_key
-from convene_matcher.dependencies import ready_evidence
+from convene_matcher.dependencies import ProfilesDep, ready_evidence
 from convene_matcher.invitations import service
 from convene_matcher.invitations.schemas import (
     AcceptRequest,
@@ -30,11 +30,6 @@ from convene_matcher.invitations.schemas import (
 )
 
 router = APIRouter(prefix="/v1", tags=["invitations"])
-
-
-def _internal_token(request: Request) -> str | None:
-    token: Any = request.app.state.settings.internal_token
-    return token.get_secret_value() if token is not None else None
 
 
 # -- public bodies ----------------------------------------------------------------------
@@ -94,12 +89,16 @@ async def withdraw_invitation(
     responses=problem_responses(401, 404, 409, 422, 503),
 )
 async def rate_contribution(
-    call_id: uuid.UUID, ref: str, public_body_id: uuid.UUID, body: RatingCreate, request: Request
+    call_id: uuid.UUID,
+    ref: str,
+    public_body_id: uuid.UUID,
+    body: RatingCreate,
+    request: Request,
+    profiles: ProfilesDep,
 ) -> RatingRead:
     return await service.rate(
         pool=request.app.state.pool,
-        profiles=request.app.state.profiles_http,
-        internal_token=_internal_token(request),
+        profiles=profiles,
         call_id=call_id,
         public_body_id=public_body_id,
         ref=ref,

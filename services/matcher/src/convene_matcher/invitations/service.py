@@ -32,15 +32,16 @@ import json
 import logging
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeAlias
+from typing import Any
 
 import asyncpg
-import httpx
 
 from convene_common.cursors import InvalidCursorError, decode_cursor, encode_cursor
-from convene_common.internal_auth import INTERNAL_TOKEN_HEADER
+from convene_common.db import Pool
+from convene_common.service_client import DownstreamError, DownstreamProblemError
 from convene_matcher.calls.errors import IdempotencyKeyReusedError
 from convene_matcher.citizens.store import CitizenStore
+from convene_matcher.clients.profiles import ProfilesClient, RatingSent
 from convene_matcher.config import MatcherSettings
 from convene_matcher.errors import NotFoundError
 from convene_matcher.invitations import figures, repository
@@ -87,7 +88,6 @@ from convene_matcher.routing.service import month_start
 
 logger = logging.getLogger("convene.matcher.invitations")
 
-Pool: TypeAlias = "asyncpg.Pool[Any]"
 TOPIC_MAX_CHARS = 300
 
 
@@ -471,8 +471,7 @@ async def list_for_call(
 async def rate(
     *,
     pool: Pool,
-    profiles: httpx.AsyncClient,
-    internal_token: str | None,
+    profiles: ProfilesClient,
     call_id: uuid.UUID,
     public_body_id: uuid.UUID,
     ref: str,
@@ -491,30 +490,25 @@ async def rate(
             )
         if row["rating"] is not None:
             raise DuplicateRatingError("This contribution has already been rated by you.")
-    headers = {INTERNAL_TOKEN_HEADER: internal_token} if internal_token else {}
+    rating = RatingSent(
+        public_body_id=public_body_id,
+        contribution_id=row["id"],
+        rating=body.rating,
+        comment=body.comment,
+        topic=(row["call_title"] or "")[:TOPIC_MAX_CHARS] or None,
+    )
     try:
-        response = await profiles.post(
-            f"/v1/citizens/{row['citizen_id']}/ratings",
-            json={
-                "public_body_id": str(public_body_id),
-                "contribution_id": str(row["id"]),
-                "rating": body.rating,
-                "comment": body.comment,
-                "topic": (row["call_title"] or "")[:TOPIC_MAX_CHARS] or None,
-            },
-            headers=headers,
-            timeout=10.0,
-        )
-    except httpx.HTTPError as exc:
-        raise ProfilesUnavailableError(
-            "The ratings ledger is unavailable; try again shortly.", headers={"Retry-After": "5"}
-        ) from exc
-    if response.status_code not in (201, 409):
-        logger.error("rating refused by profiles", extra={"status": response.status_code})
+        recorded = await profiles.record_rating(citizen_id=row["citizen_id"], rating=rating)
+    except DownstreamProblemError as exc:
+        logger.error("rating refused by profiles", extra={"status": exc.status})
         raise ProfilesUnavailableError(
             "The ratings ledger could not record the rating; try again shortly.",
             headers={"Retry-After": "5"},
-        )
+        ) from exc
+    except DownstreamError as exc:
+        raise ProfilesUnavailableError(
+            "The ratings ledger is unavailable; try again shortly.", headers={"Retry-After": "5"}
+        ) from exc
     async with pool.acquire() as connection:
         saved = await repository.insert_rating(
             connection,
@@ -523,7 +517,7 @@ async def rate(
             rating=body.rating,
             comment=body.comment,
         )
-    if saved is None or response.status_code == 409:
+    if saved is None or not recorded:
         raise DuplicateRatingError("This contribution has already been rated by you.")
     return RatingRead(
         call_id=call_id,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal
 
 import asyncpg
-from asyncpg.pool import PoolConnectionProxy
 
-Connection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
+# Re-exported: services annotate with repository.Connection.
+from convene_common.db import Connection as Connection
+
 Channel = Literal["email", "webhook"]
 
 _COLUMNS = """id, kind, channel, recipient_id, payload, status, attempts, next_attempt_at,

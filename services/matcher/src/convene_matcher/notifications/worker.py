@@ -34,8 +34,9 @@ import asyncpg
 import httpx
 
 from convene_common.db import create_pool
-from convene_common.internal_auth import INTERNAL_TOKEN_HEADER
 from convene_common.logging import configure_logging
+from convene_common.service_client import DownstreamError, DownstreamProblemError
+from convene_matcher.clients.profiles import ProfilesClient
 from convene_matcher.invitations import repository as invitations_repository
 from convene_matcher.notifications import messages, repository, webhooks
 from convene_matcher.notifications.config import NotificationSettings
@@ -110,7 +111,7 @@ class NotificationWorker:
         settings: NotificationSettings,
         *,
         pool: asyncpg.Pool[Any],
-        profiles: httpx.AsyncClient,
+        profiles: ProfilesClient,
         webhook_http: httpx.AsyncClient,
     ) -> None:
         self.settings = settings
@@ -118,10 +119,6 @@ class NotificationWorker:
         self.profiles = profiles
         self.webhook_http = webhook_http
         self.stopping = asyncio.Event()
-        token = settings.internal_token
-        self._profiles_headers = (
-            {INTERNAL_TOKEN_HEADER: token.get_secret_value()} if token is not None else {}
-        )
 
     # -- one row ---------------------------------------------------------------------------
     async def send_one(self, sender: Sender) -> bool:
@@ -203,20 +200,17 @@ class NotificationWorker:
 
     async def _recipient(self, citizen_id: str) -> tuple[str, str | None]:
         try:
-            response = await self.profiles.get(
-                f"/v1/citizens/{citizen_id}", headers=self._profiles_headers
-            )
-        except httpx.HTTPError as exc:
-            raise DeliveryError(f"profiles unreachable: {type(exc).__name__}") from exc
-        if response.status_code in (404, 410):
+            contact = await self.profiles.contact(citizen_id=citizen_id)
+        except DownstreamProblemError as exc:
+            raise DeliveryError(f"profiles answered {exc.status}") from exc
+        except DownstreamError as exc:
+            cause = type(exc.__cause__).__name__ if exc.__cause__ else f"status {exc.status}"
+            raise DeliveryError(f"profiles unavailable: {cause}") from exc
+        if contact is None:
             raise DropError("citizen erased")
-        if response.status_code != 200:
-            raise DeliveryError(f"profiles answered {response.status_code}")
-        citizen = response.json()
-        email = citizen.get("email")
-        if not email:
+        if not contact.email:
             raise DropError("citizen has no email")
-        return str(email), citizen.get("display_name")
+        return contact.email, contact.display_name
 
     async def _send_webhook(
         self,
@@ -337,11 +331,13 @@ class NotificationWorker:
 
 def http_clients(
     settings: NotificationSettings, *, profiles_transport: httpx.AsyncBaseTransport | None = None
-) -> tuple[httpx.AsyncClient, httpx.AsyncClient]:
-    profiles = httpx.AsyncClient(
+) -> tuple[ProfilesClient, httpx.AsyncClient]:
+    token = settings.internal_token
+    profiles = ProfilesClient.create(
         base_url=settings.profiles_url,
+        timeout_seconds=settings.profiles_timeout_seconds,
+        internal_token=token.get_secret_value() if token is not None else None,
         transport=profiles_transport,
-        timeout=settings.profiles_timeout_seconds,
     )
     webhook_http = httpx.AsyncClient(
         timeout=settings.webhook_timeout_seconds, follow_redirects=False

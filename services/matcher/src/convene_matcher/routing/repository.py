@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, TypeAlias
+from typing import Any
 
-import asyncpg
-from asyncpg.pool import PoolConnectionProxy
-
-Connection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
+from convene_common.db import Connection
 
 
 async def invitation_counts(

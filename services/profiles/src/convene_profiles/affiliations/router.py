@@ -5,6 +5,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Response
 
+from convene_common.db import Pool
 from convene_common.problems import problem_responses
 from convene_profiles.affiliations import service
 from convene_profiles.affiliations.schemas import (
@@ -13,7 +14,7 @@ from convene_profiles.affiliations.schemas import (
     AffiliationRead,
 )
 from convene_profiles.config import ProfilesSettings
-from convene_profiles.dependencies import Pool, get_pool, get_settings
+from convene_profiles.dependencies import get_pool, get_settings
 
 router = APIRouter(prefix="/v1/citizens/{citizen_id}/affiliations", tags=["affiliations"])
 

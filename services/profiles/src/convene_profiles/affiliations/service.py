@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from uuid import UUID
 
+from convene_common.db import Pool
 from convene_profiles.affiliations import repository
 from convene_profiles.affiliations.schemas import (
     AffiliationCreate,
@@ -12,7 +13,6 @@ from convene_profiles.affiliations.schemas import (
 from convene_profiles.changes import service as changes_service
 from convene_profiles.citizens.service import lock_citizen
 from convene_profiles.config import ProfilesSettings
-from convene_profiles.dependencies import Pool
 from convene_profiles.errors import CitizenNotFoundError, NotFoundError
 from convene_profiles.profile_state import affiliation_read, load_states
 

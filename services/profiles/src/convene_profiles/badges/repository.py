@@ -8,7 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
-from convene_profiles.dependencies import Connection
+from convene_common.db import Connection
 
 _COLUMNS = (
     "id, citizen_id, format, name, description, criteria, issuer_id, issuer_name, "

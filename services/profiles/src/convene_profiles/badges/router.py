@@ -6,6 +6,7 @@ from uuid import UUID
 import httpx
 from fastapi import APIRouter, Depends, Query, Response
 
+from convene_common.db import Pool
 from convene_common.problems import problem_responses
 from convene_profiles.badges import service
 from convene_profiles.badges.schemas import (
@@ -17,7 +18,7 @@ from convene_profiles.badges.schemas import (
     BadgeRead,
 )
 from convene_profiles.config import ProfilesSettings
-from convene_profiles.dependencies import Pool, get_http_client, get_pool, get_settings
+from convene_profiles.dependencies import get_http_client, get_pool, get_settings
 
 router = APIRouter(tags=["badges"])
 

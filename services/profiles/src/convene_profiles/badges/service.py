@@ -9,6 +9,7 @@ import httpx
 import jwt
 
 from convene_common.cursors import decode_cursor, encode_cursor
+from convene_common.db import Pool
 from convene_profiles.badges import repository
 from convene_profiles.badges.schemas import (
     BadgeCreate,
@@ -28,7 +29,6 @@ from convene_profiles.changes import service as changes_service
 from convene_profiles.citizens import repository as citizens_repository
 from convene_profiles.citizens.service import lock_citizen
 from convene_profiles.config import ProfilesSettings
-from convene_profiles.dependencies import Pool
 from convene_profiles.errors import (
     CitizenNotFoundError,
     InvalidCursorError,

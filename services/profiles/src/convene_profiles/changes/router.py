@@ -4,11 +4,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from convene_common.db import Pool
 from convene_common.problems import problem_responses
 from convene_profiles.changes import service
 from convene_profiles.changes.schemas import ChangeList
 from convene_profiles.config import ProfilesSettings
-from convene_profiles.dependencies import Pool, get_pool, get_settings
+from convene_profiles.dependencies import get_pool, get_settings
 
 router = APIRouter(prefix="/v1/changes", tags=["changes"])
 

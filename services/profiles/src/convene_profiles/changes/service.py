@@ -7,9 +7,9 @@ import time
 from typing import Any
 from uuid import UUID
 
+from convene_common.db import Connection, Pool
 from convene_profiles.changes import repository
 from convene_profiles.changes.schemas import ChangeList, ChangeRead
-from convene_profiles.dependencies import Connection, Pool
 from convene_profiles.profile_state import load_states, match_snapshot
 from convene_profiles.ratings.scoring import RatingPolicy
 

@@ -7,7 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
-from convene_profiles.dependencies import Connection
+from convene_common.db import Connection
 
 _COLUMNS = (
     "id, email, display_name, place_authority_code, place_postcode_area, place_lat, place_lon, "

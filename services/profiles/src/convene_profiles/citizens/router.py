@@ -5,6 +5,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from convene_common.db import Pool
 from convene_common.problems import problem_responses
 from convene_profiles.citizens import service
 from convene_profiles.citizens.schemas import (
@@ -15,7 +16,7 @@ from convene_profiles.citizens.schemas import (
     CitizenUpdate,
 )
 from convene_profiles.config import ProfilesSettings
-from convene_profiles.dependencies import Pool, get_pool, get_settings
+from convene_profiles.dependencies import get_pool, get_settings
 
 router = APIRouter(prefix="/v1/citizens", tags=["citizens"])
 

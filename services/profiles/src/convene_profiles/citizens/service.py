@@ -10,6 +10,7 @@ from uuid import UUID
 import asyncpg
 
 from convene_common.cursors import decode_cursor, encode_cursor
+from convene_common.db import Connection, Pool
 from convene_profiles.changes import repository as changes_repository
 from convene_profiles.changes import service as changes_service
 from convene_profiles.citizens import repository
@@ -21,7 +22,6 @@ from convene_profiles.citizens.schemas import (
     CitizenUpdate,
 )
 from convene_profiles.config import ProfilesSettings
-from convene_profiles.dependencies import Connection, Pool
 from convene_profiles.errors import (
     CitizenErasedError,
     CitizenNotFoundError,

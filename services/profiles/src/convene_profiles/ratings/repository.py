@@ -7,7 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
-from convene_profiles.dependencies import Connection
+from convene_common.db import Connection
 
 _COLUMNS = "id, citizen_id, public_body_id, contribution_id, rating, comment, topic, rated_at"
 

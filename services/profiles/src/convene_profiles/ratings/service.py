@@ -5,10 +5,10 @@ from datetime import datetime
 from uuid import UUID
 
 from convene_common.cursors import decode_cursor, encode_cursor
+from convene_common.db import Pool
 from convene_profiles.changes import service as changes_service
 from convene_profiles.citizens.service import lock_citizen
 from convene_profiles.config import ProfilesSettings
-from convene_profiles.dependencies import Pool
 from convene_profiles.errors import CitizenNotFoundError, DuplicateRatingError, InvalidCursorError
 from convene_profiles.profile_state import load_states, rating_aggregate, rating_read
 from convene_profiles.ratings import repository

@@ -6,7 +6,7 @@ from uuid import UUID
 
 import asyncpg
 
-from convene_profiles.dependencies import Connection
+from convene_common.db import Connection
 
 _CITIZEN_ROLE_COLUMNS = "id, citizen_id, role_slug, label, created_at"
 

@@ -4,10 +4,10 @@ import re
 import uuid
 from uuid import UUID
 
+from convene_common.db import Pool
 from convene_profiles.changes import service as changes_service
 from convene_profiles.citizens.service import lock_citizen
 from convene_profiles.config import ProfilesSettings
-from convene_profiles.dependencies import Pool
 from convene_profiles.errors import CitizenNotFoundError, NotFoundError, RoleExistsError
 from convene_profiles.profile_state import citizen_role_read, load_states
 from convene_profiles.roles import repository

@@ -6,7 +6,7 @@ from uuid import UUID
 
 import asyncpg
 
-from convene_profiles.dependencies import Connection
+from convene_common.db import Connection
 
 _COLUMNS = "id, citizen_id, label, level, code, created_at"
 

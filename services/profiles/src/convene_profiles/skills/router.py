@@ -5,9 +5,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Response
 
+from convene_common.db import Pool
 from convene_common.problems import problem_responses
 from convene_profiles.config import ProfilesSettings
-from convene_profiles.dependencies import Pool, get_pool, get_settings
+from convene_profiles.dependencies import get_pool, get_settings
 from convene_profiles.skills import service
 from convene_profiles.skills.schemas import SkillCreate, SkillList, SkillRead
 

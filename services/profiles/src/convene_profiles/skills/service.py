@@ -3,10 +3,10 @@ from __future__ import annotations
 import uuid
 from uuid import UUID
 
+from convene_common.db import Pool
 from convene_profiles.changes import service as changes_service
 from convene_profiles.citizens.service import lock_citizen
 from convene_profiles.config import ProfilesSettings
-from convene_profiles.dependencies import Pool
 from convene_profiles.errors import CitizenNotFoundError, NotFoundError, SkillLimitError
 from convene_profiles.profile_state import load_states, skill_read
 from convene_profiles.skills import repository
