@@ -237,3 +237,52 @@ async def test_startup_reapplies_tombstones(
     async with app.router.lifespan_context(app):
         assert await db.fetchval("SELECT count(*) FROM citizen") == 0
         assert await db.fetchval("SELECT kind FROM change WHERE citizen_id = $1", cid) == "erase"
+
+
+async def test_each_sub_collection_write_records_exactly_one_change_and_a_refused_one_none(
+    client: httpx.AsyncClient, create_citizen: CreateCitizen
+) -> None:
+    """The per-citizen unit of work: lock, write, record, in one transaction."""
+    citizen = await create_citizen()
+    base = f"/v1/citizens/{citizen['id']}"
+    body_id, contribution_id = str(uuid.uuid4()), str(uuid.uuid4())
+    writes: list[tuple[str, str, dict[str, Any] | None]] = [
+        ("POST", f"{base}/skills", {"label": "Flood risk", "level": "can_do"}),
+        ("POST", f"{base}/roles", {"role": "Allotment holder"}),
+        ("POST", f"{base}/affiliations", {"organisation": "Tenants' union", "kind": "board"}),
+        (
+            "POST",
+            f"{base}/ratings",
+            {"public_body_id": body_id, "contribution_id": contribution_id, "rating": 4},
+        ),
+    ]
+    seq = len(await read_all(client))
+    for method, path, body in writes:
+        response = await client.request(method, path, json=body)
+        assert response.status_code == 201, (path, response.text)
+        changes = await read_all(client, after=seq)
+        assert len(changes) == 1, path
+        assert changes[0]["citizen_id"] == citizen["id"]
+        seq = changes[0]["seq"]
+    snapshot = (await read_all(client, after=seq - 1))[0]["snapshot"]
+    assert snapshot["skills"][0]["label"] == "Flood risk"
+    assert len(snapshot["roles"]) == 1
+
+    # Refused inside the unit (a second rating of one contribution; deleting what is not
+    # there; an unknown citizen): nothing written, nothing on the feed.
+    again = await client.post(
+        f"{base}/ratings",
+        json={"public_body_id": body_id, "contribution_id": contribution_id, "rating": 2},
+    )
+    assert again.status_code == 409
+    missing = await client.delete(f"{base}/skills/{uuid.uuid4()}")
+    assert missing.status_code == 404
+    nobody = await client.post(
+        f"/v1/citizens/{uuid.uuid4()}/skills", json={"label": "x", "level": "can_do"}
+    )
+    assert nobody.status_code == 404
+    # A PATCH that changes nothing records nothing either.
+    assert (await client.patch(base, json={})).status_code == 200
+    assert await read_all(client, after=seq) == []
+    ratings = (await client.get(f"{base}/ratings")).json()["items"]
+    assert [r["rating"] for r in ratings] == [4]

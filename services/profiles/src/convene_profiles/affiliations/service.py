@@ -10,27 +10,22 @@ from convene_profiles.affiliations.schemas import (
     AffiliationList,
     AffiliationRead,
 )
-from convene_profiles.changes import service as changes_service
-from convene_profiles.citizens.service import lock_citizen
 from convene_profiles.config import ProfilesSettings
 from convene_profiles.errors import CitizenNotFoundError, NotFoundError
 from convene_profiles.profile_state import affiliation_read, load_states
+from convene_profiles.unit_of_work import citizen_change
 
 
 async def add_affiliation(
     pool: Pool, *, citizen_id: UUID, data: AffiliationCreate, settings: ProfilesSettings
 ) -> AffiliationRead:
-    async with pool.acquire() as connection, connection.transaction():
-        await lock_citizen(connection, citizen_id=citizen_id)
+    async with citizen_change(pool, citizen_id=citizen_id, settings=settings) as connection:
         row = await repository.insert_affiliation(
             connection,
             affiliation_id=uuid.uuid4(),
             citizen_id=citizen_id,
             organisation=data.organisation,
             kind=data.kind.value,
-        )
-        await changes_service.record_upserts(
-            connection, citizen_ids=[citizen_id], policy=settings.rating_policy()
         )
     return affiliation_read(row)
 
@@ -46,8 +41,7 @@ async def list_affiliations(pool: Pool, *, citizen_id: UUID) -> AffiliationList:
 async def remove_affiliation(
     pool: Pool, *, citizen_id: UUID, affiliation_id: UUID, settings: ProfilesSettings
 ) -> None:
-    async with pool.acquire() as connection, connection.transaction():
-        await lock_citizen(connection, citizen_id=citizen_id)
+    async with citizen_change(pool, citizen_id=citizen_id, settings=settings) as connection:
         deleted = await repository.delete_affiliation(
             connection, citizen_id=citizen_id, affiliation_id=affiliation_id
         )
@@ -55,6 +49,3 @@ async def remove_affiliation(
             raise NotFoundError(
                 "This citizen has no affiliation with that id.", slug="affiliation-not-found"
             )
-        await changes_service.record_upserts(
-            connection, citizen_ids=[citizen_id], policy=settings.rating_policy()
-        )

@@ -25,9 +25,7 @@ from convene_profiles.badges.verification import (
     VerificationContext,
     verify_badge,
 )
-from convene_profiles.changes import service as changes_service
 from convene_profiles.citizens import repository as citizens_repository
-from convene_profiles.citizens.service import lock_citizen
 from convene_profiles.config import ProfilesSettings
 from convene_profiles.errors import (
     CitizenNotFoundError,
@@ -37,6 +35,7 @@ from convene_profiles.errors import (
     NotFoundError,
 )
 from convene_profiles.profile_state import badge_read, load_states
+from convene_profiles.unit_of_work import citizen_change
 
 logger = logging.getLogger("convene.profiles.badges")
 
@@ -82,8 +81,7 @@ async def import_badge(
         email=citizen["email"],
         context=context,
     )
-    async with pool.acquire() as connection, connection.transaction():
-        await lock_citizen(connection, citizen_id=citizen_id)
+    async with citizen_change(pool, citizen_id=citizen_id, settings=settings) as connection:
         row = await repository.insert_badge(
             connection,
             badge_id=uuid.uuid4(),
@@ -100,9 +98,6 @@ async def import_badge(
             checked_at=context.now,
             issued_on=result.issued_on,
             expires_at=result.expires_at,
-        )
-        await changes_service.record_upserts(
-            connection, citizen_ids=[citizen_id], policy=settings.rating_policy()
         )
     logger.info(
         "badge imported",
@@ -122,13 +117,9 @@ async def list_badges(pool: Pool, *, citizen_id: UUID) -> BadgeList:
 async def remove_badge(
     pool: Pool, *, citizen_id: UUID, badge_id: UUID, settings: ProfilesSettings
 ) -> None:
-    async with pool.acquire() as connection, connection.transaction():
-        await lock_citizen(connection, citizen_id=citizen_id)
+    async with citizen_change(pool, citizen_id=citizen_id, settings=settings) as connection:
         if not await repository.delete_badge(connection, citizen_id=citizen_id, badge_id=badge_id):
             raise NotFoundError("This citizen has no badge with that id.", slug="badge-not-found")
-        await changes_service.record_upserts(
-            connection, citizen_ids=[citizen_id], policy=settings.rating_policy()
-        )
 
 
 def _check_public_key(jwk: dict[str, Any]) -> None:

@@ -37,17 +37,9 @@ from convene_profiles.profile_state import (
     rating_read,
     skill_read,
 )
+from convene_profiles.unit_of_work import citizen_change, lock_citizen
 
 logger = logging.getLogger("convene.profiles.citizens")
-
-
-async def lock_citizen(connection: Connection, *, citizen_id: UUID) -> asyncpg.Record:
-    """Locks the citizen row for this transaction, so changes to one citizen (and their
-    change-feed snapshots) are serialised."""
-    row = await repository.get_citizen(connection, citizen_id=citizen_id, for_update=True)
-    if row is None:
-        raise CitizenNotFoundError(f"No citizen with id {citizen_id}.")
-    return row
 
 
 async def read_citizen(
@@ -155,13 +147,10 @@ async def update_citizen(
     pool: Pool, *, citizen_id: UUID, data: CitizenUpdate, settings: ProfilesSettings
 ) -> CitizenRead:
     values = _update_values(data)
-    async with pool.acquire() as connection, connection.transaction():
-        await lock_citizen(connection, citizen_id=citizen_id)
-        if values:
-            await repository.update_citizen(connection, citizen_id=citizen_id, values=values)
-            await changes_service.record_upserts(
-                connection, citizen_ids=[citizen_id], policy=settings.rating_policy()
-            )
+    if not values:  # nothing to write: no lock, no change on the feed
+        return await get_citizen(pool, citizen_id=citizen_id, settings=settings)
+    async with citizen_change(pool, citizen_id=citizen_id, settings=settings) as connection:
+        await repository.update_citizen(connection, citizen_id=citizen_id, values=values)
         return await read_citizen(connection, citizen_id=citizen_id, settings=settings)
 
 

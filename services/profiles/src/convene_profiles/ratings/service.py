@@ -6,20 +6,18 @@ from uuid import UUID
 
 from convene_common.cursors import decode_cursor, encode_cursor
 from convene_common.db import Pool
-from convene_profiles.changes import service as changes_service
-from convene_profiles.citizens.service import lock_citizen
 from convene_profiles.config import ProfilesSettings
 from convene_profiles.errors import CitizenNotFoundError, DuplicateRatingError, InvalidCursorError
 from convene_profiles.profile_state import load_states, rating_aggregate, rating_read
 from convene_profiles.ratings import repository
 from convene_profiles.ratings.schemas import RatingCreate, RatingList, RatingRead
+from convene_profiles.unit_of_work import citizen_change
 
 
 async def add_rating(
     pool: Pool, *, citizen_id: UUID, data: RatingCreate, settings: ProfilesSettings
 ) -> RatingRead:
-    async with pool.acquire() as connection, connection.transaction():
-        await lock_citizen(connection, citizen_id=citizen_id)
+    async with citizen_change(pool, citizen_id=citizen_id, settings=settings) as connection:
         row = await repository.insert_rating(
             connection,
             rating_id=uuid.uuid4(),
@@ -34,9 +32,6 @@ async def add_rating(
             raise DuplicateRatingError(
                 "This public body has already rated this contribution; ratings are final."
             )
-        await changes_service.record_upserts(
-            connection, citizen_ids=[citizen_id], policy=settings.rating_policy()
-        )
     return rating_read(row)
 
 

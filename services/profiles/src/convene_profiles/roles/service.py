@@ -5,8 +5,6 @@ import uuid
 from uuid import UUID
 
 from convene_common.db import Pool
-from convene_profiles.changes import service as changes_service
-from convene_profiles.citizens.service import lock_citizen
 from convene_profiles.config import ProfilesSettings
 from convene_profiles.errors import CitizenNotFoundError, NotFoundError, RoleExistsError
 from convene_profiles.profile_state import citizen_role_read, load_states
@@ -19,6 +17,7 @@ from convene_profiles.roles.schemas import (
     RoleList,
     RoleRead,
 )
+from convene_profiles.unit_of_work import citizen_change
 
 _SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
@@ -43,8 +42,7 @@ async def add_citizen_role(
     pool: Pool, *, citizen_id: UUID, data: CitizenRoleCreate, settings: ProfilesSettings
 ) -> CitizenRoleRead:
     """A curated slug links to the curated role; anything else is kept as free text."""
-    async with pool.acquire() as connection, connection.transaction():
-        await lock_citizen(connection, citizen_id=citizen_id)
+    async with citizen_change(pool, citizen_id=citizen_id, settings=settings) as connection:
         curated = (
             await repository.get_role(connection, slug=data.role)
             if _SLUG.match(data.role)
@@ -56,9 +54,6 @@ async def add_citizen_role(
             citizen_id=citizen_id,
             role_slug=curated["slug"] if curated else None,
             label=curated["label"] if curated else data.role,
-        )
-        await changes_service.record_upserts(
-            connection, citizen_ids=[citizen_id], policy=settings.rating_policy()
         )
     return citizen_role_read(row)
 
@@ -74,13 +69,9 @@ async def list_citizen_roles(pool: Pool, *, citizen_id: UUID) -> CitizenRoleList
 async def remove_citizen_role(
     pool: Pool, *, citizen_id: UUID, citizen_role_id: UUID, settings: ProfilesSettings
 ) -> None:
-    async with pool.acquire() as connection, connection.transaction():
-        await lock_citizen(connection, citizen_id=citizen_id)
+    async with citizen_change(pool, citizen_id=citizen_id, settings=settings) as connection:
         deleted = await repository.delete_citizen_role(
             connection, citizen_id=citizen_id, citizen_role_id=citizen_role_id
         )
         if not deleted:
             raise NotFoundError("This citizen has no role with that id.", slug="role-not-found")
-        await changes_service.record_upserts(
-            connection, citizen_ids=[citizen_id], policy=settings.rating_policy()
-        )

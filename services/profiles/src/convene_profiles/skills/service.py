@@ -4,20 +4,18 @@ import uuid
 from uuid import UUID
 
 from convene_common.db import Pool
-from convene_profiles.changes import service as changes_service
-from convene_profiles.citizens.service import lock_citizen
 from convene_profiles.config import ProfilesSettings
 from convene_profiles.errors import CitizenNotFoundError, NotFoundError, SkillLimitError
 from convene_profiles.profile_state import load_states, skill_read
 from convene_profiles.skills import repository
 from convene_profiles.skills.schemas import SkillCreate, SkillList, SkillRead
+from convene_profiles.unit_of_work import citizen_change
 
 
 async def add_skill(
     pool: Pool, *, citizen_id: UUID, data: SkillCreate, settings: ProfilesSettings
 ) -> SkillRead:
-    async with pool.acquire() as connection, connection.transaction():
-        await lock_citizen(connection, citizen_id=citizen_id)
+    async with citizen_change(pool, citizen_id=citizen_id, settings=settings) as connection:
         count = await repository.count_skills(connection, citizen_id=citizen_id)
         if count >= settings.max_skills_per_citizen:
             raise SkillLimitError(
@@ -31,9 +29,6 @@ async def add_skill(
             label=data.label,
             level=data.level.value,
             code=data.code,
-        )
-        await changes_service.record_upserts(
-            connection, citizen_ids=[citizen_id], policy=settings.rating_policy()
         )
     return skill_read(row)
 
@@ -49,10 +44,6 @@ async def list_skills(pool: Pool, *, citizen_id: UUID) -> SkillList:
 async def remove_skill(
     pool: Pool, *, citizen_id: UUID, skill_id: UUID, settings: ProfilesSettings
 ) -> None:
-    async with pool.acquire() as connection, connection.transaction():
-        await lock_citizen(connection, citizen_id=citizen_id)
+    async with citizen_change(pool, citizen_id=citizen_id, settings=settings) as connection:
         if not await repository.delete_skill(connection, citizen_id=citizen_id, skill_id=skill_id):
             raise NotFoundError("This citizen has no skill with that id.", slug="skill-not-found")
-        await changes_service.record_upserts(
-            connection, citizen_ids=[citizen_id], policy=settings.rating_policy()
-        )
