@@ -78,3 +78,48 @@ async def test_a_one_call_batch_pool_equals_the_match_ranking(
     assert [m["ref"] for m in routed["panel"]] == [m["ref"] for m in match["panel"]]
     for member in routed["panel"]:
         assert member["score"] == scores[member["ref"]]
+
+
+async def test_a_batch_panel_can_be_invited_by_ref(
+    matcher: httpx.AsyncClient, matcher_app: FastAPI
+) -> None:
+    people = [
+        snapshot(skills=[("urban planning", "can_do")]),
+        snapshot(skills=[("street design", "can_do")]),
+        snapshot(skills=[("sourdough baking", "can_do")]),
+    ]
+    await load(matcher_app, *people)
+    response = await matcher.post(
+        "/v1/calls",
+        json={
+            "public_body_id": str(BODY),
+            "public_body_name": "Pipeline Borough Council",
+            "title": "Street design and urban planning",
+            "description": "Planning our streets.",
+            "deadline": (NOW + timedelta(days=14)).isoformat(),
+            "panel_size": 2,
+        },
+    )
+    call_id = response.json()["id"]
+    batch = await matcher.post(
+        "/v1/routing-batches", json={"call_ids": [call_id], "requested_by": "admin:test"}
+    )
+    assert batch.status_code == 201, batch.text
+    refs = [m["ref"] for m in batch.json()["calls"][0]["panel"]]
+    assert len(refs) == 2
+    # Never matched on its own: the batch wrote the call's match rows.
+    invited = await matcher.post(
+        f"/v1/calls/{call_id}/invitations",
+        params={"public_body_id": str(BODY)},
+        json={"refs": refs},
+    )
+    assert invited.status_code == 201, invited.text
+    assert sorted(i["ref"] for i in invited.json()["items"]) == sorted(refs)
+    assert invited.json()["skipped"] == []
+    # Without refs, "the proposed panel" is the batch's panel.
+    async with matcher_app.state.pool.acquire() as connection:
+        stored = await connection.fetch(
+            "SELECT ref FROM call_match WHERE call_id = $1 AND latest AND in_panel",
+            uuid.UUID(call_id),
+        )
+    assert sorted(r["ref"] for r in stored) == sorted(refs)
