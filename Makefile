@@ -32,9 +32,10 @@ test: install ## run the test suite against a real PostgreSQL
 test-faults: install ## fault-injection tests (database crash, killed matcher, hanging downstream)
 	$(PY) -m pytest -m faults tests/faults
 
-lint: install ## ruff format --check and ruff check
+lint: install ## ruff format --check, ruff check and the pure-core import check
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
+	$(PY) scripts/check_pure_core.py
 
 format: install ## apply ruff format and safe fixes
 	$(VENV)/bin/ruff format .

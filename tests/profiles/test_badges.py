@@ -124,6 +124,8 @@ async def test_ob3_es256_credential_is_verified(
     assert badge["format"] == "ob3"
     changes = (await client.get("/v1/changes")).json()["items"]
     assert changes[-1]["snapshot"]["badges"][0]["verified"] is True
+    # The matcher drops the verified bonus at expiry, so the feed carries it.
+    assert changes[-1]["snapshot"]["badges"][0]["expires_at"] == badge["expires_at"]
     export = (await client.get(f"/v1/citizens/{citizen['id']}/export")).json()
     assert export["badges"][0]["raw_credential"] == token
 

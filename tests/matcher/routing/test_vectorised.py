@@ -9,15 +9,14 @@ from convene_matcher.citizens.arrays import KIND_CODE
 from convene_matcher.citizens.store import CitizenStore
 from convene_matcher.evidence.items import LEVELS, EvidenceItem, EvidenceKind
 from convene_matcher.invitations.feedback import evidence_factor
-from convene_matcher.routing.engine import (
-    haversine_km_array,
+from convene_matcher.routing.filters import haversine_km, haversine_km_array
+from convene_matcher.routing.relevance import (
     kind_weight_table,
     level_weight_table,
     lexical_by_text,
     mixed_relevance,
     top_k_mean,
 )
-from convene_matcher.routing.filters import haversine_km
 from convene_matcher.scoring import (
     Hit,
     MatchingConfig,

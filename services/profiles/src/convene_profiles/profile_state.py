@@ -213,6 +213,7 @@ def match_snapshot(
                 "criteria": r["criteria"],
                 "issuer_name": r["issuer_name"],
                 "verified": r["verified"],
+                "expires_at": r["expires_at"],
             }
             for r in state.badges
         ],

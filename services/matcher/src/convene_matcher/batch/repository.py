@@ -13,7 +13,8 @@ from convene_common.db import Connection
 Row = asyncpg.Record
 
 _CALL_COLUMNS = """id, public_body_id, public_body_name, idempotency_key, request_hash, title,
-    description, questions, skills, perspectives, place, languages, access_offered, hours,
+    description, questions, skills, perspectives, place, languages, access_offered,
+    access_not_offered, hours,
     deadline, panel_size, conflicts, confidentiality, status, created_at"""
 
 

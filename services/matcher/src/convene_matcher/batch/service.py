@@ -8,8 +8,9 @@
    (the exposure ledger, all bodies); no cap set: no limit.
 4. ``solver.sequential`` (the baseline) then ``solver.solve_batch`` (never worse than it),
    in this module's one bounded worker with a time limit, off the event loop.
-5. Stored (batch, calls, members as the calls' pseudonymous refs) in one transaction;
-   nothing is sent: inviting a panel stays an explicit step.
+5. Stored (batch, calls, members as the calls' pseudonymous refs) in one transaction, with
+   each call's match rows (as ``POST /v1/calls/{id}/match`` writes them, the batch's panel
+   marked): nothing is sent, but each panel can then be invited by ref.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import anyio
 import asyncpg
 
 from convene_matcher.batch import repository
-from convene_matcher.batch.candidates import route_candidates
+from convene_matcher.batch.candidates import route_batch
 from convene_matcher.batch.errors import CallsNotOpenError
 from convene_matcher.batch.schemas import (
     MAX_BATCH_CALLS,
@@ -51,7 +52,7 @@ from convene_matcher.panel import Quota
 from convene_matcher.routing import repository as routing_repository
 from convene_matcher.routing.dependencies import RoutingState
 from convene_matcher.routing.refs import candidate_ref
-from convene_matcher.routing.service import month_start
+from convene_matcher.routing.service import match_result, month_start
 from convene_matcher.scoring import MatchingConfig
 
 logger = logging.getLogger("convene.matcher.batch")
@@ -133,7 +134,7 @@ async def create_batch(
             window_start=now - timedelta(days=config.exposure_window_days),
         )
     started = time.perf_counter()
-    pools = await route_candidates(
+    routed = await route_batch(
         pool=pool,
         evidence=evidence,
         config=config,
@@ -141,6 +142,7 @@ async def create_batch(
         invitations=invitations,
         now=now,
     )
+    pools = [one.ranked for one in routed]
     candidates_ms = (time.perf_counter() - started) * 1000
     problems = [
         BatchCall(
@@ -214,10 +216,29 @@ async def create_batch(
         "sequential_unmet": baseline.missing,
         "cap_violations": violations,
     }
+    # Each call's match rows, as single-call routing writes them, with the batch's panel:
+    # POST /v1/calls/{id}/invitations can then invite the panel by ref.
+    matches = [
+        (
+            call.id,
+            match_result(
+                call=call,
+                routed=one,
+                evidence=evidence,
+                state=routing,
+                config=config,
+                members=batch.panels[str(call.id)].members,
+                fills=batch.panels[str(call.id)].fills,
+            )[1],
+        )
+        for call, one in zip(calls, routed, strict=True)
+    ]
     async with pool.acquire() as connection, connection.transaction():
         await repository.insert_batch(
             connection, batch=values, calls=call_rows, members=member_rows
         )
+        for call_id, rows in matches:
+            await routing_repository.save_match(connection, call_id=call_id, rows=rows)
     logger.info(
         "routing batch solved",
         extra={

@@ -13,7 +13,8 @@ from convene_common.db import Connection
 Row = asyncpg.Record
 
 _COLUMNS = """id, public_body_id, public_body_name, idempotency_key, request_hash, title,
-    description, questions, skills, perspectives, place, languages, access_offered, hours,
+    description, questions, skills, perspectives, place, languages, access_offered,
+    access_not_offered, hours,
     deadline, panel_size, conflicts, confidentiality, status, created_at"""
 
 
@@ -25,8 +26,10 @@ async def insert_call(
         f"""
         INSERT INTO call (id, public_body_id, public_body_name, idempotency_key, request_hash,
             title, description, questions, skills, perspectives, place, languages,
-            access_offered, hours, deadline, panel_size, conflicts, confidentiality)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+            access_offered, hours, deadline, panel_size, conflicts, confidentiality,
+            access_not_offered)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+            $19)
         ON CONFLICT ON CONSTRAINT call_idempotency_key_unique DO NOTHING
         RETURNING {_COLUMNS}
         """,
@@ -48,6 +51,7 @@ async def insert_call(
         values["panel_size"],
         values["conflicts"],
         values["confidentiality"],
+        values["access_not_offered"],
     )
     return row
 

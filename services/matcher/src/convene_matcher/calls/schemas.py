@@ -61,6 +61,14 @@ class CallCreate(BaseModel):
     place: CallPlace | None = None
     languages: list[Language] = Field(default_factory=list, max_length=20)
     access_offered: list[ShortText] = Field(default_factory=list, max_length=50)
+    access_not_offered: list[ShortText] = Field(
+        default_factory=list,
+        max_length=50,
+        description=(
+            "Access needs the body cannot meet for this call: only a citizen needing one of "
+            "these is left off its panel (any other need is shown, never excluded)."
+        ),
+    )
     hours: float | None = Field(default=None, gt=0, le=1_000)
     deadline: datetime
     panel_size: int = Field(ge=1, le=MAX_PANEL_SIZE)
@@ -87,6 +95,7 @@ class CallRead(BaseModel):
     place: CallPlace | None
     languages: list[str]
     access_offered: list[str]
+    access_not_offered: list[str] = Field(default_factory=list)
     hours: float | None
     deadline: datetime
     panel_size: int

@@ -87,7 +87,10 @@ def validate_call(body: CallCreate, *, roles: RoleLookup, now: datetime) -> None
 
 
 def request_hash(body: CallCreate) -> bytes:
-    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    data = body.model_dump(mode="json")
+    if not data["access_not_offered"]:
+        del data["access_not_offered"]  # calls stored before the field keep their hash
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).digest()
 
 

@@ -33,6 +33,10 @@ LANGUAGE_WORDS = 3  # 192 bits
 KINDS = EVIDENCE_KINDS
 KIND_CODE = {kind: code for code, kind in enumerate(KINDS)}
 NO_LEVEL = -1
+ITEM_COLUMNS = (
+    "item_text", "item_level", "item_kind", "item_verified", "item_code", "item_expires",
+    "item_dated",
+)  # fmt: skip
 
 Int64s = npt.NDArray[np.int64]
 Int32s = npt.NDArray[np.int32]
@@ -43,6 +47,9 @@ class ItemRow(NamedTuple):
     level: int  # index in evidence.LEVELS for skills, NO_LEVEL otherwise
     kind: int
     verified: bool
+    code: str | None = None  # a skill's code (ESCO URI), casefolded
+    expires: float = float("nan")  # a badge's expiry (POSIX seconds), NaN: none
+    dated: float = float("nan")  # when the evidence arose (a rating's time), NaN: unknown
 
 
 class _Interner:
@@ -66,10 +73,12 @@ class _Interner:
 class _Rows:
     """(slot, value, flag) rows with dead-row marking and compaction."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, *, value_dtype: type[np.generic] = np.int32, flag_dtype: type[np.generic] = np.bool_
+    ) -> None:
         self.slot = np.empty(0, dtype=np.int32)
-        self.value = np.empty(0, dtype=np.int32)
-        self.flag = np.empty(0, dtype=np.bool_)
+        self.value = np.empty(0, dtype=value_dtype)
+        self.flag = np.empty(0, dtype=flag_dtype)
         self.size = 0
         self.dead = 0
         self.rows_of: dict[int, tuple[int, ...]] = {}
@@ -85,7 +94,7 @@ class _Rows:
             new[: self.size] = old[: self.size]
             setattr(self, name, new)
 
-    def set(self, slot: int, values: list[tuple[int, bool]]) -> None:
+    def set(self, slot: int, values: list[tuple[Any, Any]]) -> None:
         self.clear(slot)
         if not values:
             return
@@ -118,7 +127,7 @@ class _Rows:
             rows_of.setdefault(slot, []).append(row)
         self.rows_of = {slot: tuple(rows) for slot, rows in rows_of.items()}
 
-    def view(self) -> tuple[Int32s, Int32s, npt.NDArray[np.bool_]]:
+    def view(self) -> tuple[Int32s, npt.NDArray[Any], npt.NDArray[Any]]:
         return self.slot[: self.size], self.value[: self.size], self.flag[: self.size]
 
 
@@ -146,6 +155,9 @@ class CitizenArrays:
         self.item_level = np.zeros(0, dtype=np.int8)
         self.item_kind = np.zeros(0, dtype=np.int8)
         self.item_verified = np.zeros(0, dtype=np.bool_)
+        self.item_code = np.zeros(0, dtype=np.int32)  # code_ids id, -1: none
+        self.item_expires = np.zeros(0, dtype=np.float64)
+        self.item_dated = np.zeros(0, dtype=np.float64)
         self.item_rows = 0
         self.dead_item_rows = 0
         # Row tables and the inverted list.
@@ -158,6 +170,9 @@ class CitizenArrays:
         self.organisation_ids = _Interner()
         self.language_ids = _Interner()
         self.authority_ids = _Interner()
+        self.code_ids = _Interner()
+        # Dated ratings (slot, rating, POSIX seconds): routing decays them at the call's time.
+        self.ratings = _Rows(value_dtype=np.float32, flag_dtype=np.float64)
         self.text_slots: dict[int, set[int]] = {}
         self.slot_texts: dict[int, frozenset[int]] = {}
 
@@ -192,7 +207,7 @@ class CitizenArrays:
         if need <= len(self.item_text):
             return
         capacity = max(need, 2 * len(self.item_text), 4096)
-        for name in ("item_text", "item_level", "item_kind", "item_verified"):
+        for name in ITEM_COLUMNS:
             old = getattr(self, name)
             new = np.zeros(capacity, dtype=old.dtype)
             new[: self.item_rows] = old[: self.item_rows]
@@ -202,7 +217,7 @@ class CitizenArrays:
         slots = np.flatnonzero(self.alive[: self.capacity] & (self.item_count > 0))
         starts, counts = self.item_start[slots], self.item_count[slots].astype(np.int64)
         rows = block_rows(starts, counts)
-        for name in ("item_text", "item_level", "item_kind", "item_verified"):
+        for name in ITEM_COLUMNS:
             setattr(self, name, getattr(self, name)[rows].copy())
         new_starts = np.zeros(len(slots), dtype=np.int64)
         if len(slots):
@@ -232,6 +247,14 @@ class CitizenArrays:
         self.authority[slot] = self.authority_ids.get(code.casefold()) if code else -1
         score = snapshot.rating.score
         self.rating[slot] = np.nan if score is None else score
+        self.ratings.set(
+            slot,
+            [
+                (c.rating, c.rated_at.timestamp())
+                for c in snapshot.contributions
+                if c.rating is not None and c.rated_at is not None
+            ],
+        )
         mask = [0] * LANGUAGE_WORDS
         for language in snapshot.languages:
             bit = self.language_ids.get(language.casefold())
@@ -276,6 +299,11 @@ class CitizenArrays:
             self.item_level[start:end] = [i.level for i in items]
             self.item_kind[start:end] = [i.kind for i in items]
             self.item_verified[start:end] = [i.verified for i in items]
+            self.item_code[start:end] = [
+                -1 if i.code is None else self.code_ids.get(i.code) for i in items
+            ]
+            self.item_expires[start:end] = [i.expires for i in items]
+            self.item_dated[start:end] = [i.dated for i in items]
         self.item_start[slot] = start
         self.item_count[slot] = len(items)
         self.item_rows = end
@@ -302,6 +330,7 @@ class CitizenArrays:
         self._lookups = {}
         self.roles.clear(slot)
         self.affiliations.clear(slot)
+        self.ratings.clear(slot)
         self.unavailable.pop(slot, None)
         self.access_needs.pop(slot, None)
         self.alive[slot] = False
@@ -374,7 +403,8 @@ class CitizenArrays:
         arrays: list[Any] = [
             self.alive, self.consent, self.cap, self.lat, self.lon, self.authority,
             self.rating, self.languages, self.item_start, self.item_count, self.item_text,
-            self.item_level, self.item_kind, self.item_verified,
+            self.item_level, self.item_kind, self.item_verified, self.item_code,
+            self.item_expires, self.item_dated,
         ]  # fmt: skip
         return sum(int(a.nbytes) for a in arrays)
 

@@ -59,6 +59,8 @@ class Badge(FeedModel):
     criteria: str | None = None
     issuer_name: str | None = None
     verified: bool = False
+    # After it, the badge is still evidence but no longer earns the verified bonus.
+    expires_at: datetime | None = None
 
 
 class Affiliation(FeedModel):

@@ -31,12 +31,14 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 
 from convene_matcher.citizens.arrays import KIND_CODE, KINDS, NO_LEVEL, CitizenArrays, ItemRow
+from convene_matcher.citizens.postings import TextPostings, Vectoriser
 from convene_matcher.citizens.schemas import MatchSnapshot
 from convene_matcher.embedding.text import normalise_text
 from convene_matcher.evidence.items import (
@@ -121,11 +123,33 @@ class UpsertResult:
     dropped_texts: list[int] = field(default_factory=list)
 
 
+def _seconds(value: object) -> float:
+    """An ISO time attribute as POSIX seconds (NaN when absent or unreadable)."""
+    if not isinstance(value, str):
+        return float("nan")
+    try:
+        return datetime.fromisoformat(value).timestamp()
+    except ValueError:
+        return float("nan")
+
+
 def _row(item: EvidenceItem) -> ItemRow:
     level = NO_LEVEL
+    attributes = item.attributes
+    code = None
     if item.kind == "skill":
-        level = _LEVEL_CODE.get(str(item.attributes.get("level")), NO_LEVEL)
-    return ItemRow(item.text_id, level, KIND_CODE[item.kind], bool(item.attributes.get("verified")))
+        level = _LEVEL_CODE.get(str(attributes.get("level")), NO_LEVEL)
+        raw_code = attributes.get("code")
+        code = raw_code.casefold() if isinstance(raw_code, str) and raw_code else None
+    return ItemRow(
+        item.text_id,
+        level,
+        KIND_CODE[item.kind],
+        bool(attributes.get("verified")),
+        code=code,
+        expires=_seconds(attributes.get("expires_at")),
+        dated=_seconds(attributes.get("rated_at")),
+    )
 
 
 class CitizenStore:
@@ -142,6 +166,10 @@ class CitizenStore:
         self._text_refs: dict[int, int] = {}  # text id -> items using it
         # Identical attribute dicts ({"level": "can_do"}) shared, not repeated a million times.
         self._attributes: dict[tuple[Any, ...], dict[str, Any]] = {}
+        # Inverted word vectors of the distinct texts, per vectoriser key (routing's lexical
+        # part): they belong to these texts, so they live and die with the store.
+        self._postings: dict[object, TextPostings] = {}
+        self._postings_lock = threading.Lock()
 
     # -- reads -------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -197,6 +225,15 @@ class CitizenStore:
 
     def citizen_at(self, slot: int) -> str | None:
         return self.arrays.slot_citizen[slot]
+
+    def postings(self, key: object, vectorise: Vectoriser) -> TextPostings:
+        """The word postings of this store's texts under one vectoriser (made on first use;
+        ``key`` names the vectoriser, e.g. ``("lexical", idf_floor)``)."""
+        with self._postings_lock:
+            found = self._postings.get(key)
+            if found is None:
+                found = self._postings[key] = TextPostings(vectorise)
+            return found
 
     # -- writes ------------------------------------------------------------------------
     def _shared(self, attributes: dict[str, Any]) -> dict[str, Any]:

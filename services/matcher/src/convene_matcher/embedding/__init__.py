@@ -13,7 +13,24 @@ Interface for other domains (routing, affinity, the feed consumer):
   are recorded under), ``Embedder.texts_encoded`` (how many texts reached the model).
 """
 
-from convene_matcher.embedding.embedder import Embedder, load_sentence_transformer
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from convene_matcher.embedding.text import chunk_text, normalise_text, text_key
+
+if TYPE_CHECKING:
+    from convene_matcher.embedding.embedder import Embedder, load_sentence_transformer
+
+
+def __getattr__(name: str) -> Any:
+    # The embedder (asyncpg, torch) loads on first use: ``normalise_text`` users, such as
+    # the citizen store under routing's pure core, must not import a database driver.
+    if name in ("Embedder", "load_sentence_transformer"):
+        from convene_matcher.embedding import embedder
+
+        return getattr(embedder, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["Embedder", "chunk_text", "load_sentence_transformer", "normalise_text", "text_key"]

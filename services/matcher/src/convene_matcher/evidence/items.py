@@ -74,12 +74,18 @@ def drafts_from_snapshot(snapshot: MatchSnapshot) -> list[ItemDraft]:
     drafts: list[ItemDraft] = []
     for skill in snapshot.skills:
         if skill.label.strip():
-            drafts.append(ItemDraft("skill", skill.id, skill.label.strip(), {"level": skill.level}))
+            attributes: dict[str, Any] = {"level": skill.level}
+            if skill.code:
+                attributes["code"] = skill.code
+            drafts.append(ItemDraft("skill", skill.id, skill.label.strip(), attributes))
     for badge in snapshot.badges:
         issuer = f"Issued by {badge.issuer_name}" if badge.issuer_name else None
         text = _join(badge.name, badge.description, badge.criteria, issuer)
         if text:
-            drafts.append(ItemDraft("badge", badge.id, text, {"verified": badge.verified}))
+            badge_attributes: dict[str, Any] = {"verified": badge.verified}
+            if badge.expires_at is not None:
+                badge_attributes["expires_at"] = badge.expires_at.isoformat()
+            drafts.append(ItemDraft("badge", badge.id, text, badge_attributes))
     for role in snapshot.roles:
         text = (role.label or role.role).strip()
         if text:

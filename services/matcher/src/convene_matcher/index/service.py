@@ -36,7 +36,7 @@ from convene_matcher.embedding.text import normalise_text
 from convene_matcher.evidence.items import ItemDraft, drafts_from_snapshot
 from convene_matcher.index.evidence_index import EvidenceIndex, Ids, IndexParams
 from convene_matcher.index.snapshot import capture_snapshot, load_snapshot, write_snapshot
-from convene_matcher.routing import engine as routing_engine
+from convene_matcher.routing import pipeline as routing_pipeline
 from convene_matcher.routing import repository as routing_repository
 
 logger = logging.getLogger("convene.matcher.evidence")
@@ -89,7 +89,7 @@ class EvidenceService:
     async def load(self) -> bool:
         """Loads the committed snapshot if there is one for this model; True if loaded.
         Also warms routing up (its first call would otherwise pay for loading tables)."""
-        await anyio.to_thread.run_sync(routing_engine.warm_up)
+        await anyio.to_thread.run_sync(routing_pipeline.warm_up)
         loaded = await anyio.to_thread.run_sync(
             lambda: load_snapshot(
                 self.index_dir,

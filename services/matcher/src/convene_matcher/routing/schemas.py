@@ -59,6 +59,14 @@ class Unmet(BaseModel):
     reason: str
 
 
+class PanelNeed(BaseModel):
+    """An access need of panel members, counted (nobody named): for the body to arrange."""
+
+    need: str
+    members: int
+    summary: str = Field(description='e.g. "2 members need step-free access".')
+
+
 class MatchStats(BaseModel):
     """Counts only (no one is identifiable from them)."""
 
@@ -74,4 +82,12 @@ class MatchResult(BaseModel):
     candidates: list[CandidateRead]
     panel: list[PanelMember]
     unmet: list[Unmet]
+    panel_needs: list[PanelNeed] = Field(
+        default_factory=list,
+        description=(
+            "What the panel needs to take part: each access need of its members with how "
+            "many need it. Access needs never keep anyone off a panel unless the call lists "
+            "them in access_not_offered."
+        ),
+    )
     stats: MatchStats

@@ -1,12 +1,15 @@
-"""Routing a call: embed -> ANN search -> group per citizen (+ wanted-role holders) -> hard
-filters -> weighted score -> panel under quotas and caps -> explanations; stored in
-``call_match`` so invitations can resolve the pseudonymous refs.
+"""Routing calls: the I/O shell around ``pipeline.route`` (embed the call, read the exposure
+ledger and the "not my expertise" feedback, run the pipeline in a worker), then the match
+response and its ``call_match`` rows, so invitations can resolve the pseudonymous refs.
 
-Blocking work runs off the event loop: embedding (the embedder's worker, one batch per call,
-cached by normalised text) and the vectorised retrieval, filtering, scoring and panel
-selection (``engine.route``, in the evidence service's bounded search worker, holding the
-citizen store's lock so the feed never mutates the arrays under it; CP-SAT gets one worker).
-Citizens erased while a call was routed are dropped at the end.
+``route_calls`` is the one entry point every caller uses: single-call routing
+(``match_call``), batch routing (``batch.candidates``), configuration previews and offline
+evaluation (``match_call`` with ``persist=False``; replays with ``evidence_before``).
+
+Blocking work runs off the event loop: embedding (the embedder's worker, one batch for all
+the calls, cached by normalised text) and the pipeline (in the evidence service's bounded
+search worker, holding the citizen store's lock so the feed never mutates the arrays under
+it; CP-SAT gets one worker). Citizens erased while a call was routed are dropped at the end.
 """
 
 from __future__ import annotations
@@ -14,18 +17,24 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import asyncpg
 import numpy as np
 
 from convene_matcher.calls import service as calls_service
+from convene_matcher.calls.schemas import CallRead
 from convene_matcher.embedding.embedder import Vectors
-from convene_matcher.index.evidence_index import Ids
+from convene_matcher.index.evidence_index import EvidenceIndex, Ids
 from convene_matcher.index.service import EvidenceService
-from convene_matcher.routing import engine, repository
+from convene_matcher.routing import pipeline, repository
 from convene_matcher.routing.dependencies import RoutingState
+from convene_matcher.routing.explain import explain, panel_needs, unmet_quotas
+from convene_matcher.routing.filters import call_filter
+from convene_matcher.routing.frame import Routed, RouteRequest, TextSimilarity
 from convene_matcher.routing.refs import candidate_ref
 from convene_matcher.routing.schemas import (
     Adjustments,
@@ -35,6 +44,7 @@ from convene_matcher.routing.schemas import (
     MatchResult,
     MatchStats,
     PanelMember,
+    PanelNeed,
     Unmet,
 )
 from convene_matcher.scoring import MatchingConfig
@@ -46,33 +56,8 @@ def month_start(now: datetime) -> datetime:
     return now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-async def match_call(
-    *,
-    pool: asyncpg.Pool[Any],
-    evidence: EvidenceService,
-    state: RoutingState,
-    config: MatchingConfig,
-    call_id: uuid.UUID,
-    public_body_id: uuid.UUID,
-    request: MatchRequest,
-    persist: bool = True,
-) -> MatchResult:
-    """``persist=False`` (configuration previews and evaluations) stores nothing."""
-    started = time.perf_counter()
-    call = await calls_service.get_call(pool=pool, call_id=call_id, public_body_id=public_body_id)
-    now = datetime.now(UTC)
-    texts = engine.query_texts(call, config=config)
-    # One batch, cached by normalised text: a call routed again costs no model time.
-    queries = await evidence.embedder.embed(texts, pool=pool)
-    async with pool.acquire() as connection:
-        invitations = await repository.invitations_in_window(
-            connection,
-            month_start=month_start(now),
-            window_start=now - timedelta(days=config.exposure_window_days),
-        )
-        feedback = await repository.feedback_counts(connection)
-    salt = f"seed:{request.seed}" if request.seed is not None else f"call:{call.id}"
-    store, index = evidence.store, evidence.index
+def _similarity(index: EvidenceIndex, queries: Vectors) -> TextSimilarity:
+    """The index's text scores for one call's query vectors (best over the queries)."""
 
     def best_over_queries(found: Ids, scores: Vectors) -> tuple[Ids, Vectors]:
         return found, scores.max(axis=0) if len(found) else np.empty(0, dtype=np.float32)
@@ -86,30 +71,132 @@ async def match_call(
         unique_ids, first = np.unique(flat_ids[order], return_index=True)
         return unique_ids, flat_scores[order][first]
 
-    routed = await evidence.run_search_work(
-        lambda: engine.route(
-            call,
-            call_filter=engine.call_filter(call, now=now),
-            store=store,
-            all_text_scores=(
-                (lambda: best_over_queries(*index.exact_scores(queries)))
-                if index.kind == "exact"
-                else None
-            ),
-            search_texts=search_texts,
-            score_texts=lambda ids: best_over_queries(*index.exact_scores(queries, ids)),
-            invitations=invitations,
-            salt=salt,
-            config=config,
-            query_text=texts[0],
-            feedback=feedback,
-        )
+    return TextSimilarity(
+        all_text_scores=(
+            (lambda: best_over_queries(*index.exact_scores(queries)))
+            if index.kind == "exact"
+            else None
+        ),
+        search_texts=search_texts,
+        score_texts=lambda ids: best_over_queries(*index.exact_scores(queries, ids)),
     )
-    unmet = engine.unmet_quotas(call=call, roles=routed.roles, panel=routed.panel)
 
+
+async def route_calls(
+    *,
+    pool: asyncpg.Pool[Any],
+    evidence: EvidenceService,
+    config: MatchingConfig,
+    calls: Sequence[CallRead],
+    now: datetime,
+    salts: Sequence[str] | None = None,
+    evidence_before: Sequence[datetime | None] | None = None,
+    invitations: Mapping[str, tuple[int, int]] | None = None,
+) -> list[Routed]:
+    """Routing's one pipeline for each call (same order): one embedding batch for all, the
+    exposure ledger and feedback read once, then ``pipeline.route`` per call in the search
+    worker. ``salts`` default to ``call:<id>``; ``evidence_before`` (replays) leaves out
+    evidence dated at or after it; ``invitations`` replaces the ledger's counts."""
+    texts = [pipeline.query_texts(call, config=config) for call in calls]
+    flat = [text for call_texts in texts for text in call_texts]
+    vectors = await evidence.embedder.embed(flat, pool=pool) if flat else None
+    async with pool.acquire() as connection:
+        if invitations is None:
+            invitations = await repository.invitations_in_window(
+                connection,
+                month_start=month_start(now),
+                window_start=now - timedelta(days=config.exposure_window_days),
+            )
+        feedback = await repository.feedback_counts(connection)
+    store, index = evidence.store, evidence.index
+    routed: list[Routed] = []
+    offset = 0
+    for n, (call, call_texts) in enumerate(zip(calls, texts, strict=True)):
+        assert vectors is not None
+        queries = vectors[offset : offset + len(call_texts)]
+        offset += len(call_texts)
+        request = RouteRequest(
+            call=call,
+            call_filter=call_filter(call, now=now),
+            similarity=_similarity(index, queries),
+            config=config,
+            salt=salts[n] if salts is not None else f"call:{call.id}",
+            query_text=call_texts[0],
+            invitations=invitations,
+            feedback=feedback,
+            evidence_before=evidence_before[n] if evidence_before is not None else None,
+        )
+        routed.append(await evidence.run_search_work(partial(pipeline.route, store, request)))
+    return routed
+
+
+async def match_call(
+    *,
+    pool: asyncpg.Pool[Any],
+    evidence: EvidenceService,
+    state: RoutingState,
+    config: MatchingConfig,
+    call_id: uuid.UUID,
+    public_body_id: uuid.UUID,
+    request: MatchRequest,
+    persist: bool = True,
+    evidence_before: datetime | None = None,
+) -> MatchResult:
+    """``persist=False`` (configuration previews and evaluations) stores nothing;
+    ``evidence_before`` (replays) routes against the evidence as it stood then."""
+    started = time.perf_counter()
+    call = await calls_service.get_call(pool=pool, call_id=call_id, public_body_id=public_body_id)
+    salt = f"seed:{request.seed}" if request.seed is not None else f"call:{call.id}"
+    [routed] = await route_calls(
+        pool=pool,
+        evidence=evidence,
+        config=config,
+        calls=[call],
+        now=datetime.now(UTC),
+        salts=[salt],
+        evidence_before=[evidence_before],
+    )
+    result, rows = match_result(
+        call=call, routed=routed, evidence=evidence, state=state, config=config
+    )
+    if persist:
+        async with pool.acquire() as connection, connection.transaction():
+            await repository.save_match(connection, call_id=call.id, rows=rows)
+    logger.info(
+        "call matched",
+        extra={
+            "call_id": str(call.id),
+            "retrieved": result.stats.retrieved,
+            "eligible": result.stats.eligible,
+            "panel": len(result.panel),
+            "unmet": len(result.unmet),
+            "method": result.stats.panel_method,
+            "ms": round((time.perf_counter() - started) * 1000, 1),
+        },
+    )
+    return result
+
+
+def match_result(
+    *,
+    call: CallRead,
+    routed: Routed,
+    evidence: EvidenceService,
+    state: RoutingState,
+    config: MatchingConfig,
+    members: Sequence[str] | None = None,
+    fills: Mapping[str, list[str]] | None = None,
+) -> tuple[MatchResult, list[tuple[Any, ...]]]:
+    """The match response and its ``call_match`` rows (ref, citizen_id, score, position,
+    in_panel, fills, explanation). ``members`` and ``fills`` replace the call's own panel
+    (a batch's panel for the call)."""
+    unmet = unmet_quotas(call=call, roles=routed.roles, panel=routed.panel)
+    if members is None:
+        members, fills = routed.panel.members, routed.panel.fills
+    fills = fills or {}
     # Erased while we worked: never shown.
     ranked = [s for s in routed.ranked if s.citizen_id in evidence.store]
-    members = [c for c in routed.panel.members if c in evidence.store]
+    members = [c for c in members if c in evidence.store]
     member_set = set(members)
     shown = [
         s
@@ -126,20 +213,23 @@ async def match_call(
         CandidateRead(
             ref=refs[s.citizen_id],
             score=round(s.score, 6),
-            evidence=[EvidenceRead.model_validate(e) for e in engine.explain(s, config=config)],
+            evidence=[EvidenceRead.model_validate(e) for e in explain(s, config=config)],
             adjustments=Adjustments(**{k: round(v, 6) for k, v in s.adjustments.items()}),
             roles=s.roles,
         )
         for s in shown
     ]
-    panel = [
-        PanelMember(ref=refs[c], fills=routed.panel.fills.get(c) or ["relevance"]) for c in members
-    ]
+    by_id = {s.citizen_id: s for s in shown}
+    panel = [PanelMember(ref=refs[c], fills=fills.get(c) or ["relevance"]) for c in members]
     result = MatchResult(
         call_id=call.id,
         candidates=candidates,
         panel=panel,
         unmet=[Unmet.model_validate(u) for u in unmet],
+        panel_needs=[
+            PanelNeed.model_validate(need)
+            for need in panel_needs(by_id[c] for c in members if c in by_id)
+        ],
         stats=MatchStats(
             retrieved=routed.retrieved,
             role_holders=routed.role_holders,
@@ -155,24 +245,9 @@ async def match_call(
             s.score,
             position,
             s.citizen_id in member_set,
-            routed.panel.fills.get(s.citizen_id, []),
+            fills.get(s.citizen_id, []),
             candidate.model_dump(mode="json"),
         )
         for position, (s, candidate) in enumerate(zip(shown, candidates, strict=True))
     ]
-    if persist:
-        async with pool.acquire() as connection, connection.transaction():
-            await repository.save_match(connection, call_id=call.id, rows=rows)
-    logger.info(
-        "call matched",
-        extra={
-            "call_id": str(call.id),
-            "retrieved": result.stats.retrieved,
-            "eligible": result.stats.eligible,
-            "panel": len(panel),
-            "unmet": len(unmet),
-            "method": result.stats.panel_method,
-            "ms": round((time.perf_counter() - started) * 1000, 1),
-        },
-    )
-    return result
+    return result, rows

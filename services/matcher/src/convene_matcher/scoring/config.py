@@ -89,7 +89,23 @@ class MatchingConfig(BaseModel):
         default=0.1, ge=0, description="Weight of the decayed rating aggregate (0..1 scale)."
     )
     rating_half_life_days: float = Field(
-        default=365.0, gt=0, description="A contribution rating's weight halves every this."
+        default=365.0,
+        gt=0,
+        description=(
+            "A contribution rating's weight halves every this many days, counted at routing "
+            "time from each rating's date: rating = (3 x 2 + sum w_i r_i) / (2 + sum w_i), "
+            "w_i = 0.5 ** (age_i / half_life) (profiles' prior: 3, weighted as two ratings)."
+        ),
+    )
+    skill_code_bonus: float = Field(
+        default=0.3,
+        ge=0,
+        le=1,
+        description=(
+            "Added to an item's similarity (capped at 1) when it is a skill whose code (an "
+            "ESCO URI) is exactly one of the call's wanted skill codes: a shared code is "
+            "stronger evidence than similar words. 0 = codes ignored."
+        ),
     )
     # -- place and fairness ------------------------------------------------------------
     locality_weight: float = Field(

@@ -54,6 +54,8 @@ class SnapshotBadge(BaseModel):
     criteria: str | None
     issuer_name: str | None
     verified: bool
+    # The matcher drops the verified bonus from this instant (no re-import needed).
+    expires_at: datetime | None = None
 
 
 class SnapshotAffiliation(BaseModel):

@@ -1,0 +1,123 @@
+"""Stages 1-2: text similarities, retrieval over distinct texts, and the candidate frame.
+
+Texts in descending similarity until they cover ``retrieval_depth`` items (the same "top
+items" as an item index, without a vector per item), their citizens, plus every holder of a
+wanted role (for a ``body staff`` perspective: the body's employees)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from convene_matcher.citizens.arrays import block_rows
+from convene_matcher.citizens.store import CitizenStore
+from convene_matcher.routing.frame import (
+    CandidateFrame,
+    FloatArray,
+    Int64s,
+    RouteRequest,
+)
+from convene_matcher.routing.names import BODY_STAFF_ROLE, role_key
+
+# The first HNSW search asks for this many texts, then four times more until covered.
+FIRST_SEARCH = 256
+
+
+def text_similarities(
+    text_ids: Int64s, text_scores: FloatArray, size: int
+) -> tuple[FloatArray, Int64s]:
+    """Dense similarity by text id (NaN: not scored) and the text ids best first."""
+    dense = np.full(size, np.nan, dtype=np.float32)
+    dense[text_ids] = text_scores
+    order = text_ids[np.argsort(-text_scores, kind="stable")]
+    return dense, order
+
+
+def retrieve(store: CitizenStore, ordered_texts: Int64s, depth: int) -> tuple[list[int], int]:
+    """Texts, best first, until their items cover ``depth``; and how many items they cover."""
+    chosen: list[int] = []
+    covered = 0
+    for text_id in ordered_texts.tolist():
+        if covered >= depth:
+            break
+        refs = store.text_refs(text_id)
+        if refs:
+            chosen.append(text_id)
+            covered += refs
+    return chosen, covered
+
+
+def _retrieved_texts(store: CitizenStore, request: RouteRequest) -> tuple[FloatArray, list[int]]:
+    size, depth = store.next_text_id, request.config.retrieval_depth
+    similarity = request.similarity
+    if similarity.all_text_scores is not None:
+        ids, scores = similarity.all_text_scores()
+        dense, ordered = text_similarities(ids, scores, size)
+        chosen, _ = retrieve(store, ordered, depth)
+        return dense, chosen
+    k = FIRST_SEARCH
+    while True:
+        ids, scores = similarity.search_texts(k)
+        dense, ordered = text_similarities(ids, scores, size)
+        chosen, covered = retrieve(store, ordered, depth)
+        if covered >= depth or len(ids) < k or k >= store.text_count:
+            return dense, chosen
+        k *= 4
+
+
+def candidate_frame(store: CitizenStore, request: RouteRequest) -> CandidateFrame:
+    """The retrieved citizens and every wanted role's holders, with their item rows; the
+    item rows' similarities are filled (texts an HNSW search did not return scored exactly)."""
+    arrays = store.arrays
+    dense, chosen = _retrieved_texts(store, request)
+    retrieved = arrays.slots_of_texts(chosen)
+    holders: dict[str, Int64s] = {}
+    for perspective in request.call.perspectives:
+        if role_key(perspective.role) == BODY_STAFF_ROLE:
+            holders[perspective.role] = arrays.affiliated(
+                frozenset({request.call_filter.body}), employer_only=True
+            )
+        else:
+            holders[perspective.role] = arrays.role_holders(perspective.role)
+    # Slot masks instead of set operations on sorted arrays (tens of thousands of holders).
+    is_holder_slot = np.zeros(arrays.capacity, dtype=np.bool_)
+    for role_slots in holders.values():
+        is_holder_slot[role_slots] = True
+    is_candidate_slot = is_holder_slot.copy()
+    is_candidate_slot[retrieved] = True
+    is_candidate_slot &= arrays.alive[: arrays.capacity]
+    slots = np.flatnonzero(is_candidate_slot)
+    role_masks = {}
+    for role, role_slots in holders.items():
+        mask = np.zeros(arrays.capacity, dtype=np.bool_)
+        mask[role_slots] = True
+        role_masks[role] = mask[slots]
+    counts = arrays.item_count[slots].astype(np.int64)
+    rows = block_rows(arrays.item_start[slots], counts)
+    positions = np.arange(len(rows), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+    if request.evidence_before is not None and len(rows):
+        # A replay sees the evidence as it stood before the call: not the ratings (and the
+        # rated contributions' texts) that the call itself produced, or anything later.
+        kept = ~(arrays.item_dated[rows] >= request.evidence_before.timestamp())
+        segment = np.repeat(np.arange(len(slots)), counts)
+        rows, positions = rows[kept], positions[kept]
+        counts = np.bincount(segment[kept], minlength=len(slots)).astype(np.int64)
+    texts = arrays.item_text[rows]
+    raw = dense[texts]
+    unknown = np.isnan(raw)
+    if unknown.any():  # HNSW: texts the search did not return are scored exactly
+        found, exact = request.similarity.score_texts(np.unique(texts[unknown]))
+        dense[found] = exact
+        raw = dense[texts]
+    return CandidateFrame(
+        slots=slots,
+        counts=counts,
+        rows=rows,
+        texts=texts,
+        positions=positions,
+        holders=role_masks,
+        is_holder=is_holder_slot[slots],
+        retrieved=len(retrieved),
+        role_holders=int(is_holder_slot.sum()),
+        dense=dense,
+        raw=np.nan_to_num(raw, nan=0.0),
+    )
