@@ -42,7 +42,7 @@ format: install ## apply ruff format and safe fixes
 	$(VENV)/bin/ruff check --fix .
 
 typecheck: install ## mypy --strict over every package
-	$(VENV)/bin/mypy libs/common/src services/profiles/src services/matcher/src services/gateway/src
+	$(VENV)/bin/mypy libs/common/src services/profiles/src services/matcher/src services/gateway/src scripts/demo
 
 bench: install ## benchmarks: prints a table and writes bench/results/
 	$(PY) bench/run_all.py

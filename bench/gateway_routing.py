@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/gateway_routing.py --citizens 100000 --clients 4 --calls 200
 
-An embedded PostgreSQL, demo citizens from the generator (convene_profiles.demo) written
+An embedded PostgreSQL, demo citizens from the generator (scripts.demo.citizens) written
 before the services start, the matcher catching up through the change feed, then a public
 body (X-API-Key) posting a few calls and routing them (POST /v1/calls/{id}/match) from
 ``--clients`` concurrent clients. Prints p50/p99 latency and errors as a table and writes
@@ -173,7 +173,7 @@ def main() -> int:
         asyncio.run(prepare_database(cluster, DATABASE))
         loaded = time.monotonic()
         run_module(
-            "convene_profiles.demo",
+            "scripts.demo.citizens",
             "--dsn", cluster.dsn(DATABASE, role="convene_profiles"),
             "--count", str(args.citizens), "--seed", str(args.seed),
         )  # fmt: skip

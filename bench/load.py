@@ -3,7 +3,7 @@
     .venv/bin/python bench/load.py                      # 60 s of reads at 200/s, 60 s of routing
     .venv/bin/python bench/load.py --duration 20        # shorter, on a busy machine
 
-Like `make run`: an embedded PostgreSQL, 2,000 demo citizens (convene_profiles.demo, seed 7),
+Like `make run`: an embedded PostgreSQL, 2,000 demo citizens (scripts.demo.citizens, seed 7),
 the three services under uvicorn on 127.0.0.1, a public body with an API key and a citizen
 with a bearer token. Then, open-loop (requests start on a fixed schedule, whether or not
 earlier ones have answered, and latency counts from the scheduled start, so a stall is not
@@ -314,7 +314,7 @@ def main() -> int:
     try:
         asyncio.run(prepare_database(cluster, DATABASE))
         run_module(
-            "convene_profiles.demo",
+            "scripts.demo.citizens",
             "--dsn", cluster.dsn(DATABASE, role="convene_profiles"),
             "--count", str(args.citizens), "--seed", str(args.seed),
         )  # fmt: skip

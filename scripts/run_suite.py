@@ -131,7 +131,7 @@ def main() -> int:
         _log("migrations applied")
         demo_count = os.environ.get("CONVENE_DEMO_CITIZENS", "2000")
         output = run_module(
-            "convene_profiles.demo",
+            "scripts.demo.citizens",
             "--dsn", cluster.dsn(DATABASE, role="convene_profiles"),
             "--count", demo_count, "--seed", "7", "--if-empty",
         )  # fmt: skip
@@ -168,7 +168,7 @@ def main() -> int:
         # Simulated invitation answers and ratings (once) so admins can evaluate matching
         # configurations against history out of the box; waits until the demo is indexed.
         history = run_module(
-            "convene_matcher.evaluation.demo_history",
+            "scripts.demo.history",
             "--dsn", cluster.dsn(DATABASE, role="convene_matcher"),
             "--matcher-url", suite.url("matcher"), "--profiles-url", suite.url("profiles"),
             "--seed", "11", "--if-empty",

@@ -42,7 +42,7 @@ def bike_lane_call() -> dict[str, Any]:
             "cycle the route, or drive taxis along it."
         ),
         "questions": ["How should junctions and loading bays work with a protected lane?"],
-        # Labels as the demo generator writes them (convene_profiles.demo.SKILLS).
+        # Labels as the demo generator writes them (scripts.demo.citizens.SKILLS).
         "skills": [
             {"label": "Urban planning"},
             {"label": "Traffic engineering"},
@@ -171,7 +171,7 @@ async def test_public_body_journey_with_demo_citizens_and_a_matcher_crash(suite:
     )  # fmt: skip
     # Demo citizens straight into the running profiles database: the matcher tails the feed.
     run_module(
-        "convene_profiles.demo",
+        "scripts.demo.citizens",
         "--dsn", suite.cluster.dsn(suite.database, role="convene_profiles"),
         "--count", "300", "--seed", "7",
     )  # fmt: skip

@@ -162,7 +162,7 @@ async def test_invite_accept_email_contact_rate_close_and_the_rating_reaches_mat
         )
     )  # fmt: skip
     run_module(
-        "convene_profiles.demo",
+        "scripts.demo.citizens",
         "--dsn", suite.cluster.dsn(suite.database, role="convene_profiles"),
         "--count", str(DEMO_CITIZENS), "--seed", "7",
     )  # fmt: skip

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from convene_matcher.config import MatcherSettings
-from convene_matcher.evaluation.demo_history import generate_history
+from scripts.demo.history import generate_history
 from tests.gateway.conftest import CallsGateway
 
 SALFORD = (53.4875, -2.2901)
@@ -148,7 +148,7 @@ async def test_create_preview_evaluate_activate_and_roll_back(calls_gateway: Cal
             base_url="http://matcher.test",
             headers={"X-Internal-Token": "internal-token-for-tests-0123456789"},
         ),
-        profiles=gw.profiles,
+        profiles=gw.matcher_app.state.matcher.profiles,
         calls=4,
         seed=3,
     )

@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from convene_profiles.demo import generate_demo
+from scripts.demo.citizens import generate_demo
 
 
 async def test_generates_reproducible_citizens_on_the_feed(
@@ -24,6 +24,8 @@ async def test_generates_reproducible_citizens_on_the_feed(
     assert "demo.convene.example" not in str([row["snapshot"] for row in changes[:50]])
     skills = await db.fetchval("SELECT count(DISTINCT label) FROM skill")
     assert skills >= 15
+    # No invented taxonomy codes: demo skills have none (no real ESCO URIs to give them).
+    assert await db.fetchval("SELECT count(*) FROM skill WHERE code IS NOT NULL") == 0
     levels = {row["level"] for row in await db.fetch("SELECT DISTINCT level FROM skill")}
     assert levels == {"want_to_learn", "can_explain", "can_connect", "can_do"}
     roles = {
@@ -70,3 +72,19 @@ async def test_generates_reproducible_citizens_on_the_feed(
     await generate_demo(db, count=2000, seed=7)
     again = await db.fetch("SELECT email, languages, place_lat FROM citizen ORDER BY email")
     assert again == fingerprint
+
+
+def test_no_runtime_package_imports_the_demo_generators() -> None:
+    """The demo generators live in scripts/demo, outside every service package."""
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    imports_scripts = re.compile(r"^\s*(from|import) scripts\b", re.MULTILINE)
+    offenders = [
+        str(path.relative_to(root))
+        for base in ("libs", "services")
+        for path in (root / base).rglob("*.py")
+        if imports_scripts.search(path.read_text()) or path.stem in ("demo", "demo_history")
+    ]
+    assert offenders == []

@@ -129,7 +129,10 @@ class ServiceClient:
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: httpx.Timeout | None = None,
+        deadline_seconds: float | None = None,
     ) -> httpx.Response:
+        """``timeout`` and ``deadline_seconds`` replace the client's for one call (a call
+        known to take longer than the rest, e.g. embedding a whole profile)."""
         sent_headers: dict[str, str] = dict(headers or {})
         request_id = current_request_id()
         if request_id:
@@ -140,7 +143,7 @@ class ServiceClient:
             extra["timeout"] = timeout
         for attempt in range(1, attempts + 1):
             try:
-                async with asyncio.timeout(self._deadline):
+                async with asyncio.timeout(deadline_seconds or self._deadline):
                     response = await self._http.request(
                         method,
                         path,

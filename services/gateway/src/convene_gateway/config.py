@@ -41,6 +41,14 @@ class GatewaySettings(ServiceSettings):
     downstream_retry_backoff_seconds: float = Field(default=0.1, ge=0, le=5)
     downstream_retry_after_seconds: int = Field(default=5, ge=1, le=3600)
     matcher_read_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    # POST /v1/admin/affinity has a limit of its own (every other route: max_request_bytes,
+    # 64 KiB): one researcher's 20 papers (title, abstract and text) and their candidates
+    # reach 91 KB in the gold standard, and the matcher's own limit is 4 MiB.
+    affinity_max_request_bytes: int = Field(default=1024 * 1024, ge=64 * 1024, le=4 * 1024 * 1024)
+    # ... and a read timeout and deadline of its own: the matcher embeds every text of the
+    # request (up to 400 texts of 20,000 characters), which takes longer than routing a call:
+    # a 20-paper profile with 10 candidates took over 10 s on a loaded 2-core machine.
+    affinity_timeout_seconds: float = Field(default=60.0, gt=0, le=300)
 
     # Bearer tokens (HS256). Required outside development; see the validator below.
     jwt_secret: SecretStr

@@ -14,6 +14,7 @@ from convene_common.db import create_pool, database_ready
 from convene_common.logging import configure_logging
 from convene_gateway.admin.router import router as admin_router
 from convene_gateway.admin_matching.router import router as admin_matching_router
+from convene_gateway.affinity.router import AFFINITY_METHOD, AFFINITY_PATH
 from convene_gateway.affinity.router import router as affinity_router
 from convene_gateway.auth.cache import CredentialCache
 from convene_gateway.auth.passwords import PasswordHasher
@@ -103,6 +104,7 @@ def create_app(
         readiness=readiness,
         # A profiles outage degrades some routes; it must not pull the gateway out of service.
         informational_components=frozenset({"profiles"}),
+        route_body_limits={(AFFINITY_METHOD, AFFINITY_PATH): settings.affinity_max_request_bytes},
     )
     app.include_router(auth_router)
     app.include_router(citizens_router)

@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 class CuratedRoleCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    slug: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
+    # The pattern profiles accepts (tests/contracts checks they agree).
+    slug: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
     label: str = Field(min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
 

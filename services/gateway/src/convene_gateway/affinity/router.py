@@ -13,22 +13,43 @@ from convene_gateway.affinity.schemas import (
     RebuildResult,
 )
 from convene_gateway.auth.dependencies import CurrentAdmin
-from convene_gateway.dependencies import MatcherDep
+from convene_gateway.dependencies import MatcherDep, SettingsDep
 
 ADMIN = (401, 403, 422, 502, 503, 504)
 
-router = APIRouter(prefix="/v1/admin", tags=["admin: matching"])
+PREFIX = "/v1/admin"
+# The body-size limit of its own (main.py hands it to the limit middleware by method+path).
+AFFINITY_METHOD, AFFINITY_PATH = "POST", f"{PREFIX}/affinity"
+
+router = APIRouter(prefix=PREFIX, tags=["admin: matching"])
 
 
 @router.post(
     "/affinity",
     summary="Score candidate texts for one person's evidence (gold-standard contract)",
-    responses=problem_responses(400, 413, *ADMIN),
+    responses={
+        **problem_responses(400, 413, *ADMIN),
+        413: {
+            **problem_responses(413)[413],
+            "description": "The body is larger than this route's own limit (1 MiB by default, "
+            "CONVENE_GATEWAY_AFFINITY_MAX_REQUEST_BYTES), or a text or list longer than the "
+            "matcher takes.",
+        },
+    },
 )
 async def affinity(
-    body: AffinityRequest, admin: CurrentAdmin, matcher: MatcherDep
+    body: AffinityRequest, admin: CurrentAdmin, matcher: MatcherDep, settings: SettingsDep
 ) -> AffinityResult:
-    return await service.affinity(matcher=matcher, request=body)
+    """One researcher's evidence papers and candidate texts in, one score per candidate out
+    (same order, deterministic).
+
+    Bodies up to **1 MiB** are accepted here (every other route: 64 KiB): a researcher's
+    twenty titles and abstracts with their candidates come to about 90 KB. The matcher gets
+    60 s to answer (CONVENE_GATEWAY_AFFINITY_TIMEOUT_SECONDS): it embeds every text.
+    """
+    return await service.affinity(
+        matcher=matcher, request=body, timeout_seconds=settings.affinity_timeout_seconds
+    )
 
 
 @router.get(

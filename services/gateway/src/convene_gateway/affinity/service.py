@@ -15,8 +15,13 @@ from convene_gateway.clients.matcher import MatcherClient
 logger = logging.getLogger("convene.gateway.affinity")
 
 
-async def affinity(*, matcher: MatcherClient, request: AffinityRequest) -> AffinityResult:
-    return await matcher.affinity(request=request.model_dump(mode="json", exclude_none=True))
+async def affinity(
+    *, matcher: MatcherClient, request: AffinityRequest, timeout_seconds: float
+) -> AffinityResult:
+    return await matcher.affinity(
+        request=request.model_dump(mode="json", exclude_none=True),
+        timeout_seconds=timeout_seconds,
+    )
 
 
 async def index_status(*, matcher: MatcherClient) -> IndexStatus:

@@ -87,8 +87,26 @@ class MatcherClient(MatcherServiceClient):
         return await self._post(MatchResult, f"/v1/calls/{call_id}/match", body, params=params)
 
     # -- admin -------------------------------------------------------------------------
-    async def affinity(self, *, request: dict[str, Any]) -> AffinityResult:
-        return await self._post(AffinityResult, "/v1/affinity", request)
+    async def affinity(
+        self, *, request: dict[str, Any], timeout_seconds: float | None = None
+    ) -> AffinityResult:
+        """``timeout_seconds``: read timeout and whole-call deadline of this call (the matcher
+        embeds every text of the request)."""
+        if timeout_seconds is None:
+            return await self._post(AffinityResult, "/v1/affinity", request)
+        timeout = self._http.timeout
+        return await self._post(
+            AffinityResult,
+            "/v1/affinity",
+            request,
+            timeout=httpx.Timeout(
+                connect=timeout.connect,
+                read=timeout_seconds,
+                write=timeout.write,
+                pool=timeout.pool,
+            ),
+            deadline_seconds=timeout_seconds,
+        )
 
     async def index_status(self) -> IndexStatus:
         return await self._get(IndexStatus, "/v1/index/status")

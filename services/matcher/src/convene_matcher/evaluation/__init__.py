@@ -4,5 +4,6 @@
   generator's simulated ones) through routing under a configuration and the active one.
 - ``goldstandard``: the external gold-standard benchmark, in-process, through the affinity
   rule under a configuration's scoring knobs.
-- ``demo_history``: the seeded generator of simulated answers and ratings for ``make run``.
+- the seeded generator of simulated answers and ratings for ``make run`` lives outside the
+  service, in ``scripts/demo/history.py``.
 """

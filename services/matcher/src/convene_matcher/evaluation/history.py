@@ -129,7 +129,7 @@ async def evaluate_history(
     if not calls:
         raise NoHistoryError(
             "No labelled history: no call has invitation answers or ratings yet (run "
-            "`python -m convene_matcher.evaluation.demo_history` for simulated history)."
+            "`python -m scripts.demo.history` for simulated history)."
         )
     tallies = [_Tally() for _ in configs]
     steps, done = len(calls) * len(configs), 0

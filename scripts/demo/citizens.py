@@ -1,10 +1,13 @@
-"""Synthetic, reproducible demo citizens: `python -m convene_profiles.demo --dsn DSN --count 2000`.
+"""Synthetic, reproducible demo citizens: `python -m scripts.demo.citizens --dsn DSN --count 2000`.
 
 Citizens are drawn from personas (planners, engineers, cyclists, cab drivers, carers, nurses,
 ...) across real UK local authorities, with skills and levels, lived-experience roles,
 affiliations, prior rated contributions and Open Badges 3.0 credentials signed by a demo issuer
 and verified for real. Every citizen gets its upsert change on the feed, as the matcher builds
 its index from the feed. Rows go in with COPY, so 100,000 citizens take about a minute.
+
+Demo skills carry no ESCO code: the codes once written here were invented (an ESCO skill URI
+is a real concept id), and a made-up code would look like real taxonomy data.
 """
 
 from __future__ import annotations
@@ -35,35 +38,33 @@ DEMO_ISSUER_NAME = "Convene Demo Civic Skills Academy"
 # A fixed demo key, so runs with different seeds all verify against one registered issuer.
 _DEMO_ISSUER_SECRET = 0x5EED_C0DE_0F_C1_71_2E_45
 
-ESCO = "http://data.europa.eu/esco/skill/"
-
-# (label, ESCO-like code or None)
-SKILLS: dict[str, tuple[str, str | None]] = {
-    "urban_planning": ("Urban planning", ESCO + "b0f1d5c0-urban-planning"),
-    "traffic_engineering": ("Traffic engineering", ESCO + "6a3c2f4e-traffic-engineering"),
-    "cycling_infra": ("Cycling infrastructure design", None),
-    "transport_modelling": ("Transport modelling", ESCO + "9d2e7a11-transport-modelling"),
-    "public_health": ("Public health", ESCO + "3e8b6c2d-public-health"),
-    "social_care": ("Social care", ESCO + "c47a1e90-social-care"),
-    "data_analysis": ("Data analysis", ESCO + "2b4f9a7e-analyse-data"),
-    "accessibility": ("Accessibility auditing", None),
-    "procurement": ("Public procurement", ESCO + "f1a0d6b3-procurement"),
-    "community_organising": ("Community organising", None),
-    "road_safety": ("Road safety", None),
-    "driving_city": ("Driving in city traffic", None),
-    "nursing": ("Nursing care", ESCO + "8c6d0b5f-nursing"),
-    "teaching": ("Teaching children", ESCO + "a5e3c7d9-teach"),
-    "housing": ("Housing policy", None),
-    "environmental": ("Air quality monitoring", ESCO + "47b2e8f1-air-quality"),
-    "gis": ("GIS mapping", ESCO + "d9f4a2c6-gis"),
-    "finance": ("Public finance and budgeting", None),
-    "retail": ("Running a small shop", None),
-    "youth_work": ("Youth work", None),
-    "translation": ("Community translation", None),
-    "caring": ("Caring for a disabled relative", None),
-    "mental_health": ("Mental health peer support", None),
-    "stats": ("Survey design and statistics", ESCO + "5c1e0f8a-statistics"),
-    "law": ("Planning law", None),
+# key -> skill label (no ESCO code: see the module docstring)
+SKILLS: dict[str, str] = {
+    "urban_planning": "Urban planning",
+    "traffic_engineering": "Traffic engineering",
+    "cycling_infra": "Cycling infrastructure design",
+    "transport_modelling": "Transport modelling",
+    "public_health": "Public health",
+    "social_care": "Social care",
+    "data_analysis": "Data analysis",
+    "accessibility": "Accessibility auditing",
+    "procurement": "Public procurement",
+    "community_organising": "Community organising",
+    "road_safety": "Road safety",
+    "driving_city": "Driving in city traffic",
+    "nursing": "Nursing care",
+    "teaching": "Teaching children",
+    "housing": "Housing policy",
+    "environmental": "Air quality monitoring",
+    "gis": "GIS mapping",
+    "finance": "Public finance and budgeting",
+    "retail": "Running a small shop",
+    "youth_work": "Youth work",
+    "translation": "Community translation",
+    "caring": "Caring for a disabled relative",
+    "mental_health": "Mental health peer support",
+    "stats": "Survey design and statistics",
+    "law": "Planning law",
 }
 
 # persona -> (weight, core skills, optional skills, likely curated roles)
@@ -272,7 +273,7 @@ def _generate(*, count: int, seed: int, offset: int, now: datetime) -> _Generate
         if rng.random() < 0.3:
             chosen.append(rng.choice(list(SKILLS)))
         for key in dict.fromkeys(chosen):
-            label, code = SKILLS[key]
+            label = SKILLS[key]
             level = (
                 rng.choices(LEVELS, weights=[1, 3, 2, 6])[0]
                 if key in core
@@ -284,7 +285,7 @@ def _generate(*, count: int, seed: int, offset: int, now: datetime) -> _Generate
                     "citizen_id": citizen_id,
                     "label": label,
                     "level": level,
-                    "code": code,
+                    "code": None,
                     "created_at": created_at,
                 }
             )
@@ -349,7 +350,7 @@ def _generate(*, count: int, seed: int, offset: int, now: datetime) -> _Generate
                     }
                 )
         if chosen and rng.random() < 0.18:
-            skill_label = SKILLS[chosen[0]][0]
+            skill_label = SKILLS[chosen[0]]
             expired = rng.random() < 0.1
             out.badges.append(
                 {

@@ -8,7 +8,7 @@ plus seeded noise. Accepted and rated >= 4 is a relevant label; declined as
 not_my_expertise is a not-relevant one. Rows go to ``outcome_label`` (source "demo") and the
 exposure ledger. Seeded: the same population, seed and calls give the same history.
 
-    python -m convene_matcher.evaluation.demo_history --dsn ... --matcher-url ... \
+    python -m scripts.demo.history --dsn ... --matcher-url ... \
         --profiles-url ... [--internal-token ...] [--calls 24] [--seed 11] [--if-empty]
 """
 
@@ -25,14 +25,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import asyncpg
 import httpx
 
-from convene_common.db import create_pool
+from convene_common.db import Pool, create_pool
+from convene_matcher.clients.profiles import CitizenProfile, ProfilesClient
 from convene_matcher.evaluation import repository
 from convene_matcher.routing.repository import record_invitation
 
-logger = logging.getLogger("convene.matcher.demo_history")
+logger = logging.getLogger("convene.demo.history")
 
 SOURCE = "demo"
 DEMO_BODY_ID = uuid.UUID("00000000-0000-4000-8000-0000000de770")
@@ -104,10 +104,10 @@ TOPICS = (
 )
 
 
-def truth(topic: Topic, citizen: dict[str, Any], rng: random.Random) -> float:
+def truth(topic: Topic, citizen: CitizenProfile, rng: random.Random) -> float:
     """How useful this person truly is for the topic (0..1), with seeded noise."""
-    labels = [str(s.get("label", "")).casefold() for s in citizen.get("skills", [])]
-    roles = {str(r.get("role", "")).casefold() for r in citizen.get("roles", [])}
+    labels = [skill.label.casefold() for skill in citizen.skills]
+    roles = {role.role.casefold() for role in citizen.roles}
     skill_hits = sum(1 for label in labels if any(w in label for w in topic.true_words))
     role_hits = len(roles & set(topic.true_roles))
     score = 0.35 * min(skill_hits, 2) + 0.3 * min(role_hits, 1) + rng.gauss(0, 0.12)
@@ -155,9 +155,9 @@ async def _post_call(matcher: httpx.AsyncClient, topic: Topic, now: datetime) ->
 
 async def generate_history(
     *,
-    pool: asyncpg.Pool[Any],
+    pool: Pool,
     matcher: httpx.AsyncClient,
-    profiles: httpx.AsyncClient,
+    profiles: ProfilesClient,
     calls: int,
     seed: int,
     invited_per_call: int = INVITED_PER_CALL,
@@ -166,7 +166,7 @@ async def generate_history(
     rng = random.Random(seed)
     now = datetime.now(UTC)
     counts = {"calls": 0, "invited": 0, "relevant": 0, "not_relevant": 0}
-    citizens: dict[str, dict[str, Any]] = {}
+    citizens: dict[str, CitizenProfile] = {}
     for number in range(calls):
         topic = TOPICS[number % len(TOPICS)]
         call = await _post_call(matcher, topic, now)
@@ -187,11 +187,10 @@ async def generate_history(
         for row in rows:
             citizen_id = row["citizen_id"]
             if citizen_id not in citizens:
-                response = await profiles.get(f"/v1/citizens/{citizen_id}")
-                if response.status_code == 404:
+                profile = await profiles.get_citizen(citizen_id=citizen_id)
+                if profile is None:  # erased since it was matched
                     continue
-                response.raise_for_status()
-                citizens[citizen_id] = response.json()
+                citizens[citizen_id] = profile
             value = truth(topic, citizens[citizen_id], rng)
             said, reason, rating = answer(value, rng)
             outcomes.append((uuid.UUID(call["id"]), citizen_id, said, reason, rating, SOURCE))
@@ -237,14 +236,19 @@ async def _main(args: argparse.Namespace) -> None:
             print(json.dumps({"skipped": True, "outcomes": existing}))  # noqa: T201
             return
         timeout = httpx.Timeout(60.0, connect=5.0)
-        async with (
-            httpx.AsyncClient(base_url=args.matcher_url, headers=headers, timeout=timeout) as m,
-            httpx.AsyncClient(base_url=args.profiles_url, headers=headers, timeout=timeout) as p,
-        ):
-            await _wait_indexed(m, timeout=args.wait_seconds)
-            counts = await generate_history(
-                pool=pool, matcher=m, profiles=p, calls=args.calls, seed=args.seed
-            )
+        profiles = ProfilesClient.create(
+            base_url=args.profiles_url, timeout_seconds=60.0, internal_token=args.internal_token
+        )
+        try:
+            async with httpx.AsyncClient(
+                base_url=args.matcher_url, headers=headers, timeout=timeout
+            ) as matcher:
+                await _wait_indexed(matcher, timeout=args.wait_seconds)
+                counts = await generate_history(
+                    pool=pool, matcher=matcher, profiles=profiles, calls=args.calls, seed=args.seed
+                )
+        finally:
+            await profiles.aclose()
         print(json.dumps(counts))  # noqa: T201
     finally:
         await pool.close()
