@@ -35,34 +35,33 @@ DEMO_ISSUER_NAME = "Convene Demo Civic Skills Academy"
 # A fixed demo key, so runs with different seeds all verify against one registered issuer.
 _DEMO_ISSUER_SECRET = 0x5EED_C0DE_0F_C1_71_2E_45
 
-ESCO = "http://data.europa.eu/esco/skill/"
-
-# (label, ESCO-like code or None)
+# (label, ESCO skill URI or None). No real ESCO URIs are looked up for the demo, so none is
+# invented either: a made-up code would match nothing real, or the wrong skill.
 SKILLS: dict[str, tuple[str, str | None]] = {
-    "urban_planning": ("Urban planning", ESCO + "b0f1d5c0-urban-planning"),
-    "traffic_engineering": ("Traffic engineering", ESCO + "6a3c2f4e-traffic-engineering"),
+    "urban_planning": ("Urban planning", None),
+    "traffic_engineering": ("Traffic engineering", None),
     "cycling_infra": ("Cycling infrastructure design", None),
-    "transport_modelling": ("Transport modelling", ESCO + "9d2e7a11-transport-modelling"),
-    "public_health": ("Public health", ESCO + "3e8b6c2d-public-health"),
-    "social_care": ("Social care", ESCO + "c47a1e90-social-care"),
-    "data_analysis": ("Data analysis", ESCO + "2b4f9a7e-analyse-data"),
+    "transport_modelling": ("Transport modelling", None),
+    "public_health": ("Public health", None),
+    "social_care": ("Social care", None),
+    "data_analysis": ("Data analysis", None),
     "accessibility": ("Accessibility auditing", None),
-    "procurement": ("Public procurement", ESCO + "f1a0d6b3-procurement"),
+    "procurement": ("Public procurement", None),
     "community_organising": ("Community organising", None),
     "road_safety": ("Road safety", None),
     "driving_city": ("Driving in city traffic", None),
-    "nursing": ("Nursing care", ESCO + "8c6d0b5f-nursing"),
-    "teaching": ("Teaching children", ESCO + "a5e3c7d9-teach"),
+    "nursing": ("Nursing care", None),
+    "teaching": ("Teaching children", None),
     "housing": ("Housing policy", None),
-    "environmental": ("Air quality monitoring", ESCO + "47b2e8f1-air-quality"),
-    "gis": ("GIS mapping", ESCO + "d9f4a2c6-gis"),
+    "environmental": ("Air quality monitoring", None),
+    "gis": ("GIS mapping", None),
     "finance": ("Public finance and budgeting", None),
     "retail": ("Running a small shop", None),
     "youth_work": ("Youth work", None),
     "translation": ("Community translation", None),
     "caring": ("Caring for a disabled relative", None),
     "mental_health": ("Mental health peer support", None),
-    "stats": ("Survey design and statistics", ESCO + "5c1e0f8a-statistics"),
+    "stats": ("Survey design and statistics", None),
     "law": ("Planning law", None),
 }
 
