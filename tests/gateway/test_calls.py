@@ -26,8 +26,8 @@ SALFORD = (53.4875, -2.2901)
 LEEDS = (53.8008, -1.5491)
 CALL_KEYS = {
     "id", "public_body_id", "public_body_name", "title", "description", "questions", "skills",
-    "perspectives", "place", "languages", "access_offered", "hours", "deadline", "panel_size",
-    "conflicts", "confidentiality", "status", "created_at",
+    "perspectives", "place", "languages", "access_offered", "access_not_offered", "hours",
+    "deadline", "panel_size", "conflicts", "confidentiality", "status", "created_at",
 }  # fmt: skip
 
 
@@ -167,6 +167,7 @@ async def test_create_get_and_list_with_keyset_pagination(
     ]
     first = created[0]
     assert set(first) == CALL_KEYS
+    assert first["access_not_offered"] == []
     assert first["public_body_id"] == organisation_id
     # The name comes from the key's organisation, never from the request.
     assert first["public_body_name"] == "Manchester City Council"
@@ -378,9 +379,10 @@ async def test_match_gives_an_explained_pseudonymous_panel_meeting_the_quotas(
     response = await g.client.post(f"/v1/calls/{call['id']}/match", headers=headers)
     assert response.status_code == 200, response.text
     result = response.json()
-    assert set(result) == {"call_id", "candidates", "panel", "unmet", "stats"}
+    assert set(result) == {"call_id", "candidates", "panel", "unmet", "panel_needs", "stats"}
     assert result["call_id"] == call["id"]
     assert result["unmet"] == []
+    assert result["panel_needs"] == []  # nobody seeded here has an access need
     panel = {member["ref"]: member["fills"] for member in result["panel"]}
     assert len(panel) == 5
     fills = [role for roles in panel.values() for role in roles]
@@ -418,6 +420,11 @@ async def test_match_gives_an_explained_pseudonymous_panel_meeting_the_quotas(
         await g.client.post(f"/v1/calls/{call['id']}/match", headers=headers, json={"top": 3}),
         422,
     )
+    # What the body cannot offer reaches the matcher (and only those needs exclude).
+    cannot = await post_call(g, headers, bike_lane_call(access_not_offered=["BSL interpreter"]))
+    assert cannot["access_not_offered"] == ["BSL interpreter"]
+    stored = await g.client.get(f"/v1/calls/{cannot['id']}", headers=headers)
+    assert stored.json()["access_not_offered"] == ["BSL interpreter"]
 
 
 async def test_a_leaking_matcher_cannot_leak_through_the_gateway(

@@ -10,6 +10,9 @@ from tests.gateway.conftest import PASSWORD, Gateway
 
 PROBLEM = "application/problem+json"
 
+# The shape of a real ESCO skill URI (a 36-character UUID after the prefix): 69 characters.
+ESCO_URI = "http://data.europa.eu/esco/skill/0f7e2a3c-3b5e-4c8b-9d61-2c1f5a8e7b90"
+
 
 async def test_register_login_build_export_erase(gateway: Gateway) -> None:
     client = gateway.client
@@ -48,9 +51,17 @@ async def test_register_login_build_export_erase(gateway: Gateway) -> None:
     skill = await client.post(
         "/v1/me/skills",
         headers=headers,
-        json={"label": "Traffic modelling", "level": "can_do", "code": "2434"},
+        json={"label": "Traffic modelling", "level": "can_do", "code": ESCO_URI},
     )
     assert skill.status_code == 201, skill.text
+    assert skill.json()["code"] == ESCO_URI  # real ESCO URIs are longer than 64 characters
+    for code in ("2434", "esco:traffic", "http://" + "x" * 300):
+        refused = await client.post(
+            "/v1/me/skills",
+            headers=headers,
+            json={"label": "Traffic modelling", "level": "can_do", "code": code},
+        )
+        assert refused.status_code == 422, (code, refused.text)
     second = await client.post(
         "/v1/me/skills", headers=headers, json={"label": "Cycling", "level": "can_explain"}
     )

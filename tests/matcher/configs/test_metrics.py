@@ -57,3 +57,20 @@ def test_settings_validation_names_keys_and_accepts_defaults() -> None:
     assert locs == {"settings.nope", "settings.top_k"}
     # Stored settings with a retired key still load; missing keys take their defaults.
     assert load_settings({"retired_knob": 3, "top_k": 2}).top_k == 2
+
+
+def test_exposure_concentration_figures_exact_values() -> None:
+    """invitations.figures (the /v1/exposure figures): exact values, not ranges."""
+    from convene_matcher.invitations import figures
+
+    assert figures.gini([1, 1, 1, 1]) == 0.0
+    assert figures.gini([0, 0, 0, 4]) == pytest.approx(0.75)
+    # sorted 0,1,2,3: 2 x (1x0 + 2x1 + 3x2 + 4x3) / (4 x 6) - 5/4 = 40/24 - 30/24
+    assert figures.gini([3, 0, 2, 1]) == pytest.approx(10 / 24)
+    assert figures.gini([]) is None
+    assert figures.gini([0, 0]) is None
+    # 20 citizens: the top 5% is one citizen, holding 10 of 29 invitations.
+    assert figures.top_share([10] + [1] * 19) == pytest.approx(10 / 29)
+    # 41 citizens: ceil(41 x 0.05) = 3 citizens at the top.
+    assert figures.top_share([5, 4, 3] + [1] * 38) == pytest.approx(12 / 50)
+    assert figures.top_share([]) is None

@@ -179,3 +179,29 @@ async def test_exposure_damping_moves_the_usual_suspects_down_by_the_formula(
     assert ranked[2:] == [ref(call_id, busy), ref(call_id, suspect)]
     assert set(ranked[:2]) == {ref(call_id, p) for p in fresh}
     assert {m["ref"] for m in result["panel"]} == {ref(call_id, p) for p in fresh}
+
+
+ESCO_URI = "http://data.europa.eu/esco/skill/0f7e2a3c-3b5e-4c8b-9d61-2c1f5a8e7b90"
+
+
+async def test_an_exact_skill_code_match_counts_in_relevance(
+    matcher: httpx.AsyncClient, matcher_app: FastAPI
+) -> None:
+    coded = snapshot(skills=[("traffic modelling", "can_do")])
+    coded = coded.model_copy(
+        update={"skills": [coded.skills[0].model_copy(update={"code": ESCO_URI})]}
+    )
+    uncoded = snapshot(skills=[("traffic modelling", "can_do")])
+    await load(matcher_app, coded, uncoded)
+    call_id = await post_call(
+        matcher,
+        title="Transport models for the new bus network",
+        skills=[{"label": "transport modelling", "code": ESCO_URI}],
+    )
+    result = await match(matcher, call_id)
+    with_code = candidate(result, call_id, coded)["adjustments"]["similarity"]
+    without = candidate(result, call_id, uncoded)["adjustments"]["similarity"]
+    # One item each, the same text: the coded one's cosine gets skill_code_bonus (0.3), in
+    # the (1 - lexical_weight) cosine part of relevance.
+    expected = (1 - DEFAULTS.lexical_weight) * DEFAULTS.skill_code_bonus
+    assert with_code - without == pytest.approx(expected, abs=2e-6)

@@ -89,6 +89,15 @@ class CallCreate(BaseModel):
         default_factory=list, max_length=20, description="ISO 639-1 codes"
     )
     access_offered: list[ShortText] = Field(default_factory=list, max_length=50)
+    access_not_offered: list[ShortText] = Field(
+        default_factory=list,
+        max_length=50,
+        description=(
+            "Access needs you cannot meet for this call: only a citizen needing one of these "
+            "is left off the panel. Any other need is shown in the match's panel_needs for "
+            "you to arrange, never a reason to exclude."
+        ),
+    )
     hours: float | None = Field(default=None, gt=0, le=1_000, description="Time asked, in hours")
     deadline: AwareDatetime = Field(description="RFC 3339 with a zone, in the future")
     panel_size: int = Field(ge=1, le=MAX_PANEL_SIZE)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import (
@@ -38,6 +39,23 @@ EmailAddress = Annotated[str, AfterValidator(_email_address)]
 SkillLevel = Literal["want_to_learn", "can_explain", "can_connect", "can_do"]
 AffiliationKind = Literal["employer", "board", "commercial_interest", "other"]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+MAX_SKILL_CODE = 300
+
+
+def _skill_code(value: str) -> str:
+    parsed = urlsplit(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or " " in value:
+        raise ValueError("a skill code is an http(s) URI, e.g. an ESCO skill URI")
+    return value
+
+
+SkillCode = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_SKILL_CODE),
+    AfterValidator(_skill_code),
+]
 
 
 class CitizenRegister(BaseModel):
@@ -143,7 +161,15 @@ class SkillCreate(BaseModel):
 
     label: ShortText
     level: SkillLevel
-    code: str | None = Field(default=None, min_length=1, max_length=64)
+    code: SkillCode | None = Field(
+        default=None,
+        description=(
+            "A taxonomy URI, e.g. an ESCO skill "
+            "(http://data.europa.eu/esco/skill/<uuid>): an http(s) URI of at most 300 "
+            "characters. A call wanting the same code counts it in relevance."
+        ),
+        examples=["http://data.europa.eu/esco/skill/0f7e2a3c-3b5e-4c8b-9d61-2c1f5a8e7b90"],
+    )
 
 
 class RoleCreate(BaseModel):

@@ -49,6 +49,7 @@ class CallRead(MatcherModel):
     place: CallPlaceRead | None
     languages: list[str]
     access_offered: list[str] = Field(default_factory=list)
+    access_not_offered: list[str] = Field(default_factory=list)
     hours: float | None
     deadline: datetime
     panel_size: int
@@ -116,6 +117,14 @@ class UnmetRead(MatcherModel):
     reason: str
 
 
+class PanelNeedRead(MatcherModel):
+    """An access need of panel members, counted (nobody named): for the body to arrange."""
+
+    need: str
+    members: int
+    summary: str = Field(description='e.g. "2 members need step-free access".')
+
+
 class MatchStatsRead(MatcherModel):
     """Counts only (no one is identifiable from them)."""
 
@@ -131,6 +140,13 @@ class MatchResult(MatcherModel):
     candidates: list[CandidateRead]
     panel: list[PanelMemberRead]
     unmet: list[UnmetRead]
+    panel_needs: list[PanelNeedRead] = Field(
+        default_factory=list,
+        description=(
+            "What the panel needs to take part: each access need of its members and how many "
+            "need it. Needs exclude nobody unless the call lists them in access_not_offered."
+        ),
+    )
     stats: MatchStatsRead | None = None
 
 

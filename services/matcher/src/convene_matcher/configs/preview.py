@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -50,8 +51,10 @@ async def run_match(
     routing: RoutingState,
     config: MatchingConfig,
     call: CallRead,
+    evidence_before: datetime | None = None,
 ) -> tuple[MatchResult, float]:
-    """Routing's pipeline under ``config``, storing nothing: (result, milliseconds)."""
+    """Routing's pipeline under ``config``, storing nothing: (result, milliseconds).
+    ``evidence_before`` (replays): evidence dated at or after it is left out."""
     started = time.perf_counter()
     result = await routing_service.match_call(
         pool=pool,
@@ -62,6 +65,7 @@ async def run_match(
         public_body_id=call.public_body_id,
         request=MatchRequest(),
         persist=False,
+        evidence_before=evidence_before,
     )
     return result, (time.perf_counter() - started) * 1000
 

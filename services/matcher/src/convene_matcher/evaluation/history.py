@@ -12,7 +12,11 @@ shortlist and the panel. Figures (see ``metrics`` for the formulas):
   exposure ledger before the call and no rated contribution;
 - ``seconds`` and ``ms_per_call``: routing time of the replay.
 
-Replays run against today's index and exposure (not the state at the call's time).
+Each call is replayed against the evidence as it stood before the call: ratings and rated
+contributions dated at or after the call's creation are left out (a rated contributor would
+otherwise hold the call's own title as evidence: the label leaking into the features), and
+"new voices" count only contributions rated before it. Other evidence carries no date in the
+feed and is today's; exposure is today's ledger.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import Any
 import anyio
 import asyncpg
 
+from convene_matcher.calls.schemas import CallRead
 from convene_matcher.calls.service import get_call
 from convene_matcher.configs.preview import quota_coverage, run_match
 from convene_matcher.errors import MatcherError
@@ -35,6 +40,7 @@ from convene_matcher.evaluation import metrics, repository
 from convene_matcher.index.service import EvidenceService
 from convene_matcher.routing.dependencies import RoutingState
 from convene_matcher.routing.refs import candidate_ref
+from convene_matcher.routing.schemas import MatchResult
 from convene_matcher.scoring import MatchingConfig
 
 Progress = Callable[[float], Awaitable[None]]
@@ -116,6 +122,26 @@ def _ref_map(secret: bytes, call_id: uuid.UUID, citizen_ids: list[str]) -> dict[
     return {candidate_ref(secret=secret, call_id=call_id, citizen_id=c): c for c in citizen_ids}
 
 
+async def replay_call(
+    *,
+    pool: asyncpg.Pool[Any],
+    evidence: EvidenceService,
+    routing: RoutingState,
+    config: MatchingConfig,
+    call: CallRead,
+) -> MatchResult:
+    """The call routed again (nothing stored) against the evidence before its creation."""
+    result, _ = await run_match(
+        pool=pool,
+        evidence=evidence,
+        routing=routing,
+        config=config,
+        call=call,
+        evidence_before=call.created_at,
+    )
+    return result
+
+
 async def evaluate_history(
     *,
     pool: asyncpg.Pool[Any],
@@ -142,7 +168,7 @@ async def evaluate_history(
         refs = await anyio.to_thread.run_sync(_ref_map, routing.ref_secret, call.id, citizen_ids)
         for (_, config), tally in zip(configs, tallies, strict=True):
             started = time.perf_counter()
-            result, _ = await run_match(
+            result = await replay_call(
                 pool=pool, evidence=evidence, routing=routing, config=config, call=call
             )
             tally.seconds += time.perf_counter() - started
@@ -159,7 +185,13 @@ async def evaluate_history(
                 )
             for citizen_id in panel:
                 record = evidence.store.get(citizen_id)
-                rated = bool(record and record.snapshot.contributions)
+                rated = bool(
+                    record
+                    and any(
+                        c.rated_at is None or c.rated_at < call.created_at
+                        for c in record.snapshot.contributions
+                    )
+                )
                 if citizen_id not in seen and not rated:
                     tally.new_voice_seats += 1
             done += 1

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from convene_common.problems import problem_responses
-from convene_matcher.configs.dependencies import active_matching_config
-from convene_matcher.dependencies import ready_evidence
 from convene_matcher.routing import service
-from convene_matcher.routing.dependencies import routing_state
+from convene_matcher.routing.dependencies import ActiveConfigDep, EvidenceDep, PoolDep, RoutingDep
 from convene_matcher.routing.schemas import MatchRequest, MatchResult
 
 router = APIRouter(prefix="/v1/calls", tags=["routing"])
@@ -20,16 +18,19 @@ router = APIRouter(prefix="/v1/calls", tags=["routing"])
 async def match_call(
     call_id: uuid.UUID,
     public_body_id: uuid.UUID,
-    request: Request,
+    pool: PoolDep,
+    evidence: EvidenceDep,
+    routing: RoutingDep,
+    active: ActiveConfigDep,
     body: MatchRequest | None = None,
 ) -> MatchResult:
     """Ranks pseudonymous candidates, selects a panel under the call's quotas and caps, and
     reports unmet quotas with a reason. Deterministic; ``seed`` varies near-equal ties."""
     return await service.match_call(
-        pool=request.app.state.pool,
-        evidence=ready_evidence(request),
-        state=routing_state(request),
-        config=await active_matching_config(request),
+        pool=pool,
+        evidence=evidence,
+        state=routing,
+        config=active.config,
         call_id=call_id,
         public_body_id=public_body_id,
         request=body or MatchRequest(),
