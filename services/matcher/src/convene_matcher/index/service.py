@@ -1,6 +1,6 @@
 """EvidenceService: the index, the citizen store and the embedder, kept in step.
 
-This is the object routing builds on (``app.state.evidence``):
+This is the object routing builds on (``app.state.evidence``); it imports no routing:
 
 - ``await evidence.search(query_vectors, k)`` -> (scores, item_ids) per query, run off the
   event loop in a bounded worker; never concurrent with an index mutation.
@@ -36,8 +36,7 @@ from convene_matcher.embedding.text import normalise_text
 from convene_matcher.evidence.items import ItemDraft, drafts_from_snapshot
 from convene_matcher.index.evidence_index import EvidenceIndex, Ids, IndexParams
 from convene_matcher.index.snapshot import capture_snapshot, load_snapshot, write_snapshot
-from convene_matcher.routing import engine as routing_engine
-from convene_matcher.routing import repository as routing_repository
+from convene_matcher.privacy import repository as privacy_repository
 
 logger = logging.getLogger("convene.matcher.evidence")
 T = TypeVar("T")
@@ -60,8 +59,12 @@ class EvidenceService:
         pool: asyncpg.Pool[Any] | None,
         index_dir: Path,
         params: IndexParams,
+        warm_up: Callable[[], None] | None = None,
     ) -> None:
+        """``warm_up``: blocking work to pay at load time rather than on the first request
+        (main passes routing's), so the index does not import its consumers."""
         self.embedder = embedder
+        self._warm_up = warm_up
         self.pool = pool
         self.index_dir = index_dir
         self.params = params
@@ -88,8 +91,9 @@ class EvidenceService:
     # -- start-up / persistence --------------------------------------------------------
     async def load(self) -> bool:
         """Loads the committed snapshot if there is one for this model; True if loaded.
-        Also warms routing up (its first call would otherwise pay for loading tables)."""
-        await anyio.to_thread.run_sync(routing_engine.warm_up)
+        Also runs ``warm_up`` (routing's first call would otherwise pay for loading tables)."""
+        if self._warm_up is not None:
+            await anyio.to_thread.run_sync(self._warm_up)
         loaded = await anyio.to_thread.run_sync(
             lambda: load_snapshot(
                 self.index_dir,
@@ -176,7 +180,7 @@ class EvidenceService:
             vector_of = dict(zip(text_list, vectors, strict=True))
             if erased_ids and self.pool is not None:
                 async with self.pool.acquire() as connection, connection.transaction():
-                    await routing_repository.delete_citizens(connection, citizen_ids=erased_ids)
+                    await privacy_repository.erase_citizens(connection, citizen_ids=erased_ids)
 
             added_texts: dict[int, str] = {}
             to_remove: list[int] = []

@@ -189,16 +189,3 @@ class BodyStats(BaseModel):
     invitations_last_24h: int
     throttled: bool
     throttle_reason: str | None
-
-
-class ExposureFigures(BaseModel):
-    window_days: int
-    citizens: int = Field(description="Citizens the matcher knows (the population).")
-    invitations: int
-    citizens_invited: int
-    top_5_percent_share: float | None
-    gini: float | None
-    accepted: int
-    new_voices_share: float | None = Field(
-        description="Share of accepted invitations that went to citizens never invited before."
-    )

@@ -1,0 +1,95 @@
+"""A body rates a contribution (an accepted invitation).
+
+The rating goes to the profiles ratings ledger (contribution id = invitation id, topic = the
+call title) and is recorded here once per body.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any, TypeAlias
+
+import asyncpg
+import httpx
+
+from convene_common.internal_auth import INTERNAL_TOKEN_HEADER
+from convene_matcher.errors import NotFoundError
+from convene_matcher.invitations import repository
+from convene_matcher.invitations.errors import (
+    ContributionNotAcceptedError,
+    DuplicateRatingError,
+    ProfilesUnavailableError,
+)
+from convene_matcher.invitations.schemas import RatingCreate, RatingRead
+
+logger = logging.getLogger("convene.matcher.invitations")
+
+Pool: TypeAlias = "asyncpg.Pool[Any]"
+TOPIC_MAX_CHARS = 300
+
+
+async def rate(
+    *,
+    pool: Pool,
+    profiles: httpx.AsyncClient,
+    internal_token: str | None,
+    call_id: uuid.UUID,
+    public_body_id: uuid.UUID,
+    ref: str,
+    body: RatingCreate,
+) -> RatingRead:
+    async with pool.acquire() as connection:
+        call = await repository.get_call(connection, call_id=call_id, public_body_id=public_body_id)
+        if call is None:
+            raise NotFoundError("No such call.")
+        row = await repository.get_for_call_ref(connection, call_id=call_id, ref=ref)
+        if row is None:
+            raise NotFoundError("No invitation of this call has that ref.")
+        if row.status != "accepted":
+            raise ContributionNotAcceptedError(
+                "Only a contribution whose invitation was accepted can be rated."
+            )
+        if row.rating is not None:
+            raise DuplicateRatingError("This contribution has already been rated by you.")
+    headers = {INTERNAL_TOKEN_HEADER: internal_token} if internal_token else {}
+    try:
+        response = await profiles.post(
+            f"/v1/citizens/{row.citizen_id}/ratings",
+            json={
+                "public_body_id": str(public_body_id),
+                "contribution_id": str(row.id),
+                "rating": body.rating,
+                "comment": body.comment,
+                "topic": (row.call_title or "")[:TOPIC_MAX_CHARS] or None,
+            },
+            headers=headers,
+            timeout=10.0,
+        )
+    except httpx.HTTPError as exc:
+        raise ProfilesUnavailableError(
+            "The ratings ledger is unavailable; try again shortly.", headers={"Retry-After": "5"}
+        ) from exc
+    if response.status_code not in (201, 409):
+        logger.error("rating refused by profiles", extra={"status": response.status_code})
+        raise ProfilesUnavailableError(
+            "The ratings ledger could not record the rating; try again shortly.",
+            headers={"Retry-After": "5"},
+        )
+    async with pool.acquire() as connection:
+        saved = await repository.insert_rating(
+            connection,
+            invitation_id=row.id,
+            public_body_id=public_body_id,
+            rating=body.rating,
+            comment=body.comment,
+        )
+    if saved is None or response.status_code == 409:
+        raise DuplicateRatingError("This contribution has already been rated by you.")
+    return RatingRead(
+        call_id=call_id,
+        ref=ref,
+        rating=saved["rating"],
+        comment=saved["comment"],
+        rated_at=saved["created_at"],
+    )
