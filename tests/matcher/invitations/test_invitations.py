@@ -526,7 +526,13 @@ async def test_stats_and_throttling_of_a_body_nobody_answers(
         figures = (await client.get("/v1/exposure")).json()
         assert figures["invitations"] == 4
         assert figures["citizens_invited"] == 4
-        assert 0 <= figures["gini"] <= 1
+        # Four citizens known, one invitation each: perfectly even; the top 5% is one of 4.
+        assert (figures["citizens"], figures["gini"], figures["top_5_percent_share"]) == (
+            4,
+            0.0,
+            0.25,
+        )
+        assert (figures["accepted"], figures["new_voices_share"]) == (0, None)
 
 
 async def test_body_withdraws_one_invitation_and_the_citizen_is_told(
