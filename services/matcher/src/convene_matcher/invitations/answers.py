@@ -1,6 +1,9 @@
 """The citizen's answers: accept, decline, undo.
 
-Accept (hours_offered at most the hours asked; default the hours asked), decline (optional
+Accept (hours_offered at most the hours asked; default the hours asked; and within the
+citizen's ``hours_per_month`` counting their other accepted invitations whose call's deadline
+falls in the same month, else 409 ``hours-per-month-exceeded`` saying how many hours are
+left to offer), decline (optional
 reason; ``not_my_expertise`` stores the evidence shown, see ``exposure.feedback``), undo
 (back to pending) -- each only while the call is open and before its deadline. Accepting
 twice, answering a declined invitation without undoing, an expired or withdrawn invitation:
@@ -16,11 +19,16 @@ from typing import Any, TypeAlias
 
 import asyncpg
 
+from convene_matcher.citizens.store import CitizenStore
 from convene_matcher.errors import NotFoundError
+from convene_matcher.exposure import repository as exposure
+from convene_matcher.exposure.capacity import fits
+from convene_matcher.exposure.window import month_window
 from convene_matcher.invitations import events, repository
 from convene_matcher.invitations.errors import (
     AlreadyAnsweredError,
     CallClosedError,
+    HoursPerMonthExceededError,
     InvitationExpiredError,
     InvitationValidationError,
     InvitationWithdrawnError,
@@ -64,11 +72,46 @@ async def _locked(
     return row
 
 
+async def _check_hours(
+    connection: repository.Connection,
+    *,
+    store: CitizenStore,
+    row: InvitationRow,
+    hours: float | None,
+) -> None:
+    """Raises when ``hours`` more in the month of the call's deadline pass the citizen's
+    ``hours_per_month`` (the store's snapshot; an unknown citizen has no stated limit)."""
+    record = store.get(str(row.citizen_id))
+    limit = record.snapshot.availability.hours_per_month if record is not None else None
+    if limit is None or hours is None:
+        return
+    start, end = month_window(row.deadline)
+    taken = await exposure.accepted_hours(
+        connection,
+        month_start=start,
+        month_end=end,
+        citizen_ids=[str(row.citizen_id)],
+        excluding_invitation=row.id,
+    )
+    accepted = taken.get(str(row.citizen_id), 0.0)
+    if not fits(hours_per_month=limit, accepted_hours=accepted, hours=hours):
+        raise HoursPerMonthExceededError(
+            hours_per_month=limit, hours_accepted=accepted, hours_wanted=hours
+        )
+
+
 async def accept(
-    *, pool: Pool, citizen_id: uuid.UUID, invitation_id: uuid.UUID, body: AcceptRequest
+    *,
+    pool: Pool,
+    store: CitizenStore,
+    citizen_id: uuid.UUID,
+    invitation_id: uuid.UUID,
+    body: AcceptRequest,
 ) -> CitizenInvitationDetail:
     now = now_utc()
     async with pool.acquire() as connection, connection.transaction():
+        # The citizen's lock (the one inviting takes): two accepts cannot both fit the month.
+        await repository.lock_citizens(connection, citizen_ids=[str(citizen_id)])
         row = await _locked(connection, citizen_id=citizen_id, invitation_id=invitation_id)
         _check_answerable(row, now=now)
         if row.status == "accepted":
@@ -83,6 +126,7 @@ async def accept(
             )
         if hours is None:
             hours = hours_asked
+        await _check_hours(connection, store=store, row=row, hours=hours)
         await repository.set_answer(
             connection,
             invitation_id=invitation_id,

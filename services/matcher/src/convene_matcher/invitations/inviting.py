@@ -26,7 +26,8 @@ from convene_matcher.citizens.store import CitizenStore
 from convene_matcher.config import MatcherSettings
 from convene_matcher.errors import NotFoundError
 from convene_matcher.exposure import repository as exposure
-from convene_matcher.exposure.window import month_start
+from convene_matcher.exposure.capacity import fits
+from convene_matcher.exposure.window import month_start, month_window
 from convene_matcher.invitations import events, repository, throttle
 from convene_matcher.invitations.errors import (
     CallClosedError,
@@ -105,6 +106,10 @@ async def invite(
         this_month = await exposure.invitations_since(
             connection, citizen_ids=citizen_ids, since=month_start(now)
         )
+        start, end = month_window(call.deadline)
+        hours_taken = await exposure.accepted_hours(
+            connection, month_start=start, month_end=end, citizen_ids=citizen_ids
+        )
         invited: list[uuid.UUID] = []
         emails: list[events.EmailRow] = []
         for match in candidates:
@@ -114,6 +119,8 @@ async def invite(
                 now=now,
                 deadline=call.deadline,
                 this_month=this_month.get(match.citizen_id, 0),
+                hours_accepted=hours_taken.get(match.citizen_id, 0.0),
+                hours=call.hours,
             )
             if reason is not None:
                 skipped.append(Skipped(ref=match.ref, reason=reason))
@@ -202,7 +209,14 @@ def _replay(previous: asyncpg.Record, digest: bytes) -> InvitationBatch:
 
 
 def _recheck(
-    store: CitizenStore, *, citizen_id: str, now: datetime, deadline: datetime, this_month: int
+    store: CitizenStore,
+    *,
+    citizen_id: str,
+    now: datetime,
+    deadline: datetime,
+    this_month: int,
+    hours_accepted: float,
+    hours: float | None,
 ) -> SkipReason | None:
     """The hard filters that may have changed since the match (None: may be invited)."""
     record = store.get(citizen_id)
@@ -217,4 +231,7 @@ def _recheck(
     cap = snapshot.availability.max_invitations_per_month
     if cap is not None and this_month >= cap:
         return "invitation_cap"
+    limit = snapshot.availability.hours_per_month
+    if not fits(hours_per_month=limit, accepted_hours=hours_accepted, hours=hours):
+        return "hours_per_month"
     return None

@@ -151,16 +151,19 @@ async def citizen_invitation(
 
 @router.post(
     "/citizens/{citizen_id}/invitations/{invitation_id}/accept",
-    responses=problem_responses(401, 404, 409, 422),
+    responses=problem_responses(401, 404, 409, 422, 503),
 )
 async def accept(
     citizen_id: uuid.UUID,
     invitation_id: uuid.UUID,
     pool: PoolDep,
+    store: StoreDep,
     body: AcceptRequest | None = None,
 ) -> CitizenInvitationDetail:
+    """Accepts (409 ``hours-per-month-exceeded`` when the month's hours are taken)."""
     return await answers.accept(
         pool=pool,
+        store=store,
         citizen_id=citizen_id,
         invitation_id=invitation_id,
         body=body or AcceptRequest(),

@@ -20,7 +20,12 @@ DeclineReason = Literal[
     "not_my_expertise", "no_time", "not_interested", "conflict_of_interest", "other"
 ]
 SkipReason = Literal[
-    "already_invited", "consent", "availability", "invitation_cap", "unavailable_citizen"
+    "already_invited",
+    "consent",
+    "availability",
+    "invitation_cap",
+    "hours_per_month",
+    "unavailable_citizen",
 ]
 
 
