@@ -2,6 +2,11 @@
 
 The rating goes to the profiles ratings ledger (contribution id = invitation id, topic = the
 call title) and is recorded here once per body.
+
+The topic becomes the citizen's evidence, shown to every body that routes a call to them
+(``candidates[].evidence``). Until contributions carry their own text, only a ``public``
+call's title may become that topic: a ``confidential`` or ``restricted`` call's rating is
+sent with no topic, so it still counts in the citizen's rating but never shows its text.
 """
 
 from __future__ import annotations
@@ -27,6 +32,13 @@ logger = logging.getLogger("convene.matcher.invitations")
 
 Pool: TypeAlias = "asyncpg.Pool[Any]"
 TOPIC_MAX_CHARS = 300
+
+
+def evidence_topic(*, title: str, confidentiality: str) -> str | None:
+    """The call's text a rating may make visible as evidence (None: nothing)."""
+    if confidentiality != "public":
+        return None
+    return title[:TOPIC_MAX_CHARS] or None
 
 
 async def rate(
@@ -61,7 +73,7 @@ async def rate(
                 "contribution_id": str(row.id),
                 "rating": body.rating,
                 "comment": body.comment,
-                "topic": (row.call_title or "")[:TOPIC_MAX_CHARS] or None,
+                "topic": evidence_topic(title=row.call_title, confidentiality=row.confidentiality),
             },
             headers=headers,
             timeout=10.0,
