@@ -41,6 +41,7 @@ from convene_matcher.index.router import router as index_router
 from convene_matcher.index.service import EvidenceService
 from convene_matcher.invitations.router import router as invitations_router
 from convene_matcher.notifications.router import router as notifications_router
+from convene_matcher.privacy.router import router as privacy_router
 from convene_matcher.routing import engine as routing_engine
 from convene_matcher.routing.dependencies import RoutingState, ref_secret_from
 from convene_matcher.routing.router import router as routing_router
@@ -165,6 +166,7 @@ def create_app(
     app.include_router(evaluation_router, dependencies=internal)
     app.include_router(invitations_router, dependencies=internal)
     app.include_router(exposure_router, dependencies=internal)
+    app.include_router(privacy_router, dependencies=internal)
     app.include_router(notifications_router, dependencies=internal)
     return app
 

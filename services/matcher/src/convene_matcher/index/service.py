@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +33,7 @@ import numpy as np
 from convene_matcher.citizens.schemas import Change
 from convene_matcher.citizens.store import CitizenStore
 from convene_matcher.embedding.embedder import Embedder, Vectors
-from convene_matcher.embedding.text import normalise_text
+from convene_matcher.embedding.text import normalise_text, text_key
 from convene_matcher.evidence.items import ItemDraft, drafts_from_snapshot
 from convene_matcher.index.evidence_index import EvidenceIndex, Ids, IndexParams
 from convene_matcher.index.snapshot import capture_snapshot, load_snapshot, write_snapshot
@@ -149,10 +150,11 @@ class EvidenceService:
         """Applies a page of changes in seq order; a seq at or below the store's is skipped.
 
         New distinct texts of the whole page are embedded together (cache first) and an
-        erased citizen's matcher rows (call_match, exposure) are deleted before anything in
-        memory is mutated, so a failure leaves store and index untouched at the previous seq
-        (and a retry is harmless). Vectors are per distinct text: added when a text gets its
-        first item, removed when it loses its last.
+        erased citizen's matcher rows (``privacy.repository.erase_citizens``: every table
+        holding them, and the cached vectors of texts only they held) are deleted before
+        anything in memory is mutated, so a failure leaves store and index untouched at the
+        previous seq (and a retry is harmless). Vectors are per distinct text: added when a
+        text gets its first item, removed when it loses its last.
         """
         async with self._mutation:
             pending = sorted((c for c in changes if c.seq > self.store.seq), key=lambda c: c.seq)
@@ -179,8 +181,15 @@ class EvidenceService:
             vectors = await self.embedder.embed(text_list, pool=self.pool)
             vector_of = dict(zip(text_list, vectors, strict=True))
             if erased_ids and self.pool is not None:
+                unique_keys = [text_key(text) for text in self._unique_texts(erased_ids)]
                 async with self.pool.acquire() as connection, connection.transaction():
-                    await privacy_repository.erase_citizens(connection, citizen_ids=erased_ids)
+                    await privacy_repository.erase_citizens(
+                        connection,
+                        citizen_ids=erased_ids,
+                        cache_model=self.embedder.cache_model,
+                        text_keys=unique_keys,
+                    )
+                self.embedder.forget(unique_keys)
 
             added_texts: dict[int, str] = {}
             to_remove: list[int] = []
@@ -227,6 +236,19 @@ class EvidenceService:
         if needs_rebuild:
             await self.compact()
         return ApplyResult(len(pending), skipped, len(to_add), len(to_remove), erased)
+
+    def _unique_texts(self, citizen_ids: list[str]) -> list[str]:
+        """Normalised texts that only these citizens' items hold (their cached vectors are
+        theirs alone and go with them; a text anyone else holds stays)."""
+        held: Counter[int] = Counter()
+        for citizen_id in citizen_ids:
+            held.update(item.text_id for item in self.store.items_of(citizen_id))
+        unique = []
+        for text_id, count in held.items():
+            text = self.store.text(text_id)
+            if text is not None and count >= self.store.text_refs(text_id):
+                unique.append(text)
+        return unique
 
     async def skip_change(self, seq: int) -> None:
         """Moves past a change that cannot be applied (the consumer logged it): without this a

@@ -1,0 +1,18 @@
+"""Typed access to what the privacy routes need from the lifespan's state."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, TypeAlias
+
+import asyncpg
+from fastapi import Depends, Request
+
+Pool: TypeAlias = "asyncpg.Pool[Any]"
+
+
+def get_pool(request: Request) -> Pool:
+    pool: Pool = request.app.state.pool
+    return pool
+
+
+PoolDep = Annotated[Pool, Depends(get_pool)]
