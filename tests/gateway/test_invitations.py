@@ -148,6 +148,22 @@ async def test_panel_invited_citizen_accepts_body_sees_contact_rates_and_closes(
         "call-closed",
     )
 
+    # The citizen's export holds what the matcher keeps about them, and nothing of others.
+    exported = await gw.client.get("/v1/me/export", headers=consenting_headers)
+    assert exported.status_code == 200, exported.text
+    assert exported.json()["incomplete"] == []
+    held = exported.json()["matcher"]
+    assert held["citizen_id"] == consenting["id"]
+    (invitation,) = held["invitations"]
+    assert (invitation["call_id"], invitation["status"]) == (call["id"], "accepted")
+    assert (invitation["message"], invitation["hours_offered"]) == ("Join us", 2)
+    assert invitation["rating"]["rating"] == 5
+    assert invitation["outcome"] == "Built it."
+    assert invitation["explanation"]["evidence"]
+    assert [e["call_id"] for e in held["exposure"]] == [call["id"]]
+    assert {n["kind"] for n in held["notifications"]} == {"invitation", "outcome"}
+    assert private["id"] not in exported.text
+
     stats = (await gw.client.get("/v1/organisation/stats", headers=body_headers)).json()
     assert stats["invitations_sent"] == 2
     assert stats["acceptance_rate"] == 1.0

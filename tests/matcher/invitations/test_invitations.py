@@ -526,10 +526,13 @@ async def test_stats_and_throttling_of_a_body_nobody_answers(
         figures = (await client.get("/v1/exposure")).json()
         assert figures["invitations"] == 4
         assert figures["citizens_invited"] == 4
-        # Four citizens known, each invited once: perfectly even.
-        assert figures["citizens"] == 4
-        assert figures["gini"] == 0.0
-        assert figures["top_5_percent_share"] == 0.25  # the top 1 of 4 holds 1 of 4
+        # Four citizens known, one invitation each: perfectly even; the top 5% is one of 4.
+        assert (figures["citizens"], figures["gini"], figures["top_5_percent_share"]) == (
+            4,
+            0.0,
+            0.25,
+        )
+        assert (figures["accepted"], figures["new_voices_share"]) == (0, None)
 
 
 async def test_body_withdraws_one_invitation_and_the_citizen_is_told(

@@ -35,12 +35,15 @@ from convene_matcher.dependencies import MatcherState
 from convene_matcher.embedding.embedder import Embedder, SentenceModel, load_sentence_transformer
 from convene_matcher.evaluation import service as evaluation_service
 from convene_matcher.evaluation.router import router as evaluation_router
+from convene_matcher.exposure.router import router as exposure_router
 from convene_matcher.feed.consumer import FeedConsumer
 from convene_matcher.index.evidence_index import IndexParams
 from convene_matcher.index.router import router as index_router
 from convene_matcher.index.service import EvidenceService
 from convene_matcher.invitations.router import router as invitations_router
 from convene_matcher.notifications.router import router as notifications_router
+from convene_matcher.privacy.router import router as privacy_router
+from convene_matcher.routing import pipeline as routing_pipeline
 from convene_matcher.routing.dependencies import RoutingState, ref_secret_from
 from convene_matcher.routing.router import router as routing_router
 from convene_matcher.scoring import MatchingConfig
@@ -119,6 +122,7 @@ def create_app(
                 pool=pool,
                 index_dir=settings.index_dir,
                 params=index_params(settings),
+                warm_up=routing_pipeline.warm_up,
             )
             await evidence.load()
             state.feed = FeedConsumer(evidence=evidence, client=state.profiles, settings=settings)
@@ -159,6 +163,8 @@ def create_app(
     app.include_router(batch_router, dependencies=internal)
     app.include_router(evaluation_router, dependencies=internal)
     app.include_router(invitations_router, dependencies=internal)
+    app.include_router(exposure_router, dependencies=internal)
+    app.include_router(privacy_router, dependencies=internal)
     app.include_router(notifications_router, dependencies=internal)
     return app
 

@@ -28,7 +28,13 @@ from convene_gateway.clients.profiles_schemas import (
     RoleRead,
     SkillRead,
 )
-from convene_gateway.dependencies import CredentialsDep, HasherDep, PoolDep, ProfilesDep
+from convene_gateway.dependencies import (
+    CredentialsDep,
+    HasherDep,
+    MatcherDep,
+    PoolDep,
+    ProfilesDep,
+)
 
 # Every route here may also fail downstream: profiles unreachable (503), slow (504), broken (502).
 DOWNSTREAM = (502, 503, 504)
@@ -75,10 +81,14 @@ async def update_me(
     responses=problem_responses(*AUTHED),
 )
 async def export_me(
-    citizen: CurrentCitizen, pool: PoolDep, profiles: ProfilesDep, response: Response
+    citizen: CurrentCitizen,
+    pool: PoolDep,
+    profiles: ProfilesDep,
+    matcher: MatcherDep,
+    response: Response,
 ) -> CitizenExport:
     response.headers["Cache-Control"] = "no-store"
-    return await service.export(pool=pool, profiles=profiles, citizen=citizen)
+    return await service.export(pool=pool, profiles=profiles, matcher=matcher, citizen=citizen)
 
 
 @router.delete(

@@ -219,4 +219,14 @@ class AccountExport(BaseModel):
 class CitizenExport(BaseModel):
     account: AccountExport
     profile: dict[str, Any] = Field(description="Everything profiles holds (its export).")
+    matcher: dict[str, Any] | None = Field(
+        description="Everything the matcher holds: invitations (messages, answers, decline "
+        "reasons, hours, evidence shown, ratings, outcomes), matches with their "
+        "explanations, exposure, feedback, outcome labels and emails. Null only when the "
+        "matcher could not be reached (then ``incomplete`` names it)."
+    )
+    incomplete: list[str] = Field(
+        default_factory=list,
+        description="Parts that could not be read this time (ask again); empty when complete.",
+    )
     exported_at: datetime

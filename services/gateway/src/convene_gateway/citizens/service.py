@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from convene_common.db import Pool
 from convene_gateway.accounts import service as accounts
@@ -22,6 +23,8 @@ from convene_gateway.citizens.schemas import (
     RoleCreate,
     SkillCreate,
 )
+from convene_gateway.clients.matcher import MatcherClient
+from convene_gateway.clients.matcher_privacy import export_citizen as matcher_export
 from convene_gateway.clients.profiles import ProfilesClient
 from convene_gateway.clients.profiles_schemas import (
     AffiliationRead,
@@ -31,13 +34,26 @@ from convene_gateway.clients.profiles_schemas import (
     RoleRead,
     SkillRead,
 )
+from convene_gateway.errors import DownstreamTimeoutError, DownstreamUnavailableError
 
 
 async def export(
-    *, pool: Pool, profiles: ProfilesClient, citizen: CitizenPrincipal
+    *, pool: Pool, profiles: ProfilesClient, matcher: MatcherClient, citizen: CitizenPrincipal
 ) -> CitizenExport:
+    """The account, the profile and what the matcher holds (invitations, answers, hours,
+    exposure, evidence shown). Never silently partial: when the matcher cannot be reached,
+    ``matcher`` is null and ``incomplete`` names it, so the citizen knows to ask again (the
+    account and profile parts are still theirs to have)."""
     account = await accounts.get_account(pool=pool, account_id=citizen.account_id)
     profile = await profiles.export_citizen(citizen_id=citizen.citizen_id)
+    matched: dict[str, Any] | None = None
+    incomplete: list[str] = []
+    try:
+        matched = (await matcher_export(matcher, citizen_id=citizen.citizen_id)).model_dump(
+            mode="json"
+        )
+    except (DownstreamUnavailableError, DownstreamTimeoutError):
+        incomplete.append("matcher")
     return CitizenExport(
         account=AccountExport(
             id=account.id,
@@ -48,6 +64,8 @@ async def export(
             disabled_at=account.disabled_at,
         ),
         profile=profile,
+        matcher=matched,
+        incomplete=incomplete,
         exported_at=datetime.now(UTC),
     )
 

@@ -68,6 +68,11 @@ class _MemoryCache:
             while len(self._entries) > self._max:
                 self._entries.popitem(last=False)
 
+    def discard(self, keys: Sequence[bytes]) -> None:
+        with self._lock:
+            for key in keys:
+                self._entries.pop(key, None)
+
     def __len__(self) -> int:
         return len(self._entries)
 
@@ -105,6 +110,10 @@ class Embedder:
         self._limiter = anyio.CapacityLimiter(1)
         self.texts_encoded = 0
         self.model_calls = 0
+
+    def forget(self, keys: Sequence[bytes]) -> None:
+        """Drops these text keys' vectors from the memory cache (erasure)."""
+        self._memory.discard(keys)
 
     @property
     def memory_entries(self) -> int:

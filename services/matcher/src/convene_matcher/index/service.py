@@ -1,6 +1,6 @@
 """EvidenceService: the index, the citizen store and the embedder, kept in step.
 
-This is the object routing builds on (``app.state.evidence``):
+This is the object routing builds on (``app.state.evidence``); it imports no routing:
 
 - ``await evidence.search(query_vectors, k)`` -> (scores, item_ids) per query, run off the
   event loop in a bounded worker; never concurrent with an index mutation.
@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,12 +33,11 @@ import numpy as np
 from convene_matcher.citizens.schemas import Change
 from convene_matcher.citizens.store import CitizenStore
 from convene_matcher.embedding.embedder import Embedder, Vectors
-from convene_matcher.embedding.text import normalise_text
+from convene_matcher.embedding.text import normalise_text, text_key
 from convene_matcher.evidence.items import ItemDraft, drafts_from_snapshot
 from convene_matcher.index.evidence_index import EvidenceIndex, Ids, IndexParams
 from convene_matcher.index.snapshot import capture_snapshot, load_snapshot, write_snapshot
-from convene_matcher.routing import pipeline as routing_pipeline
-from convene_matcher.routing import repository as routing_repository
+from convene_matcher.privacy import repository as privacy_repository
 
 logger = logging.getLogger("convene.matcher.evidence")
 T = TypeVar("T")
@@ -60,8 +60,12 @@ class EvidenceService:
         pool: asyncpg.Pool[Any] | None,
         index_dir: Path,
         params: IndexParams,
+        warm_up: Callable[[], None] | None = None,
     ) -> None:
+        """``warm_up``: blocking work to pay at load time rather than on the first request
+        (main passes routing's), so the index does not import its consumers."""
         self.embedder = embedder
+        self._warm_up = warm_up
         self.pool = pool
         self.index_dir = index_dir
         self.params = params
@@ -88,8 +92,9 @@ class EvidenceService:
     # -- start-up / persistence --------------------------------------------------------
     async def load(self) -> bool:
         """Loads the committed snapshot if there is one for this model; True if loaded.
-        Also warms routing up (its first call would otherwise pay for loading tables)."""
-        await anyio.to_thread.run_sync(routing_pipeline.warm_up)
+        Also runs ``warm_up`` (routing's first call would otherwise pay for loading tables)."""
+        if self._warm_up is not None:
+            await anyio.to_thread.run_sync(self._warm_up)
         loaded = await anyio.to_thread.run_sync(
             lambda: load_snapshot(
                 self.index_dir,
@@ -145,10 +150,11 @@ class EvidenceService:
         """Applies a page of changes in seq order; a seq at or below the store's is skipped.
 
         New distinct texts of the whole page are embedded together (cache first) and an
-        erased citizen's matcher rows (call_match, exposure) are deleted before anything in
-        memory is mutated, so a failure leaves store and index untouched at the previous seq
-        (and a retry is harmless). Vectors are per distinct text: added when a text gets its
-        first item, removed when it loses its last.
+        erased citizen's matcher rows (``privacy.repository.erase_citizens``: every table
+        holding them, and the cached vectors of texts only they held) are deleted before
+        anything in memory is mutated, so a failure leaves store and index untouched at the
+        previous seq (and a retry is harmless). Vectors are per distinct text: added when a
+        text gets its first item, removed when it loses its last.
         """
         async with self._mutation:
             pending = sorted((c for c in changes if c.seq > self.store.seq), key=lambda c: c.seq)
@@ -175,8 +181,15 @@ class EvidenceService:
             vectors = await self.embedder.embed(text_list, pool=self.pool)
             vector_of = dict(zip(text_list, vectors, strict=True))
             if erased_ids and self.pool is not None:
+                unique_keys = [text_key(text) for text in self._unique_texts(erased_ids)]
                 async with self.pool.acquire() as connection, connection.transaction():
-                    await routing_repository.delete_citizens(connection, citizen_ids=erased_ids)
+                    await privacy_repository.erase_citizens(
+                        connection,
+                        citizen_ids=erased_ids,
+                        cache_model=self.embedder.cache_model,
+                        text_keys=unique_keys,
+                    )
+                self.embedder.forget(unique_keys)
 
             added_texts: dict[int, str] = {}
             to_remove: list[int] = []
@@ -223,6 +236,19 @@ class EvidenceService:
         if needs_rebuild:
             await self.compact()
         return ApplyResult(len(pending), skipped, len(to_add), len(to_remove), erased)
+
+    def _unique_texts(self, citizen_ids: list[str]) -> list[str]:
+        """Normalised texts that only these citizens' items hold (their cached vectors are
+        theirs alone and go with them; a text anyone else holds stays)."""
+        held: Counter[int] = Counter()
+        for citizen_id in citizen_ids:
+            held.update(item.text_id for item in self.store.items_of(citizen_id))
+        unique = []
+        for text_id, count in held.items():
+            text = self.store.text(text_id)
+            if text is not None and count >= self.store.text_refs(text_id):
+                unique.append(text)
+        return unique
 
     async def skip_change(self, seq: int) -> None:
         """Moves past a change that cannot be applied (the consumer logged it): without this a

@@ -1,12 +1,20 @@
 """Invitations: from a call's panel (or chosen refs) to the citizen's answer and back.
 
-- ``router.py`` internal routes the gateway calls (body: invite, list, rate, close, stats;
-  citizen: list, read with "why you", accept, decline, undo; admin: exposure figures).
-- ``service.py`` the rules; each write is ONE transaction that also records exposure and
-  enqueues the notifications (``notifications.repository.enqueue``), so nothing is sent for a
-  change that did not commit and nothing committed goes unsent.
+- ``router.py`` internal routes the gateway calls (body: invite, list, withdraw, rate, close,
+  stats; citizen: list, read with "why you", accept, decline, undo). Thin: typed
+  dependencies (``dependencies.py``) in, one rule module's function called.
+- ``inviting.py`` inviting a panel or refs (re-checks, caps, hours, idempotency).
+- ``answers.py`` accept, decline, undo.
+- ``closing.py`` withdrawing one invitation, closing a call with its outcome.
+- ``rating.py`` a body rates a contribution (to the profiles ratings ledger).
+- ``throttle.py`` a body's figures and the throttle on bodies nobody answers.
+- ``views.py`` read models (body's view, citizen's view with "why you", tiers) and reads.
+- ``events.py`` the emails and webhooks a change enqueues (the transactional outbox).
 - ``repository.py`` every SQL statement on invitation, invitation_request,
-  contribution_rating, call_outcome and evidence_feedback.
-- ``figures.py`` pure functions: Gini, top-5% share, median.
-- ``feedback.py`` the "not my expertise" damping routing applies per (citizen, evidence text).
+  contribution_rating and call_outcome; typed rows (``InvitationRow``, ``CallRow``,
+  ``MatchRow``).
+
+Each write is ONE transaction that also records exposure (``exposure.repository``) and
+enqueues the notifications, so nothing is sent for a change that did not commit and nothing
+committed goes unsent. The exposure ledger and its figures live in ``convene_matcher.exposure``.
 """

@@ -58,6 +58,32 @@ class RatingLockedError(ConflictError):
     slug = "invitation-rated"
 
 
+class HoursPerMonthExceededError(ConflictError):
+    """Accepting would take the citizen past their ``hours_per_month``."""
+
+    slug = "hours-per-month-exceeded"
+
+    def __init__(
+        self, *, hours_per_month: float, hours_accepted: float, hours_wanted: float
+    ) -> None:
+        left = max(0.0, hours_per_month - hours_accepted)
+        advice = (
+            f"offer at most {left:g} hours (hours_offered), or undo another acceptance"
+            if left > 0
+            else "undo another acceptance this month, or raise hours_per_month in your profile"
+        )
+        super().__init__(
+            f"Accepting {hours_wanted:g} hours would exceed your {hours_per_month:g} hours a "
+            f"month: you have accepted {hours_accepted:g} hours for calls due that month. "
+            f"You can {advice}.",
+            extra={
+                "hours_per_month": hours_per_month,
+                "hours_accepted": hours_accepted,
+                "hours_left": left,
+            },
+        )
+
+
 class InvitationThrottledError(MatcherError):
     status = 429
     slug = "invitations-throttled"

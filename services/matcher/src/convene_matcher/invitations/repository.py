@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,6 +14,126 @@ import asyncpg
 from convene_common.db import Connection as Connection
 
 Row = asyncpg.Record
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+@dataclass(frozen=True, slots=True)
+class CallRow:
+    """A call as the invitation rules need it."""
+
+    id: uuid.UUID
+    public_body_id: uuid.UUID
+    title: str
+    deadline: datetime
+    hours: float | None
+    status: str
+    confidentiality: str
+
+    @classmethod
+    def from_record(cls, row: Row) -> CallRow:
+        return cls(
+            id=row["id"],
+            public_body_id=row["public_body_id"],
+            title=row["title"],
+            deadline=row["deadline"],
+            hours=row["hours"],
+            status=row["status"],
+            confidentiality=row["confidentiality"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MatchRow:
+    """A candidate of a call's latest (or any) match, by ref."""
+
+    ref: str
+    citizen_id: str
+    fills: list[str]
+    explanation: dict[str, Any]
+
+    @classmethod
+    def from_record(cls, row: Row) -> MatchRow:
+        return cls(
+            ref=row["ref"],
+            citizen_id=row["citizen_id"],
+            fills=list(row["fills"] or []),
+            explanation=_json(row["explanation"]) or {},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationRow:
+    """An invitation with what its readers need from call, call_match, rating and outcome."""
+
+    id: uuid.UUID
+    call_id: uuid.UUID
+    ref: str
+    citizen_id: uuid.UUID
+    public_body_id: uuid.UUID
+    status: str
+    message: str | None
+    hours_offered: float | None
+    decline_reason: str | None
+    answered_at: datetime | None
+    reminded_at: datetime | None
+    created_at: datetime
+    call_title: str
+    public_body_name: str
+    deadline: datetime
+    hours_asked: float | None
+    call_status: str
+    confidentiality: str
+    description: str
+    questions: list[str]
+    skills: list[dict[str, Any]]
+    explanation: dict[str, Any]
+    fills: list[str]
+    rating: int | None
+    outcome: str | None
+
+    @classmethod
+    def from_record(cls, row: Row) -> InvitationRow:
+        return cls(
+            id=row["id"],
+            call_id=row["call_id"],
+            ref=row["ref"],
+            citizen_id=row["citizen_id"],
+            public_body_id=row["public_body_id"],
+            status=row["status"],
+            message=row["message"],
+            hours_offered=row["hours_offered"],
+            decline_reason=row["decline_reason"],
+            answered_at=row["answered_at"],
+            reminded_at=row["reminded_at"],
+            created_at=row["created_at"],
+            call_title=row["call_title"],
+            public_body_name=row["public_body_name"],
+            deadline=row["deadline"],
+            hours_asked=row["hours_asked"],
+            call_status=row["call_status"],
+            confidentiality=row["confidentiality"],
+            description=row["description"],
+            questions=list(_json(row["questions"]) or []),
+            skills=list(_json(row["skills"]) or []),
+            explanation=_json(row["explanation"]) or {},
+            fills=list(row["fills"] or []),
+            rating=row["rating"],
+            outcome=row["outcome"],
+        )
+
+    @property
+    def evidence(self) -> list[dict[str, Any]]:
+        """The evidence shown as "why you" (as stored in the match's explanation)."""
+        evidence = self.explanation.get("evidence", [])
+        return evidence if isinstance(evidence, list) else []
+
+
+def _invitation(row: Row | None) -> InvitationRow | None:
+    return InvitationRow.from_record(row) if row is not None else None
+
 
 # An invitation with what its readers need from call and call_match.
 _INVITATION_SELECT = """
@@ -30,29 +152,25 @@ _INVITATION_SELECT = """
 
 
 # -- calls and matches ---------------------------------------------------------------------
+_CALL_SELECT = """SELECT id, public_body_id, title, deadline, hours, status, confidentiality
+    FROM call WHERE id = $1 AND public_body_id = $2"""
+
+
 async def lock_call(
     connection: Connection, *, call_id: uuid.UUID, public_body_id: uuid.UUID
-) -> Row | None:
+) -> CallRow | None:
     """The body's call, locked until commit: invites and closing of one call serialise."""
     row: Row | None = await connection.fetchrow(
-        """SELECT id, public_body_id, title, deadline, hours, status FROM call
-           WHERE id = $1 AND public_body_id = $2 FOR UPDATE""",
-        call_id,
-        public_body_id,
+        _CALL_SELECT + " FOR UPDATE", call_id, public_body_id
     )
-    return row
+    return CallRow.from_record(row) if row is not None else None
 
 
 async def get_call(
     connection: Connection, *, call_id: uuid.UUID, public_body_id: uuid.UUID
-) -> Row | None:
-    row: Row | None = await connection.fetchrow(
-        """SELECT id, public_body_id, title, deadline, hours, status FROM call
-           WHERE id = $1 AND public_body_id = $2""",
-        call_id,
-        public_body_id,
-    )
-    return row
+) -> CallRow | None:
+    row: Row | None = await connection.fetchrow(_CALL_SELECT, call_id, public_body_id)
+    return CallRow.from_record(row) if row is not None else None
 
 
 async def close_call(connection: Connection, *, call_id: uuid.UUID, outcome: str) -> Row:
@@ -67,25 +185,25 @@ async def close_call(connection: Connection, *, call_id: uuid.UUID, outcome: str
     return row
 
 
-async def panel_matches(connection: Connection, *, call_id: uuid.UUID) -> list[Row]:
+async def panel_matches(connection: Connection, *, call_id: uuid.UUID) -> list[MatchRow]:
     rows = await connection.fetch(
         """SELECT ref, citizen_id::text AS citizen_id, fills, explanation FROM call_match
            WHERE call_id = $1 AND latest AND in_panel ORDER BY position NULLS LAST, ref""",
         call_id,
     )
-    return list(rows)
+    return [MatchRow.from_record(row) for row in rows]
 
 
 async def matches_by_ref(
     connection: Connection, *, call_id: uuid.UUID, refs: list[str]
-) -> list[Row]:
+) -> list[MatchRow]:
     rows = await connection.fetch(
         """SELECT ref, citizen_id::text AS citizen_id, fills, explanation FROM call_match
            WHERE call_id = $1 AND ref = ANY($2::text[])""",
         call_id,
         refs,
     )
-    return list(rows)
+    return [MatchRow.from_record(row) for row in rows]
 
 
 async def has_match(connection: Connection, *, call_id: uuid.UUID) -> bool:
@@ -179,28 +297,30 @@ async def insert_invitation(
     )
 
 
-async def list_for_call(connection: Connection, *, call_id: uuid.UUID) -> list[Row]:
+async def list_for_call(connection: Connection, *, call_id: uuid.UUID) -> list[InvitationRow]:
     rows = await connection.fetch(
         _INVITATION_SELECT + " WHERE i.call_id = $1 ORDER BY i.created_at, i.id", call_id
     )
-    return list(rows)
+    return [InvitationRow.from_record(row) for row in rows]
 
 
-async def get_for_call_ref(connection: Connection, *, call_id: uuid.UUID, ref: str) -> Row | None:
+async def get_for_call_ref(
+    connection: Connection, *, call_id: uuid.UUID, ref: str
+) -> InvitationRow | None:
     row: Row | None = await connection.fetchrow(
         _INVITATION_SELECT + " WHERE i.call_id = $1 AND i.ref = $2", call_id, ref
     )
-    return row
+    return _invitation(row)
 
 
 async def get_for_citizen(
     connection: Connection, *, invitation_id: uuid.UUID, citizen_id: uuid.UUID, lock: bool = False
-) -> Row | None:
+) -> InvitationRow | None:
     query = _INVITATION_SELECT + " WHERE i.id = $1 AND i.citizen_id = $2"
     if lock:
         query += " FOR UPDATE OF i"
     row: Row | None = await connection.fetchrow(query, invitation_id, citizen_id)
-    return row
+    return _invitation(row)
 
 
 async def list_for_citizen(
@@ -209,7 +329,7 @@ async def list_for_citizen(
     citizen_id: uuid.UUID,
     limit: int,
     after: tuple[datetime, uuid.UUID] | None,
-) -> list[Row]:
+) -> list[InvitationRow]:
     if after is None:
         rows = await connection.fetch(
             _INVITATION_SELECT
@@ -227,7 +347,7 @@ async def list_for_citizen(
             after[1],
             limit,
         )
-    return list(rows)
+    return [InvitationRow.from_record(row) for row in rows]
 
 
 async def set_answer(
@@ -253,12 +373,12 @@ async def set_answer(
 
 async def get_for_call(
     connection: Connection, *, call_id: uuid.UUID, invitation_id: uuid.UUID, lock: bool = False
-) -> Row | None:
+) -> InvitationRow | None:
     query = _INVITATION_SELECT + " WHERE i.id = $1 AND i.call_id = $2"
     if lock:
         query += " FOR UPDATE OF i"
     row: Row | None = await connection.fetchrow(query, invitation_id, call_id)
-    return row
+    return _invitation(row)
 
 
 async def withdraw(connection: Connection, *, invitation_id: uuid.UUID) -> None:
@@ -349,21 +469,6 @@ async def remove_feedback(connection: Connection, *, invitation_id: uuid.UUID) -
     )
 
 
-async def feedback_counts(
-    connection: Connection, *, citizen_ids: list[str]
-) -> dict[tuple[str, str], int]:
-    """(citizen id, evidence text) -> how many "not my expertise" declines named it."""
-    if not citizen_ids:
-        return {}
-    rows = await connection.fetch(
-        """SELECT citizen_id::text AS citizen_id, evidence_text, count(*) AS n
-           FROM evidence_feedback WHERE citizen_id = ANY($1::uuid[])
-           GROUP BY citizen_id, evidence_text""",
-        citizen_ids,
-    )
-    return {(row["citizen_id"], row["evidence_text"]): row["n"] for row in rows}
-
-
 # -- figures -----------------------------------------------------------------------------
 async def body_figures(
     connection: Connection,
@@ -394,39 +499,3 @@ async def body_figures(
     )
     assert row is not None
     return row
-
-
-async def exposure_counts(connection: Connection, *, since: datetime) -> list[int]:
-    rows = await connection.fetch(
-        "SELECT count(*) AS n FROM exposure WHERE invited_at >= $1 GROUP BY citizen_id", since
-    )
-    return [int(row["n"]) for row in rows]
-
-
-async def new_voices(connection: Connection, *, since: datetime) -> tuple[int, int]:
-    """(accepted invitations since, of which the citizen had no earlier exposure)."""
-    row = await connection.fetchrow(
-        """SELECT count(*) AS accepted,
-                  count(*) FILTER (WHERE NOT EXISTS (
-                      SELECT 1 FROM exposure e
-                      WHERE e.citizen_id = i.citizen_id AND e.invited_at < i.created_at
-                  )) AS new_voices
-           FROM invitation i WHERE i.status = 'accepted' AND i.created_at >= $1""",
-        since,
-    )
-    assert row is not None
-    return int(row["accepted"]), int(row["new_voices"])
-
-
-async def invitations_this_month(
-    connection: Connection, *, citizen_ids: list[str], month_start: datetime
-) -> dict[str, int]:
-    if not citizen_ids:
-        return {}
-    rows = await connection.fetch(
-        """SELECT citizen_id::text AS citizen_id, count(*) AS n FROM exposure
-           WHERE citizen_id = ANY($1::uuid[]) AND invited_at >= $2 GROUP BY citizen_id""",
-        citizen_ids,
-        month_start,
-    )
-    return {row["citizen_id"]: int(row["n"]) for row in rows}

@@ -6,12 +6,17 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, status
+from fastapi import APIRouter, Header, Query, status
 
 from convene_common.problems import problem_responses
 from convene_matcher.calls.service import check_idempotency_key
-from convene_matcher.dependencies import ProfilesDep, ready_evidence
-from convene_matcher.invitations import service
+from convene_matcher.invitations import answers, closing, inviting, rating, throttle, views
+from convene_matcher.invitations.dependencies import (
+    PoolDep,
+    ProfilesDep,
+    SettingsDep,
+    StoreDep,
+)
 from convene_matcher.invitations.schemas import (
     AcceptRequest,
     BodyStats,
@@ -20,7 +25,6 @@ from convene_matcher.invitations.schemas import (
     CloseRequest,
     CloseResult,
     DeclineRequest,
-    ExposureFigures,
     InvitationBatch,
     InvitationBodyRead,
     InvitationCreate,
@@ -41,16 +45,18 @@ router = APIRouter(prefix="/v1", tags=["invitations"])
 async def invite(
     call_id: uuid.UUID,
     public_body_id: uuid.UUID,
-    request: Request,
+    pool: PoolDep,
+    store: StoreDep,
+    settings: SettingsDep,
     body: InvitationCreate | None = None,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> InvitationBatch:
     """Invites the proposed panel (or ``refs``); re-checks consent, availability and caps."""
     key = check_idempotency_key(idempotency_key)
-    return await service.invite(
-        pool=request.app.state.pool,
-        store=ready_evidence(request).store,
-        settings=request.app.state.settings,
+    return await inviting.invite(
+        pool=pool,
+        store=store,
+        settings=settings,
         call_id=call_id,
         public_body_id=public_body_id,
         body=body or InvitationCreate(),
@@ -60,11 +66,9 @@ async def invite(
 
 @router.get("/calls/{call_id}/invitations", responses=problem_responses(401, 404, 422))
 async def list_invitations(
-    call_id: uuid.UUID, public_body_id: uuid.UUID, request: Request
+    call_id: uuid.UUID, public_body_id: uuid.UUID, pool: PoolDep
 ) -> InvitationList:
-    return await service.list_for_call(
-        pool=request.app.state.pool, call_id=call_id, public_body_id=public_body_id
-    )
+    return await views.list_for_call(pool=pool, call_id=call_id, public_body_id=public_body_id)
 
 
 @router.post(
@@ -72,14 +76,11 @@ async def list_invitations(
     responses=problem_responses(401, 404, 409, 422),
 )
 async def withdraw_invitation(
-    call_id: uuid.UUID, invitation_id: uuid.UUID, public_body_id: uuid.UUID, request: Request
+    call_id: uuid.UUID, invitation_id: uuid.UUID, public_body_id: uuid.UUID, pool: PoolDep
 ) -> InvitationBodyRead:
     """Withdraws one pending or accepted invitation before the deadline; the citizen is told."""
-    return await service.withdraw(
-        pool=request.app.state.pool,
-        call_id=call_id,
-        public_body_id=public_body_id,
-        invitation_id=invitation_id,
+    return await closing.withdraw(
+        pool=pool, call_id=call_id, public_body_id=public_body_id, invitation_id=invitation_id
     )
 
 
@@ -93,11 +94,11 @@ async def rate_contribution(
     ref: str,
     public_body_id: uuid.UUID,
     body: RatingCreate,
-    request: Request,
+    pool: PoolDep,
     profiles: ProfilesDep,
 ) -> RatingRead:
-    return await service.rate(
-        pool=request.app.state.pool,
+    return await rating.rate(
+        pool=pool,
         profiles=profiles,
         call_id=call_id,
         public_body_id=public_body_id,
@@ -108,34 +109,28 @@ async def rate_contribution(
 
 @router.post("/calls/{call_id}/close", responses=problem_responses(401, 404, 409, 422))
 async def close_call(
-    call_id: uuid.UUID, public_body_id: uuid.UUID, body: CloseRequest, request: Request
+    call_id: uuid.UUID, public_body_id: uuid.UUID, body: CloseRequest, pool: PoolDep
 ) -> CloseResult:
-    return await service.close(
-        pool=request.app.state.pool, call_id=call_id, public_body_id=public_body_id, body=body
-    )
+    return await closing.close(pool=pool, call_id=call_id, public_body_id=public_body_id, body=body)
 
 
 @router.get(
     "/organisations/{public_body_id}/invitation-stats", responses=problem_responses(401, 422)
 )
-async def body_stats(public_body_id: uuid.UUID, request: Request) -> BodyStats:
-    return await service.body_stats(
-        pool=request.app.state.pool,
-        settings=request.app.state.settings,
-        public_body_id=public_body_id,
-    )
+async def body_stats(public_body_id: uuid.UUID, pool: PoolDep, settings: SettingsDep) -> BodyStats:
+    return await throttle.body_stats(pool=pool, settings=settings, public_body_id=public_body_id)
 
 
 # -- citizens ---------------------------------------------------------------------------
 @router.get("/citizens/{citizen_id}/invitations", responses=problem_responses(400, 401, 422))
 async def citizen_invitations(
     citizen_id: uuid.UUID,
-    request: Request,
+    pool: PoolDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> CitizenInvitationPage:
-    return await service.list_for_citizen(
-        pool=request.app.state.pool, citizen_id=citizen_id, limit=limit, cursor=cursor
+    return await views.list_for_citizen(
+        pool=pool, citizen_id=citizen_id, limit=limit, cursor=cursor
     )
 
 
@@ -144,25 +139,28 @@ async def citizen_invitations(
     responses=problem_responses(401, 404, 422),
 )
 async def citizen_invitation(
-    citizen_id: uuid.UUID, invitation_id: uuid.UUID, request: Request
+    citizen_id: uuid.UUID, invitation_id: uuid.UUID, pool: PoolDep
 ) -> CitizenInvitationDetail:
-    return await service.get_for_citizen(
-        pool=request.app.state.pool, citizen_id=citizen_id, invitation_id=invitation_id
+    return await views.get_for_citizen(
+        pool=pool, citizen_id=citizen_id, invitation_id=invitation_id
     )
 
 
 @router.post(
     "/citizens/{citizen_id}/invitations/{invitation_id}/accept",
-    responses=problem_responses(401, 404, 409, 422),
+    responses=problem_responses(401, 404, 409, 422, 503),
 )
 async def accept(
     citizen_id: uuid.UUID,
     invitation_id: uuid.UUID,
-    request: Request,
+    pool: PoolDep,
+    store: StoreDep,
     body: AcceptRequest | None = None,
 ) -> CitizenInvitationDetail:
-    return await service.accept(
-        pool=request.app.state.pool,
+    """Accepts (409 ``hours-per-month-exceeded`` when the month's hours are taken)."""
+    return await answers.accept(
+        pool=pool,
+        store=store,
         citizen_id=citizen_id,
         invitation_id=invitation_id,
         body=body or AcceptRequest(),
@@ -176,11 +174,11 @@ async def accept(
 async def decline(
     citizen_id: uuid.UUID,
     invitation_id: uuid.UUID,
-    request: Request,
+    pool: PoolDep,
     body: DeclineRequest | None = None,
 ) -> CitizenInvitationDetail:
-    return await service.decline(
-        pool=request.app.state.pool,
+    return await answers.decline(
+        pool=pool,
         citizen_id=citizen_id,
         invitation_id=invitation_id,
         body=body or DeclineRequest(),
@@ -192,19 +190,6 @@ async def decline(
     responses=problem_responses(401, 404, 409, 422),
 )
 async def undo(
-    citizen_id: uuid.UUID, invitation_id: uuid.UUID, request: Request
+    citizen_id: uuid.UUID, invitation_id: uuid.UUID, pool: PoolDep
 ) -> CitizenInvitationDetail:
-    return await service.undo(
-        pool=request.app.state.pool, citizen_id=citizen_id, invitation_id=invitation_id
-    )
-
-
-# -- admins -----------------------------------------------------------------------------
-@router.get("/exposure", responses=problem_responses(401, 422, 503))
-async def exposure(
-    request: Request, days: Annotated[int, Query(ge=1, le=3650)] = 365
-) -> ExposureFigures:
-    """Concentration of invitations: top-5% share, Gini, new voices."""
-    return await service.exposure_figures(
-        pool=request.app.state.pool, store=ready_evidence(request).store, days=days
-    )
+    return await answers.undo(pool=pool, citizen_id=citizen_id, invitation_id=invitation_id)

@@ -20,7 +20,12 @@ DeclineReason = Literal[
     "not_my_expertise", "no_time", "not_interested", "conflict_of_interest", "other"
 ]
 SkipReason = Literal[
-    "already_invited", "consent", "availability", "invitation_cap", "unavailable_citizen"
+    "already_invited",
+    "consent",
+    "availability",
+    "invitation_cap",
+    "hours_per_month",
+    "unavailable_citizen",
 ]
 
 
@@ -189,16 +194,3 @@ class BodyStats(BaseModel):
     invitations_last_24h: int
     throttled: bool
     throttle_reason: str | None
-
-
-class ExposureFigures(BaseModel):
-    window_days: int
-    citizens: int = Field(description="Citizens the matcher knows (the population).")
-    invitations: int
-    citizens_invited: int
-    top_5_percent_share: float | None
-    gini: float | None
-    accepted: int
-    new_voices_share: float | None = Field(
-        description="Share of accepted invitations that went to citizens never invited before."
-    )

@@ -4,11 +4,11 @@ routing's and batch routing's routers take instead of reading ``request.app.stat
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeAlias
+from typing import Annotated
 
-import asyncpg
 from fastapi import Depends, Request
 
+from convene_common.db import Pool
 from convene_matcher.config import MatcherSettings
 from convene_matcher.configs import service as configs_service
 from convene_matcher.configs.dependencies import configs_state
@@ -19,7 +19,6 @@ from convene_matcher.scoring import MatchingConfig
 
 # Used only when no secret is configured outside production (see MatcherSettings.ref_secret).
 DEVELOPMENT_REF_SECRET = b"convene-development-ref-secret"
-Pool: TypeAlias = "asyncpg.Pool[Any]"
 
 
 @dataclass

@@ -1,0 +1,22 @@
+"""Internal admin route: the concentration of invitations (the gateway adds admin auth)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from convene_common.problems import problem_responses
+from convene_matcher.exposure import service
+from convene_matcher.exposure.dependencies import EvidenceDep, PoolDep
+from convene_matcher.exposure.schemas import ExposureFigures
+
+router = APIRouter(prefix="/v1", tags=["exposure"])
+
+
+@router.get("/exposure", responses=problem_responses(401, 422, 503))
+async def exposure(
+    pool: PoolDep, evidence: EvidenceDep, days: Annotated[int, Query(ge=1, le=3650)] = 365
+) -> ExposureFigures:
+    """Concentration of invitations: top-5% share, Gini, new voices."""
+    return await service.exposure_figures(pool=pool, population=len(evidence.store), days=days)
