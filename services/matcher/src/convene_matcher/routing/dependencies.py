@@ -12,7 +12,6 @@ from convene_common.db import Pool
 from convene_matcher.config import MatcherSettings
 from convene_matcher.configs import service as configs_service
 from convene_matcher.configs.dependencies import configs_state
-from convene_matcher.dependencies import ready_evidence
 from convene_matcher.errors import NotReadyError
 from convene_matcher.index.service import EvidenceService
 from convene_matcher.scoring import MatchingConfig
@@ -32,6 +31,16 @@ class ActiveConfig:
 
     config_id: int | None
     config: MatchingConfig
+
+
+def ready_evidence(request: Request) -> EvidenceService:
+    """503 until the model and index are loaded. Defined here, not imported from
+    convene_matcher.dependencies: that module imports routing (through evaluation), and
+    routing.service imports this one, so the import would be a cycle."""
+    evidence: EvidenceService | None = getattr(request.app.state, "evidence", None)
+    if evidence is None:
+        raise NotReadyError("The model and index are still loading; retry shortly.")
+    return evidence
 
 
 def routing_state(request: Request) -> RoutingState:
