@@ -15,6 +15,7 @@ from convene_common.logging import configure_logging
 from convene_gateway.admin.router import router as admin_router
 from convene_gateway.admin_matching.router import router as admin_matching_router
 from convene_gateway.affinity.router import router as affinity_router
+from convene_gateway.audit.router import router as audit_router
 from convene_gateway.auth.cache import CredentialCache
 from convene_gateway.auth.lifecycle_router import router as auth_lifecycle_router
 from convene_gateway.auth.passwords import PasswordHasher
@@ -28,6 +29,7 @@ from convene_gateway.clients.matcher_batch import MatcherBatchClient
 from convene_gateway.clients.profiles import ProfilesClient
 from convene_gateway.config import GatewaySettings
 from convene_gateway.invitations.router import router as invitations_router
+from convene_gateway.members.router import router as members_router
 from convene_gateway.openapi import install_openapi_additions
 from convene_gateway.organisations.router import router as organisations_router
 from convene_gateway.ratelimit.middleware import install_rate_limits
@@ -36,9 +38,9 @@ MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 DESCRIPTION = """The one public API of Convene.
 
-* Citizens and admins: `POST /v1/auth/token` (OAuth2 password flow), then
-  `Authorization: Bearer <token>`.
-* Public bodies: `X-API-Key: cvk_...`, created by an admin for the organisation.
+* Citizens, staff of public bodies and admins: `POST /v1/auth/token` (OAuth2 password flow;
+  admins add `totp`), then `Authorization: Bearer <token>`; `POST /v1/auth/refresh` rotates.
+* Public bodies' systems: `X-API-Key: cvk_...`, created by an admin or a manager.
 
 Errors are RFC 9457 problem+json."""
 
@@ -107,6 +109,8 @@ def create_app(
     )
     app.include_router(auth_router)
     app.include_router(auth_lifecycle_router)
+    app.include_router(members_router)
+    app.include_router(audit_router)
     app.include_router(citizens_router)
     app.include_router(invitations_router)
     app.include_router(organisations_router)
