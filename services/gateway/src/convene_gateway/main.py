@@ -20,6 +20,8 @@ from convene_gateway.auth.cache import CredentialCache
 from convene_gateway.auth.lifecycle_router import router as auth_lifecycle_router
 from convene_gateway.auth.passwords import PasswordHasher
 from convene_gateway.auth.router import router as auth_router
+from convene_gateway.auth.second_factor_router import router as second_factor_router
+from convene_gateway.auth.throttle import SignInThrottle
 from convene_gateway.batch.router import router as batch_router
 from convene_gateway.calls.router import router as calls_router
 from convene_gateway.citizens.router import router as citizens_router
@@ -65,6 +67,7 @@ def create_app(
         )
         await hasher.prepare()
         app.state.password_hasher = hasher
+        app.state.sign_in_throttle = SignInThrottle(settings.rate_limits)
         app.state.credentials = CredentialCache.create(
             ttl_seconds=settings.credential_cache_ttl_seconds,
             max_entries=settings.credential_cache_max_entries,
@@ -109,6 +112,7 @@ def create_app(
     )
     app.include_router(auth_router)
     app.include_router(auth_lifecycle_router)
+    app.include_router(second_factor_router)
     app.include_router(members_router)
     app.include_router(audit_router)
     app.include_router(citizens_router)
