@@ -162,3 +162,32 @@ async def test_roles_are_listed_for_citizens_staff_and_keys(calls_gateway: Calls
     assert (
         await gw.client.get("/v1/roles", headers={"X-API-Key": "cvk_nope_nope"})
     ).status_code == 401
+
+
+async def test_an_unverified_citizen_is_matched_only_after_following_the_link(
+    calls_gateway: CallsGateway,
+) -> None:
+    gw = calls_gateway
+    created = await gw.register(name="New Voice", verified=False)
+    headers = await gw.login(created["email"])
+    await gw.client.patch(
+        "/v1/me", headers=headers, json={"consent": {"matching": True, "contact": True}}
+    )
+    await gw.client.post(
+        "/v1/me/skills",
+        headers=headers,
+        json={"label": "cycling infrastructure design", "level": "can_do"},
+    )
+    await gw.sync()
+    _, key = await gw.public_body()
+    call_id = (await gw.client.post("/v1/calls", headers=key, json=call_body())).json()["id"]
+    before = await gw.client.post(f"/v1/calls/{call_id}/match", headers=key)
+    assert before.status_code == 200, before.text
+    assert before.json()["candidates"] == []
+
+    token = await gw.link_token(created["email"], "/verify-email")
+    assert (await gw.client.post("/v1/auth/verify-email", json={"token": token})).status_code == 204
+    await gw.sync()
+    after = await gw.client.post(f"/v1/calls/{call_id}/match", headers=key)
+    assert len(after.json()["candidates"]) == 1
+    assert len(after.json()["panel"]) == 1
