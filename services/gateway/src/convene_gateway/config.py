@@ -54,12 +54,30 @@ class GatewaySettings(ServiceSettings):
     jwt_secret: SecretStr
     jwt_issuer: str = "convene-gateway"
     jwt_audience: str = "convene"
-    access_token_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
-    # How long this process trusts "the account / API key behind a credential is still live"
+    # Short: an access token outlives nothing by much. A revoked session stops its access
+    # tokens at once anyway (the session is checked per request, cache below).
+    access_token_ttl_seconds: int = Field(default=900, ge=60, le=7 * 24 * 3600)
+    # A sign-in session (its family of rotating refresh tokens) ends this long after sign-in.
+    session_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=300, le=365 * 24 * 3600)
+    # How long this process trusts "the session / API key behind a credential is still live"
     # without asking the database (auth/cache.py). Erasure and revocation evict at once in the
     # process that makes them; another replica may accept the credential this long (SECURITY.md).
     credential_cache_ttl_seconds: float = Field(default=5.0, ge=0, le=30)
     credential_cache_max_entries: int = Field(default=10_000, ge=1, le=1_000_000)
+
+    # Admins get admin scope only after a second factor (TOTP). None: required except in
+    # development and test, where an admin who has not enrolled may sign in with a password
+    # (make run's demo admin is enrolled, so make run exercises it). An admin without the
+    # factor gets a token that may only enrol one.
+    admin_totp_required: bool | None = None
+
+    # Account emails link to the web service's pages (/verify-email, /reset-password, /join).
+    web_base_url: str = "http://127.0.0.1:8080"
+    email_verification_ttl_seconds: int = Field(default=48 * 3600, ge=60, le=30 * 24 * 3600)
+    password_reset_ttl_seconds: int = Field(default=3600, ge=60, le=24 * 3600)
+    staff_invitation_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60, le=30 * 24 * 3600)
+    # Emails of one kind to one account: at most this many per hour (resend, reset requests).
+    account_emails_per_hour: int = Field(default=5, ge=1, le=100)
 
     # argon2id parameters (RFC 9106 second recommended option by default). Tests lower them.
     argon2_time_cost: int = Field(default=3, ge=1, le=10)
@@ -70,6 +88,12 @@ class GatewaySettings(ServiceSettings):
 
     # Token buckets per client address, principal, login, registration and export.
     rate_limits: RateLimits = Field(default_factory=RateLimits)
+
+    @property
+    def admin_second_factor_required(self) -> bool:
+        if self.admin_totp_required is not None:
+            return self.admin_totp_required
+        return self.environment not in ("development", "test")
 
     @model_validator(mode="before")
     @classmethod

@@ -51,6 +51,12 @@ class InvalidCredentialsError(AuthenticationRequiredError):
     slug = "invalid-credentials"
 
 
+class SecondFactorRequiredError(AuthenticationRequiredError):
+    """401 after a correct password: this account signs in with a second factor too."""
+
+    slug = "second-factor-required"
+
+
 class ForbiddenError(GatewayError):
     status = 403
     slug = "forbidden"
@@ -61,3 +67,19 @@ class InsufficientScopeError(ForbiddenError):
 
 
 # The downstream errors are shared with the matcher's clients (convene_common.service_client).
+
+
+class InvalidTokenProblem(GatewayError):
+    """400: an emailed single-use token (verification, reset, join) that is unknown, expired
+    or already used. One message for all three, so the answer does not say which."""
+
+    status = 400
+    slug = "invalid-token"
+
+
+class TooManyAttemptsError(GatewayError):
+    status = 429
+    slug = "too-many-attempts"
+
+    def __init__(self, detail: str, *, retry_after_seconds: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after_seconds)})

@@ -55,8 +55,18 @@ class CallRead(MatcherModel):
     panel_size: int
     conflicts: list[str]
     confidentiality: str
-    status: str
+    status: str = Field(description="open, closed or cancelled")
     created_at: datetime
+    created_by: str | None = Field(
+        default=None, description="Who posted it: account:<id> (staff) or api_key:<id>."
+    )
+    updated_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
+
+
+class CallCancelledRead(CallRead):
+    withdrawn: int
 
 
 class CallPage(MatcherModel):
@@ -177,3 +187,19 @@ class RebuildResult(MatcherModel):
     kind: str
     items: int
     seq: int
+
+
+class AccountEmail(BaseModel):
+    """An email to an explicit address, queued in the matcher's outbox."""
+
+    kind: str
+    to: str
+    subject: str
+    text: str
+    html: str
+    idempotency_key: str
+    recipient_id: uuid.UUID | None = None
+
+
+class EmailQueued(BaseModel):
+    delivery_id: uuid.UUID

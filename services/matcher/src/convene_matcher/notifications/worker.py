@@ -38,7 +38,7 @@ from convene_common.logging import configure_logging
 from convene_common.service_client import DownstreamError, DownstreamProblemError
 from convene_matcher.clients.profiles import ProfilesClient
 from convene_matcher.invitations import repository as invitations_repository
-from convene_matcher.notifications import messages, repository, webhooks
+from convene_matcher.notifications import account_emails, messages, repository, webhooks
 from convene_matcher.notifications.config import NotificationSettings
 
 logger = logging.getLogger("convene.matcher.notifications.worker")
@@ -170,6 +170,18 @@ class NotificationWorker:
     ) -> None:
         payload = row["payload"]
         delivery_id = str(row["delivery_id"])
+        if row["kind"] == account_emails.ACCOUNT_EMAIL:
+            account_message = await account_emails.message_for(
+                connection,
+                notification_id=row["id"],
+                sender=self.settings.smtp_from,
+                delivery_id=delivery_id,
+            )
+            if account_message is None:
+                raise DropError("account email already sent or missing")
+            await sender.send_email(account_message)
+            await account_emails.forget(connection, notification_id=row["id"])
+            return
         if row["channel"] == "email":
             context = await repository.message_context(
                 connection, invitation_id=payload["invitation_id"]

@@ -7,6 +7,7 @@ import uuid
 from fastapi import APIRouter
 
 from convene_common.problems import problem_responses
+from convene_matcher.calls import lifecycle as calls_lifecycle
 from convene_matcher.routing import service
 from convene_matcher.routing.dependencies import ActiveConfigDep, EvidenceDep, PoolDep, RoutingDep
 from convene_matcher.routing.schemas import MatchRequest, MatchResult
@@ -26,7 +27,7 @@ async def match_call(
 ) -> MatchResult:
     """Ranks pseudonymous candidates, selects a panel under the call's quotas and caps, and
     reports unmet quotas with a reason. Deterministic; ``seed`` varies near-equal ties."""
-    return await service.match_call(
+    result = await service.match_call(
         pool=pool,
         evidence=evidence,
         state=routing,
@@ -35,3 +36,6 @@ async def match_call(
         public_body_id=public_body_id,
         request=body or MatchRequest(),
     )
+    # Kept so GET /v1/calls/{id}/match answers it again without routing.
+    await calls_lifecycle.save_last_match(pool=pool, call_id=call_id, result=result)
+    return result
