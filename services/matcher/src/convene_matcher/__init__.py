@@ -10,12 +10,15 @@ Layout (one folder per domain):
 - ``evidence/`` evidence items: one per skill / badge / role / rated contribution.
 - ``index/`` EvidenceIndex (FAISS: exact flat up to a threshold, HNSW beyond), snapshots of
   index + store under one seq, EvidenceService (keeps embedder, store and index in step;
-  ``app.state.evidence``), GET /v1/index/status, POST /v1/index/rebuild.
+  ``EvidenceDep``), GET /v1/index/status, POST /v1/index/rebuild.
 - ``feed/`` FeedConsumer tailing profiles' GET /v1/changes in the lifespan.
+- ``clients/`` the one typed profiles client (feed, ratings, the worker's email lookup).
+- ``dependencies.py`` MatcherState (what the lifespan builds) and the ``...Dep`` aliases
+  routers take (PoolDep, EvidenceDep, StoreDep, EmbedderDep, SettingsDep, ...).
 - ``scoring/`` MatchingConfig and the relevance rule shared by routing and /v1/affinity.
 - ``affinity/`` POST /v1/affinity (the gold-standard contract).
 
-Routing builds on: ``evidence = app.state.evidence``; ``q = await evidence.embedder.embed(
+Routing builds on: ``evidence: EvidenceDep``; ``q = await evidence.embedder.embed(
 [call_text], pool=evidence.pool)``; ``scores, ids = await evidence.search(q, config.
 retrieval_depth)``; ``hits = scoring.group_hits(scores[0], ids[0], evidence.store)``;
 filter with ``evidence.store.get(citizen_id).snapshot``; rank with

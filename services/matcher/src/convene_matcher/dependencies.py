@@ -58,7 +58,6 @@ class MatcherState:
         app.state.matcher = self
         app.state.pool = self.pool
         app.state.profiles = self.profiles
-        app.state.profiles_http = self.profiles.http
         app.state.configs = self.configs
         app.state.evaluations = self.evaluations
         app.state.routing = self.routing

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 import httpx
-from fastapi import Request
+from fastapi import Depends, Request
 
 from convene_common.db import Pool
 from convene_profiles.config import ProfilesSettings
@@ -27,3 +27,8 @@ async def get_settings(request: Request) -> ProfilesSettings:
 async def get_http_client(request: Request) -> httpx.AsyncClient:
     client: httpx.AsyncClient = request.app.state.http_client
     return client
+
+
+PoolDep = Annotated[Pool, Depends(get_pool)]
+SettingsDep = Annotated[ProfilesSettings, Depends(get_settings)]
+HttpClientDep = Annotated[httpx.AsyncClient, Depends(get_http_client)]

@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 
-from convene_common.db import Pool
 from convene_common.problems import problem_responses
 from convene_profiles.affiliations import service
 from convene_profiles.affiliations.schemas import (
@@ -13,13 +11,9 @@ from convene_profiles.affiliations.schemas import (
     AffiliationList,
     AffiliationRead,
 )
-from convene_profiles.config import ProfilesSettings
-from convene_profiles.dependencies import get_pool, get_settings
+from convene_profiles.dependencies import PoolDep, SettingsDep
 
 router = APIRouter(prefix="/v1/citizens/{citizen_id}/affiliations", tags=["affiliations"])
-
-PoolDep = Annotated[Pool, Depends(get_pool)]
-SettingsDep = Annotated[ProfilesSettings, Depends(get_settings)]
 
 
 @router.post("", status_code=201, responses=problem_responses(404, 413, 422))

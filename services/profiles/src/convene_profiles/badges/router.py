@@ -3,10 +3,8 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-import httpx
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 
-from convene_common.db import Pool
 from convene_common.problems import problem_responses
 from convene_profiles.badges import service
 from convene_profiles.badges.schemas import (
@@ -17,14 +15,9 @@ from convene_profiles.badges.schemas import (
     BadgeList,
     BadgeRead,
 )
-from convene_profiles.config import ProfilesSettings
-from convene_profiles.dependencies import get_http_client, get_pool, get_settings
+from convene_profiles.dependencies import HttpClientDep, PoolDep, SettingsDep
 
 router = APIRouter(tags=["badges"])
-
-PoolDep = Annotated[Pool, Depends(get_pool)]
-SettingsDep = Annotated[ProfilesSettings, Depends(get_settings)]
-ClientDep = Annotated[httpx.AsyncClient, Depends(get_http_client)]
 
 
 @router.post(
@@ -33,7 +26,7 @@ ClientDep = Annotated[httpx.AsyncClient, Depends(get_http_client)]
     responses=problem_responses(404, 413, 422),
 )
 async def import_badge(
-    citizen_id: UUID, data: BadgeCreate, pool: PoolDep, settings: SettingsDep, client: ClientDep
+    citizen_id: UUID, data: BadgeCreate, pool: PoolDep, settings: SettingsDep, client: HttpClientDep
 ) -> BadgeRead:
     """Verifies and stores a badge; one that fails a check is kept with verified=false."""
     return await service.import_badge(

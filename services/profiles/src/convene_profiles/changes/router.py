@@ -2,22 +2,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from convene_common.db import Pool
 from convene_common.problems import problem_responses
 from convene_profiles.changes import service
 from convene_profiles.changes.schemas import ChangeList
-from convene_profiles.config import ProfilesSettings
-from convene_profiles.dependencies import get_pool, get_settings
+from convene_profiles.dependencies import PoolDep, SettingsDep
 
 router = APIRouter(prefix="/v1/changes", tags=["changes"])
 
 
 @router.get("", responses=problem_responses(422))
 async def read_changes(
-    pool: Annotated[Pool, Depends(get_pool)],
-    settings: Annotated[ProfilesSettings, Depends(get_settings)],
+    pool: PoolDep,
+    settings: SettingsDep,
     # seq is a bigint: anything larger is a 422, not a database error.
     after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,

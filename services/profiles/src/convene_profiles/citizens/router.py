@@ -3,9 +3,8 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 
-from convene_common.db import Pool
 from convene_common.problems import problem_responses
 from convene_profiles.citizens import service
 from convene_profiles.citizens.schemas import (
@@ -15,13 +14,9 @@ from convene_profiles.citizens.schemas import (
     CitizenRead,
     CitizenUpdate,
 )
-from convene_profiles.config import ProfilesSettings
-from convene_profiles.dependencies import get_pool, get_settings
+from convene_profiles.dependencies import PoolDep, SettingsDep
 
 router = APIRouter(prefix="/v1/citizens", tags=["citizens"])
-
-PoolDep = Annotated[Pool, Depends(get_pool)]
-SettingsDep = Annotated[ProfilesSettings, Depends(get_settings)]
 
 
 @router.post(

@@ -3,19 +3,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from convene_common.db import Pool
 from convene_common.problems import problem_responses
-from convene_profiles.config import ProfilesSettings
-from convene_profiles.dependencies import get_pool, get_settings
+from convene_profiles.dependencies import PoolDep, SettingsDep
 from convene_profiles.ratings import service
 from convene_profiles.ratings.schemas import RatingCreate, RatingList, RatingRead
 
 router = APIRouter(prefix="/v1/citizens/{citizen_id}/ratings", tags=["ratings"])
-
-PoolDep = Annotated[Pool, Depends(get_pool)]
-SettingsDep = Annotated[ProfilesSettings, Depends(get_settings)]
 
 
 @router.post("", status_code=201, responses=problem_responses(404, 409, 413, 422))

@@ -1,14 +1,11 @@
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 
-from convene_common.db import Pool
 from convene_common.problems import problem_responses
-from convene_profiles.config import ProfilesSettings
-from convene_profiles.dependencies import get_pool, get_settings
+from convene_profiles.dependencies import PoolDep, SettingsDep
 from convene_profiles.roles import service
 from convene_profiles.roles.schemas import (
     CitizenRoleCreate,
@@ -20,9 +17,6 @@ from convene_profiles.roles.schemas import (
 )
 
 router = APIRouter(tags=["roles"])
-
-PoolDep = Annotated[Pool, Depends(get_pool)]
-SettingsDep = Annotated[ProfilesSettings, Depends(get_settings)]
 
 
 @router.get("/v1/roles")
