@@ -23,6 +23,7 @@ from convene_common.app import create_service_app
 from convene_common.db import create_pool, database_ready
 from convene_common.internal_auth import require_internal_token
 from convene_common.logging import configure_logging
+from convene_common.observability import trace_event_hooks
 from convene_matcher.affinity.router import router as affinity_router
 from convene_matcher.batch.router import router as batch_router
 from convene_matcher.calls.router import router as calls_router
@@ -39,6 +40,7 @@ from convene_matcher.index.evidence_index import IndexParams
 from convene_matcher.index.router import router as index_router
 from convene_matcher.index.service import EvidenceService
 from convene_matcher.invitations.router import router as invitations_router
+from convene_matcher.metrics.sources import install_matcher_metrics
 from convene_matcher.notifications.router import router as notifications_router
 from convene_matcher.routing.dependencies import RoutingState, ref_secret_from
 from convene_matcher.routing.router import router as routing_router
@@ -82,6 +84,7 @@ def create_app(
         )
         profiles_http = httpx.AsyncClient(
             base_url=settings.profiles_url,
+            event_hooks=trace_event_hooks(),
             transport=profiles_transport,
             timeout=httpx.Timeout(
                 settings.profiles_timeout_seconds + settings.feed_wait_seconds, connect=5.0
@@ -152,6 +155,7 @@ def create_app(
     app = create_service_app(
         title="Convene matcher", settings=settings, lifespan=lifespan, readiness=readiness
     )
+    install_matcher_metrics(app)
     internal = [Depends(require_internal_token(token))]
     app.include_router(affinity_router, dependencies=internal)
     app.include_router(index_router, dependencies=internal)

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from convene_common.internal_auth import INTERNAL_TOKEN_HEADER
 from convene_common.logging import REQUEST_ID_HEADER, current_request_id
+from convene_common.observability import trace_event_hooks
 from convene_common.problems import PROBLEM_TYPE_BASE
 from convene_gateway.config import GatewaySettings
 from convene_gateway.errors import (
@@ -63,6 +64,7 @@ def downstream_http(
             max_keepalive_connections=settings.downstream_max_connections,
         ),
         follow_redirects=False,
+        event_hooks=trace_event_hooks(),
     )
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import asyncpg
 import numpy as np
 
+from convene_common.observability import observe_stage, timed_stage
 from convene_matcher.calls import service as calls_service
 from convene_matcher.embedding.embedder import Vectors
 from convene_matcher.index.evidence_index import Ids
@@ -63,7 +64,8 @@ async def match_call(
     now = datetime.now(UTC)
     texts = engine.query_texts(call, config=config)
     # One batch, cached by normalised text: a call routed again costs no model time.
-    queries = await evidence.embedder.embed(texts, pool=pool)
+    with timed_stage("embed"):
+        queries = await evidence.embedder.embed(texts, pool=pool)
     async with pool.acquire() as connection:
         invitations = await repository.invitations_in_window(
             connection,
@@ -86,6 +88,7 @@ async def match_call(
         unique_ids, first = np.unique(flat_ids[order], return_index=True)
         return unique_ids, flat_scores[order][first]
 
+    route_started = time.perf_counter()
     routed = await evidence.run_search_work(
         lambda: engine.route(
             call,
@@ -105,6 +108,8 @@ async def match_call(
             feedback=feedback,
         )
     )
+    # The whole engine, waiting for the bounded search worker included.
+    observe_stage("engine", time.perf_counter() - route_started)
     unmet = engine.unmet_quotas(call=call, roles=routed.roles, panel=routed.panel)
 
     # Erased while we worked: never shown.
@@ -163,6 +168,7 @@ async def match_call(
     if persist:
         async with pool.acquire() as connection, connection.transaction():
             await repository.save_match(connection, call_id=call.id, rows=rows)
+    observe_stage("total", time.perf_counter() - started)
     logger.info(
         "call matched",
         extra={
