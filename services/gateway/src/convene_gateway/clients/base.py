@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from convene_common.internal_auth import INTERNAL_TOKEN_HEADER
 from convene_common.logging import REQUEST_ID_HEADER, current_request_id
 from convene_common.observability import trace_event_hooks
+from convene_common.replicas import replica_client_args
 from convene_common.problems import PROBLEM_TYPE_BASE
 from convene_gateway.config import GatewaySettings
 from convene_gateway.errors import (
@@ -54,15 +55,19 @@ def downstream_http(
     headers = {"Accept": "application/json"}
     if settings.internal_token is not None:
         headers[INTERNAL_TOKEN_HEADER] = settings.internal_token.get_secret_value()
+    limits = httpx.Limits(
+        max_connections=settings.downstream_max_connections,
+        max_keepalive_connections=settings.downstream_max_connections,
+    )
+    if transport is None:
+        # Several comma-separated URLs: spread over the ready replicas (convene_common.replicas).
+        base_url, transport = replica_client_args(base_url, limits=limits)
     return httpx.AsyncClient(
         base_url=base_url,
         timeout=timeout,
         headers=headers,
         transport=transport,
-        limits=httpx.Limits(
-            max_connections=settings.downstream_max_connections,
-            max_keepalive_connections=settings.downstream_max_connections,
-        ),
+        limits=limits,
         follow_redirects=False,
         event_hooks=trace_event_hooks(),
     )
