@@ -35,7 +35,7 @@ from convene_matcher.embedding.embedder import Embedder, SentenceModel, load_sen
 from convene_matcher.evaluation import service as evaluation_service
 from convene_matcher.evaluation.router import router as evaluation_router
 from convene_matcher.feed.client import ProfilesFeedClient
-from convene_matcher.feed.consumer import FeedConsumer
+from convene_matcher.feed.consumer import FeedConsumer, feed_readiness
 from convene_matcher.index.evidence_index import IndexParams
 from convene_matcher.index.router import router as index_router
 from convene_matcher.index.service import EvidenceService
@@ -146,11 +146,16 @@ def create_app(
     async def readiness(request: Request) -> dict[str, str]:
         state = request.app.state
         evidence: EvidenceService | None = getattr(state, "evidence", None)
-        return {
+        components = {
             "database": await database_ready(getattr(state, "pool", None)),
             "model": "ok" if evidence is not None else "loading",
             "index": "ok" if evidence is not None and evidence.index is not None else "loading",
         }
+        if settings.ready_max_feed_lag is not None:
+            components["feed"] = feed_readiness(
+                getattr(state, "feed", None), max_lag=settings.ready_max_feed_lag
+            )
+        return components
 
     app = create_service_app(
         title="Convene matcher", settings=settings, lifespan=lifespan, readiness=readiness

@@ -41,6 +41,15 @@ class FeedState:
     caught_up_at: float | None = None
 
 
+def feed_readiness(feed: FeedConsumer | None, *, max_lag: int) -> str:
+    """ "ok" once the feed was read and at most ``max_lag`` changes are not applied."""
+    if feed is None or feed.lag is None:
+        return "catching up: not read yet"
+    if feed.lag > max_lag:
+        return f"catching up: {feed.lag} changes behind"
+    return "ok"
+
+
 class FeedConsumer:
     def __init__(
         self,
