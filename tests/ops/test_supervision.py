@@ -173,7 +173,7 @@ def test_a_killed_service_is_restarted_while_the_others_keep_serving(
     print(f"{victim} served again {took:.1f}s after SIGKILL")  # noqa: T201
 
 
-def test_the_gateway_routes_through_restarted_services(supervised: tuple[Suite, list[str]]) -> None:
+def test_the_suite_serves_through_restarted_services(supervised: tuple[Suite, list[str]]) -> None:
     """After every service was killed once, the whole path works: the gateway answers an
     authenticated call that reaches profiles (registration and sign-in)."""
     suite, _ = supervised
@@ -193,3 +193,10 @@ def test_the_gateway_routes_through_restarted_services(supervised: tuple[Suite, 
             "/v1/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"}
         )
         assert me.status_code == 200, me.text
+    # What `curl :8002/metrics` shows during `make run`: feed lag and the routing stages.
+    metrics = httpx.get(f"{suite.url('matcher')}/metrics", timeout=10)
+    assert metrics.status_code == 200
+    lines = metrics.text.splitlines()
+    assert any(line.startswith("convene_feed_lag_seconds ") for line in lines)
+    assert any(line.startswith("convene_feed_lag_sequences ") for line in lines)
+    assert "# TYPE convene_routing_stage_seconds histogram" in lines

@@ -15,6 +15,7 @@ request id (X-Request-ID) is unchanged and recorded on each server span.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -45,7 +46,9 @@ def make_tracer_provider(
     if exporter == "console":
         provider.add_span_processor(
             SimpleSpanProcessor(
-                ConsoleSpanExporter(formatter=lambda span: span.to_json(indent=None) + "\n")
+                ConsoleSpanExporter(
+                    out=sys.stdout, formatter=lambda span: span.to_json(indent=None) + "\n"
+                )
             )
         )
     elif exporter == "otlp":
