@@ -20,8 +20,8 @@ from pydantic import BaseModel, ValidationError
 from convene_common.internal_auth import INTERNAL_TOKEN_HEADER
 from convene_common.logging import REQUEST_ID_HEADER, current_request_id
 from convene_common.observability import trace_event_hooks
-from convene_common.replicas import replica_client_args
 from convene_common.problems import PROBLEM_TYPE_BASE
+from convene_common.replicas import replica_client_args
 from convene_gateway.config import GatewaySettings
 from convene_gateway.errors import (
     DownstreamError,
