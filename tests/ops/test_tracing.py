@@ -15,6 +15,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
+from convene_common.observability.tracing import add_span_processor
 from tests.gateway.conftest import CallsGateway
 from tests.gateway.test_invitations import call_body, signed_in_cyclist
 from tests.ops.test_metrics import _profiles_app
@@ -25,7 +26,7 @@ TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 def record_spans(*apps: FastAPI) -> InMemorySpanExporter:
     exporter = InMemorySpanExporter()
     for app in apps:
-        app.state.tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
+        add_span_processor(app.state.tracer_provider, SimpleSpanProcessor(exporter))
     return exporter
 
 
