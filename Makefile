@@ -47,7 +47,7 @@ typecheck: install ## mypy --strict over every package
 bench: install ## benchmarks: prints a table and writes bench/results/
 	$(PY) bench/run_all.py
 
-lint-deploy: install ## validate docker-compose.yml, Dockerfiles and deploy/ statically
+lint-deploy: install ## validate docker-compose.yml, the Dockerfile and deploy/ statically
 	bash deploy/lint.sh
 
 clean: ## remove the virtualenv and local state (.run/)

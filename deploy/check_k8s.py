@@ -9,7 +9,8 @@ any other kustomization field is an error rather than silently ignored), then:
    newest Kubernetes version checked;
 2. checks the project's own rules: probes on /readyz and /livez, resources, non-root and
    read-only root filesystems, no committed Secret, selectors that match, only the gateway
-   reachable from outside, one HPA and one PDB where expected.
+   reachable from outside (the API under /v1 and the pages, never /metrics), one HPA and one
+   PDB where expected, the notification worker running its module.
 
 Usage: python deploy/check_k8s.py [deploy/k8s]
 """
@@ -34,7 +35,13 @@ SUPPORTED_KUSTOMIZATION_FIELDS = {
     "patches",
 }
 CLUSTER_SCOPED_KINDS = {"Namespace", "ClusterRole", "ClusterRoleBinding", "IngressClass"}
-SERVICES = {"gateway": 8000, "profiles": 8001, "matcher": 8002}
+SERVICES = {"gateway": 8000, "profiles": 8001, "matcher": 8002, "web": 8080}
+# Processes without a port: name -> the module its command runs.
+WORKERS = {"notification-worker": "convene_matcher.notifications.worker"}
+# What the Ingress may route to, and the paths the gateway gets (never "/": its /metrics,
+# /livez and /readyz stay inside the cluster).
+INGRESS_BACKENDS = {"gateway", "web"}
+GATEWAY_PATHS = {"/v1", "/openapi.json", "/docs"}
 MATCHER_MEMORY_LIMIT_MIB = 2560
 
 Doc = dict[str, Any]
@@ -171,6 +178,24 @@ def labels_match(selector: Doc, labels: Doc) -> bool:
     return all(labels.get(name) == value for name, value in selector.items())
 
 
+def policy_targets(selector: Doc) -> list[str]:
+    """The app names a NetworkPolicy's podSelector picks (matchLabels or an In expression)."""
+    name = selector.get("matchLabels", {}).get("app.kubernetes.io/name")
+    names = [name] if name else []
+    for expression in selector.get("matchExpressions", []):
+        if expression["key"] == "app.kubernetes.io/name" and expression["operator"] == "In":
+            names += expression["values"]
+    return names
+
+
+def peer_name(peer: Doc) -> str:
+    if "namespaceSelector" in peer:
+        labels = peer["namespaceSelector"].get("matchLabels", {})
+        return f"namespace:{labels.get('kubernetes.io/metadata.name', 'any')}"
+    labels = peer.get("podSelector", {}).get("matchLabels", {})
+    return str(labels.get("app.kubernetes.io/name", "any"))
+
+
 def check_rules(docs: list[Doc], *, overlay: bool) -> list[str]:
     problems: list[str] = []
     by_kind: dict[str, list[Doc]] = {}
@@ -180,8 +205,18 @@ def check_rules(docs: list[Doc], *, overlay: bool) -> list[str]:
 
     if by_kind.get("Secret"):
         problems.append("a Secret is committed: secrets are created outside git")
-    if set(deployments) != set(SERVICES):
-        problems.append(f"expected Deployments {sorted(SERVICES)}, found {sorted(deployments)}")
+    if set(deployments) != set(SERVICES) | set(WORKERS):
+        expected_names = sorted(set(SERVICES) | set(WORKERS))
+        problems.append(f"expected Deployments {expected_names}, found {sorted(deployments)}")
+    for name, module in WORKERS.items():
+        worker = deployments.get(name)
+        if worker is None:
+            continue
+        container = worker["spec"]["template"]["spec"]["containers"][0]
+        if container.get("command") != ["python", "-m", module]:
+            problems.append(f"Deployment/{name}: command is not python -m {module}")
+        if container.get("ports"):
+            problems.append(f"Deployment/{name}: a worker exposes no port")
 
     for doc in docs:
         spec = pod_spec(doc)
@@ -271,12 +306,17 @@ def check_rules(docs: list[Doc], *, overlay: bool) -> list[str]:
         problems.append(f"expected HPAs for gateway and matcher, found {sorted(hpas)}")
 
     for ingress in by_kind.get("Ingress", []):
+        where = f"Ingress/{ingress['metadata']['name']}"
         for rule in ingress["spec"]["rules"]:
+            gateway_paths = set()
             for path in rule["http"]["paths"]:
-                if path["backend"]["service"]["name"] != "gateway":
-                    problems.append(
-                        f"Ingress/{ingress['metadata']['name']}: routes past the gateway"
-                    )
+                backend = path["backend"]["service"]["name"]
+                if backend not in INGRESS_BACKENDS:
+                    problems.append(f"{where}: routes to {backend}, past the gateway and pages")
+                if backend == "gateway":
+                    gateway_paths.add(path["path"])
+            if gateway_paths != GATEWAY_PATHS:
+                problems.append(f"{where}: gateway paths {sorted(gateway_paths)}")
     if not by_kind.get("Ingress"):
         problems.append("no Ingress for the gateway")
 
@@ -285,13 +325,16 @@ def check_rules(docs: list[Doc], *, overlay: bool) -> list[str]:
         problems.append("no default-deny ingress NetworkPolicy")
     allowed_from: dict[str, set[str]] = {}
     for policy in policies:
-        target = policy["spec"]["podSelector"].get("matchLabels", {}).get("app.kubernetes.io/name")
-        for rule in policy["spec"].get("ingress", []):
-            for peer in rule.get("from", []):
-                source = peer.get("podSelector", {}).get("matchLabels", {})
-                label = source.get("app.kubernetes.io/name", "outside")
-                allowed_from.setdefault(target, set()).add(label)
-    expected = {"gateway": {"outside"}, "profiles": {"gateway", "matcher"}, "matcher": {"gateway"}}
+        for target in policy_targets(policy["spec"]["podSelector"]):
+            for rule in policy["spec"].get("ingress", []):
+                for peer in rule.get("from", []):
+                    allowed_from.setdefault(target, set()).add(peer_name(peer))
+    expected = {
+        "gateway": {"namespace:ingress-nginx", "web", "namespace:monitoring"},
+        "web": {"namespace:ingress-nginx", "namespace:monitoring"},
+        "profiles": {"gateway", "matcher", "notification-worker", "namespace:monitoring"},
+        "matcher": {"gateway", "namespace:monitoring"},
+    }
     if allowed_from != expected:
         problems.append(f"NetworkPolicy ingress is {allowed_from}, expected {expected}")
 

@@ -1,6 +1,8 @@
 """`make run`: embedded PostgreSQL, migrations, demo data, the three services, demo credentials.
 
-Stops everything cleanly on Ctrl-C. Ports: gateway 8000, profiles 8001, matcher 8002 and
+Supervised: a service (or the worker, or the mail sink) that crashes is restarted with
+backoff, and logged, while the others keep serving. Only Ctrl-C (or SIGTERM) stops
+everything, cleanly. Ports: gateway 8000, profiles 8001, matcher 8002 and
 PostgreSQL 54329, all on 127.0.0.1; override with CONVENE_GATEWAY_PORT, CONVENE_PROFILES_PORT,
 CONVENE_MATCHER_PORT, CONVENE_PG_PORT. Demo size: CONVENE_DEMO_CITIZENS (default 2000).
 """
@@ -29,7 +31,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from convene_common.embedded_pg import EmbeddedPostgres
-from scripts.suite import REPO_ROOT, Suite, prepare_database, run_module, write_json
+from scripts.suite import REPO_ROOT, Suite, Supervisor, prepare_database, run_module, write_json
 
 RUN_DIR = REPO_ROOT / ".run"
 DATABASE = "convene"
@@ -269,16 +271,12 @@ def main() -> int:
     council manager       {DEMO_MANAGER_EMAIL} / {manager_password}
     council officer       {DEMO_OFFICER_EMAIL} / {officer_password}
     citizen               {DEMO_CITIZEN_EMAIL} / {citizen_password}
-  Ctrl-C stops everything.
+  metrics   {suite.url("matcher")}/metrics (and /metrics on each service)
+  A crashed process is restarted (with backoff; logged here). Ctrl-C stops everything.
 """,
             flush=True,
         )
-        while not stopping:
-            for name, service in list(suite.processes.items()):
-                if service.process.poll() is not None:
-                    _log(f"{name} exited ({service.process.returncode}); see {service.log_path}")
-                    stopping = True
-            time.sleep(0.5)
+        Supervisor(suite, log=_log).run(lambda: stopping)
     finally:
         _log("stopping services")
         suite.stop_all()

@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +45,7 @@ class ServiceProcess:
     port: int
     process: subprocess.Popen[bytes]
     log_path: Path
+    started_at: float = field(default_factory=time.monotonic)
 
     @property
     def url(self) -> str:
@@ -64,6 +65,8 @@ class Suite:
     environment: str = "development"
     extra_env: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
+    # How to start each managed process again (the supervisor's restarts).
+    launchers: dict[str, Callable[[], ServiceProcess]] = field(default_factory=dict)
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
@@ -114,6 +117,7 @@ class Suite:
             name=name, port=self.ports[name], process=process, log_path=log_path
         )
         self.processes[name] = service
+        self.launchers[name] = lambda: self.start(name)
         return service
 
     def start_process(
@@ -133,7 +137,12 @@ class Suite:
             )
         service = ServiceProcess(name=name, port=port, process=process, log_path=log_path)
         self.processes[name] = service
+        self.launchers[name] = lambda: self.start_process(name, command, env=env, port=port)
         return service
+
+    def restart(self, name: str) -> ServiceProcess:
+        """Starts ``name`` again as it was first started (same command, port and env)."""
+        return self.launchers[name]()
 
     def start_notification_worker(self, *, smtp_port: int) -> ServiceProcess:
         """The 4th (optional) process: sends the matcher's notification outbox."""
@@ -185,6 +194,70 @@ class Suite:
             self.stop(extra)
         for name in reversed(SERVICES):
             self.stop(name)
+
+
+@dataclass
+class _Restarts:
+    consecutive: int = 0
+    due_at: float | None = None
+
+
+@dataclass
+class Supervisor:
+    """Restarts any managed process that exits, with exponential backoff, while the others
+    keep serving; `make run` polls ``check()`` until Ctrl-C. A process that stayed up for
+    ``stable_seconds`` starts again from the shortest delay."""
+
+    suite: Suite
+    log: Callable[[str], None]
+    initial_backoff_seconds: float = 0.5
+    max_backoff_seconds: float = 30.0
+    stable_seconds: float = 60.0
+    clock: Callable[[], float] = time.monotonic
+    restarts: dict[str, _Restarts] = field(default_factory=dict)
+    restart_counts: dict[str, int] = field(default_factory=dict)
+
+    def check(self) -> None:
+        now = self.clock()
+        for name, service in list(self.suite.processes.items()):
+            state = self.restarts.setdefault(name, _Restarts())
+            code = service.process.poll()
+            if code is None:
+                if state.consecutive and now - service.started_at >= self.stable_seconds:
+                    state.consecutive = 0
+                continue
+            if state.due_at is None:
+                if now - service.started_at >= self.stable_seconds:
+                    state.consecutive = 0
+                delay = min(
+                    self.max_backoff_seconds,
+                    self.initial_backoff_seconds * 2**state.consecutive,
+                )
+                state.due_at = now + delay
+                self.log(
+                    f"{name} exited ({_describe_exit(code)}); restarting in {delay:.1f}s "
+                    f"(restart {state.consecutive + 1} in a row; log {service.log_path})"
+                )
+            if now >= state.due_at:
+                state.due_at = None
+                state.consecutive += 1
+                self.restart_counts[name] = self.restart_counts.get(name, 0) + 1
+                restarted = self.suite.restart(name)
+                self.log(f"{name} restarted (pid {restarted.process.pid})")
+
+    def run(self, should_stop: Callable[[], bool], *, interval: float = 0.5) -> None:
+        while not should_stop():
+            self.check()
+            time.sleep(interval)
+
+
+def _describe_exit(code: int) -> str:
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
 
 
 def run_module(module: str, *args: str, env: Mapping[str, str] | None = None) -> str:

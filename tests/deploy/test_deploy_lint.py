@@ -14,8 +14,25 @@ import pytest
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# Services with a database (and a one-shot migration job) and their ports.
 SERVICES = {"gateway": 8000, "profiles": 8001, "matcher": 8002}
+# Every HTTP service built from the one Dockerfile, with its port.
+HTTP_SERVICES = {**SERVICES, "web": 8080}
+WORKER = "notification-worker"
 ONE_SHOT_PREFIX = "migrate-"
+# What publishes a port, and on which address: the API and the pages on CONVENE_BIND
+# (loopback by default), the development mail catcher's UI on loopback only.
+PUBLISHED = {
+    "gateway": ["${CONVENE_BIND:-127.0.0.1}:8000:8000"],
+    "web": ["${CONVENE_BIND:-127.0.0.1}:8080:8080"],
+    "mailpit": ["127.0.0.1:8025:8025"],
+}
+NETWORKS = {
+    "gateway": ["backend", "edge"],
+    WORKER: ["backend", "edge"],  # SMTP relays and webhook receivers are outside
+    "web": ["edge"],  # reaches the gateway only, never the database or internal services
+    "mailpit": ["edge"],
+}
 
 
 @pytest.fixture(scope="module")
@@ -37,12 +54,50 @@ def test_deploy_lint_passes() -> None:
     assert "deploy lint: ok" in result.stdout
 
 
-def test_only_the_gateway_publishes_a_port(compose: dict[str, Any]) -> None:
-    publishing = {name for name, service in compose["services"].items() if service.get("ports")}
-    assert publishing == {"gateway"}
-    assert [str(port).rsplit(":", 2)[-2:] for port in compose["services"]["gateway"]["ports"]] == [
-        ["8000", "8000"]
-    ]
+def test_only_the_api_the_pages_and_the_mail_ui_publish_ports(compose: dict[str, Any]) -> None:
+    published = {
+        name: service["ports"]
+        for name, service in compose["services"].items()
+        if "ports" in service
+    }
+    assert published == PUBLISHED
+
+
+def test_every_process_of_the_suite_runs(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert {*HTTP_SERVICES, WORKER, "mailpit", "postgres"} <= set(services)
+    worker = services[WORKER]
+    assert worker["command"] == ["python", "-m", "convene_matcher.notifications.worker"]
+    assert worker["image"] == services["matcher"]["image"]
+    environment = worker["environment"]
+    assert environment["CONVENE_MATCHER_SMTP_HOST"] == "${CONVENE_SMTP_HOST:-mailpit}"
+    assert environment["CONVENE_MATCHER_SMTP_PORT"] == "${CONVENE_SMTP_PORT:-1025}"
+    assert environment["CONVENE_MATCHER_PROFILES_URL"] == "http://profiles:8001"
+    assert worker["depends_on"]["mailpit"] == {"condition": "service_healthy"}
+    assert services["mailpit"]["image"].startswith("axllent/mailpit:")
+    web = services["web"]["environment"]
+    assert web["CONVENE_WEB_GATEWAY_URL"] == "http://gateway:8000"
+    assert web["CONVENE_WEB_PORT"] == "8080"
+
+
+def test_every_image_is_built_from_the_one_dockerfile(compose: dict[str, Any]) -> None:
+    assert not list((REPO_ROOT / "services").glob("*/Dockerfile")), "per-service Dockerfile"
+    built = {}
+    for name, service in compose["services"].items():
+        if "build" in service:
+            build = service["build"]
+            assert build["context"] == ".", name
+            assert build["dockerfile"] == "Dockerfile", name
+            built[name] = build["args"]
+    for name, port in HTTP_SERVICES.items():
+        assert built[name] == {"SERVICE": name, "PORT": str(port)}, name
+        assert compose["services"][name]["image"] == f"convene/{name}:${{CONVENE_TAG:-dev}}"
+    for name in SERVICES:
+        assert built[f"{ONE_SHOT_PREFIX}{name}"] == built[name]
+    # Every service folder that has a package is built (web included once it lands).
+    for folder in sorted((REPO_ROOT / "services").iterdir()):
+        if (folder / "pyproject.toml").is_file():
+            assert folder.name in built, f"services/{folder.name} is not built by compose"
 
 
 def test_every_service_has_a_healthcheck(compose: dict[str, Any]) -> None:
@@ -55,7 +110,7 @@ def test_every_service_has_a_healthcheck(compose: dict[str, Any]) -> None:
             assert service.get("restart") == "no", name
         else:
             assert healthcheck.get("test"), f"{name} healthcheck has no test"
-    for name, port in SERVICES.items():
+    for name, port in HTTP_SERVICES.items():
         test = " ".join(compose["services"][name]["healthcheck"]["test"])
         assert f"127.0.0.1:{port}/readyz" in test, name
 
@@ -81,6 +136,10 @@ def test_depends_on_uses_conditions(compose: dict[str, Any]) -> None:
         assert depends_on["postgres"]["condition"] == "service_healthy"
 
 
+def test_the_web_waits_for_the_gateway_only(compose: dict[str, Any]) -> None:
+    assert compose["services"]["web"]["depends_on"] == {"gateway": {"condition": "service_healthy"}}
+
+
 def test_no_secret_values_in_compose(compose: dict[str, Any]) -> None:
     for name, service in compose["services"].items():
         for variable, value in (service.get("environment") or {}).items():
@@ -93,22 +152,31 @@ def test_no_secret_values_in_compose(compose: dict[str, Any]) -> None:
 def test_services_share_only_an_internal_network(compose: dict[str, Any]) -> None:
     assert compose["networks"]["backend"].get("internal") is True
     for name, service in compose["services"].items():
-        expected = ["backend", "edge"] if name == "gateway" else ["backend"]
-        assert service["networks"] == expected, name
+        assert service["networks"] == NETWORKS.get(name, ["backend"]), name
 
 
-@pytest.mark.parametrize("service", sorted(SERVICES))
-def test_dockerfile_runs_as_non_root(service: str) -> None:
-    dockerfile = (REPO_ROOT / "services" / service / "Dockerfile").read_text()
+def test_the_dockerfile_runs_one_worker_as_non_root() -> None:
+    dockerfile = (REPO_ROOT / "Dockerfile").read_text()
     stages = re.split(r"^FROM ", dockerfile, flags=re.MULTILINE)
     final_stage = stages[-1]
+    assert re.search(r"^ARG SERVICE$", final_stage, flags=re.MULTILINE)
+    assert re.search(r"^ARG PORT$", final_stage, flags=re.MULTILINE)
     users = re.findall(r"^USER\s+(\S+)", final_stage, flags=re.MULTILINE)
-    assert users, f"{service}: the final stage sets no USER"
+    assert users, "the final stage sets no USER"
     user = users[-1].split(":")[0]
-    assert user.isdigit(), f"{service}: USER {user} is not numeric"
-    assert user != "0", f"{service}: runs as root"
-    port = SERVICES[service]
-    assert re.search(rf"^EXPOSE {port}$", final_stage, flags=re.MULTILINE)
-    assert re.search(rf"HEALTHCHECK .*\n?.*127\.0\.0\.1:{port}/livez", final_stage)
-    assert f"convene_{service}.main:app_from_env" in final_stage
-    assert '"--workers", "1"' in final_stage
+    assert user.isdigit(), f"USER {user} is not numeric"
+    assert user != "0", "runs as root"
+    assert re.search(r"^EXPOSE \$\{PORT\}$", final_stage, flags=re.MULTILINE)
+    assert "CONVENE_SERVICE=${SERVICE}" in final_stage
+    assert "CONVENE_PORT=${PORT}" in final_stage
+    assert re.search(
+        r"HEALTHCHECK .*\n?.*'http://127\.0\.0\.1:' \+ os\.environ\['CONVENE_PORT'\] \+ '/livez'",
+        final_stage,
+    )
+    assert "convene_${CONVENE_SERVICE}.main:app_from_env" in final_stage
+    assert "--workers 1" in final_stage
+    # Every service and port the compose file builds is one the Dockerfile accepts.
+    for name, port in HTTP_SERVICES.items():
+        assert f"{name}:{port}" in dockerfile, name
+    # torch only from the CPU index, exactly pinned.
+    assert "torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" in dockerfile

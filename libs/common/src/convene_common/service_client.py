@@ -21,7 +21,9 @@ from pydantic import BaseModel, ValidationError
 
 from convene_common.internal_auth import INTERNAL_TOKEN_HEADER
 from convene_common.logging import REQUEST_ID_HEADER, current_request_id
+from convene_common.observability import trace_event_hooks
 from convene_common.problems import PROBLEM_TYPE_BASE, ServiceError
+from convene_common.replicas import replica_client_args
 
 logger = logging.getLogger("convene.downstream")
 
@@ -69,19 +71,25 @@ def service_http(
     max_connections: int = 100,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> httpx.AsyncClient:
-    """The httpx client a ServiceClient wraps: JSON, the internal token, no redirects."""
+    """The httpx client a ServiceClient wraps: JSON, the internal token, no redirects, the
+    caller's trace context on every request. Several comma-separated URLs in ``base_url``
+    spread requests over the ready replicas (convene_common.replicas)."""
     headers = {"Accept": "application/json"}
     if internal_token is not None:
         headers[INTERNAL_TOKEN_HEADER] = internal_token
+    limits = httpx.Limits(
+        max_connections=max_connections, max_keepalive_connections=max_connections
+    )
+    if transport is None:
+        base_url, transport = replica_client_args(base_url, limits=limits)
     return httpx.AsyncClient(
         base_url=base_url,
         timeout=timeout,
         headers=headers,
         transport=transport,
-        limits=httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections
-        ),
+        limits=limits,
         follow_redirects=False,
+        event_hooks=trace_event_hooks(),
     )
 
 

@@ -24,6 +24,9 @@ class ServiceSettings(BaseSettings):
     max_request_bytes: int = 64 * 1024
     # Shared secret that service-to-service calls carry in X-Internal-Token.
     internal_token: SecretStr | None = None
+    # Traces: "none" (made, propagated, never exported), "console" (stdout) or "otlp".
+    trace_exporter: Literal["none", "console", "otlp"] = "none"
+    otlp_traces_endpoint: str = "http://127.0.0.1:4318/v1/traces"
 
     @model_validator(mode="after")
     def _secrets_outside_development(self) -> ServiceSettings:

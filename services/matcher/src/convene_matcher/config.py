@@ -71,6 +71,11 @@ class MatcherSettings(ServiceSettings):
     # seconds of it ending; one request every 2 s to a service that is down costs nothing.
     feed_backoff_max_seconds: float = Field(default=2.0, gt=0)
     feed_enabled: bool = True
+    # Readiness waits for the feed: not ready until the first poll succeeded and while more
+    # than this many changes are not applied (a replica catching up gets no traffic from a
+    # gateway spreading over replicas). None: readiness ignores the feed (the default, so a
+    # single matcher serves while it catches up).
+    ready_max_feed_lag: int | None = Field(default=None, ge=0)
     snapshot_every_changes: int = Field(default=5_000, ge=1)
     snapshot_every_seconds: float = Field(default=300.0, gt=0)
 

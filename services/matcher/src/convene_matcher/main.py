@@ -36,11 +36,12 @@ from convene_matcher.embedding.embedder import Embedder, SentenceModel, load_sen
 from convene_matcher.evaluation import service as evaluation_service
 from convene_matcher.evaluation.router import router as evaluation_router
 from convene_matcher.exposure.router import router as exposure_router
-from convene_matcher.feed.consumer import FeedConsumer
+from convene_matcher.feed.consumer import FeedConsumer, feed_readiness
 from convene_matcher.index.evidence_index import IndexParams
 from convene_matcher.index.router import router as index_router
 from convene_matcher.index.service import EvidenceService
 from convene_matcher.invitations.router import router as invitations_router
+from convene_matcher.metrics.sources import install_matcher_metrics
 from convene_matcher.notifications.router import router as notifications_router
 from convene_matcher.privacy.router import router as privacy_router
 from convene_matcher.routing import pipeline as routing_pipeline
@@ -145,15 +146,21 @@ def create_app(
     async def readiness(request: Request) -> dict[str, str]:
         state: MatcherState | None = getattr(request.app.state, "matcher", None)
         evidence = state.evidence if state is not None else None
-        return {
+        components = {
             "database": await database_ready(state.pool if state is not None else None),
             "model": "ok" if evidence is not None else "loading",
             "index": "ok" if evidence is not None and evidence.index is not None else "loading",
         }
+        if settings.ready_max_feed_lag is not None:
+            components["feed"] = feed_readiness(
+                state.feed if state is not None else None, max_lag=settings.ready_max_feed_lag
+            )
+        return components
 
     app = create_service_app(
         title="Convene matcher", settings=settings, lifespan=lifespan, readiness=readiness
     )
+    install_matcher_metrics(app)
     internal = [Depends(require_internal_token(token))]
     app.include_router(affinity_router, dependencies=internal)
     app.include_router(index_router, dependencies=internal)

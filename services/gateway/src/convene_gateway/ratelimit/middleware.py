@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from starlette.middleware import Middleware
 
 from convene_common.logging import ASGIApp, Receive, RequestIdMiddleware, Scope, Send
+from convene_common.observability import current_metrics
 from convene_common.problems import PROBLEM_MEDIA_TYPE, Problem, problem_response
 from convene_gateway.auth.tokens import InvalidTokenError, decode_access_token_once
 from convene_gateway.config import GatewaySettings
@@ -62,6 +63,7 @@ class RateLimitMiddleware:
         if wait:
             # The bucket's name only: never the address, key or account.
             logger.info("rate limited", extra={"bucket": bucket, "retry_after_seconds": wait})
+            current_metrics().count_rate_limit_refusal(bucket)
             response = problem_response(
                 status=429,
                 detail=f"Too many requests; retry after {wait} seconds.",

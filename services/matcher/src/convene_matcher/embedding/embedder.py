@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +16,7 @@ import asyncpg
 import numpy as np
 import numpy.typing as npt
 
+from convene_common.observability import current_metrics
 from convene_matcher.embedding import repository
 from convene_matcher.embedding.text import chunk_text, normalise_text, text_key
 
@@ -119,6 +121,12 @@ class Embedder:
     def memory_entries(self) -> int:
         return len(self._memory)
 
+    @property
+    def queue_length(self) -> int:
+        """Embedding calls holding or waiting for the model (the /metrics queue length)."""
+        statistics = self._limiter.statistics()
+        return statistics.borrowed_tokens + statistics.tasks_waiting
+
     # -- blocking part, run in the worker ----------------------------------------------
     def _encode_raw(self, texts: list[str]) -> Vectors:
         self.model_calls += 1
@@ -194,8 +202,18 @@ class Embedder:
                 del missing[key]
         if missing:
             miss_keys = list(missing)
+            metrics = current_metrics()
+
+            def encode_timed(batch: list[str]) -> Vectors:
+                started = time.perf_counter()
+                vectors = self.encode_normalised(batch)
+                metrics.observe_embedding_batch(
+                    seconds=time.perf_counter() - started, texts=len(batch)
+                )
+                return vectors
+
             encoded = await anyio.to_thread.run_sync(
-                self.encode_normalised, [missing[key] for key in miss_keys], limiter=self._limiter
+                encode_timed, [missing[key] for key in miss_keys], limiter=self._limiter
             )
             new_rows: list[tuple[bytes, bytes]] = []
             for key, vector in zip(miss_keys, encoded, strict=True):

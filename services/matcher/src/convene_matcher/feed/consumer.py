@@ -44,6 +44,17 @@ class FeedState:
     last_error: str | None = None
     last_success_at: float | None = None
     skipped_changes: int = 0  # poison changes skipped (each logged with its seq)
+    # Wall time the index last reflected the head profiles reported (feed lag in seconds).
+    caught_up_at: float | None = None
+
+
+def feed_readiness(feed: FeedConsumer | None, *, max_lag: int) -> str:
+    """ "ok" once the feed was read and at most ``max_lag`` changes are not applied."""
+    if feed is None or feed.lag is None:
+        return "catching up: not read yet"
+    if feed.lag > max_lag:
+        return f"catching up: {feed.lag} changes behind"
+    return "ok"
 
 
 class FeedConsumer:
@@ -58,12 +69,20 @@ class FeedConsumer:
         self.client = client
         self.settings = settings
         self.state = FeedState()
+        self._started_at = time.time()
 
     @property
     def lag(self) -> int | None:
         if self.state.head_seq is None:
             return None
         return max(0, self.state.head_seq - self.evidence.seq)
+
+    @property
+    def lag_seconds(self) -> float:
+        """0 while caught up; otherwise seconds since it last was (or since start)."""
+        if self.lag == 0:
+            return 0.0
+        return time.time() - (self.state.caught_up_at or self._started_at)
 
     async def poll_once(self, *, wait_seconds: float = 0) -> ApplyResult:
         """Fetches and applies one page; raises on feed errors."""
@@ -87,6 +106,8 @@ class FeedConsumer:
         self.state.consecutive_errors = 0
         self.state.last_error = None
         self.state.last_success_at = time.time()
+        if self.state.head_seq <= self.evidence.seq:
+            self.state.caught_up_at = self.state.last_success_at
         return result
 
     async def _apply_one_at_a_time(self, changes: Sequence[Change]) -> ApplyResult:

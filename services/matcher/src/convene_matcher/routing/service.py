@@ -25,6 +25,7 @@ from typing import Any
 import asyncpg
 import numpy as np
 
+from convene_common.observability import observe_stage, timed_stage
 from convene_matcher.calls import service as calls_service
 from convene_matcher.calls.schemas import CallRead
 from convene_matcher.embedding.embedder import Vectors
@@ -99,7 +100,8 @@ async def route_calls(
     evidence dated at or after it; ``invitations`` replaces the ledger's counts."""
     texts = [pipeline.query_texts(call, config=config) for call in calls]
     flat = [text for call_texts in texts for text in call_texts]
-    vectors = await evidence.embedder.embed(flat, pool=pool) if flat else None
+    with timed_stage("embed"):
+        vectors = await evidence.embedder.embed(flat, pool=pool) if flat else None
     async with pool.acquire() as connection:
         if invitations is None:
             invitations = await repository.invitations_in_window(
@@ -126,7 +128,8 @@ async def route_calls(
             feedback=feedback,
             evidence_before=evidence_before[n] if evidence_before is not None else None,
         )
-        routed.append(await evidence.run_search_work(partial(pipeline.route, store, request)))
+        with timed_stage("engine"):
+            routed.append(await evidence.run_search_work(partial(pipeline.route, store, request)))
     return routed
 
 
@@ -162,6 +165,7 @@ async def match_call(
     if persist:
         async with pool.acquire() as connection, connection.transaction():
             await repository.save_match(connection, call_id=call.id, rows=rows)
+    observe_stage("total", time.perf_counter() - started)
     logger.info(
         "call matched",
         extra={
