@@ -3,10 +3,10 @@
 Each citizen has one or two domains (transport, care, housing, ...) and, drawn from
 ``vocabulary``:
 
-- 3-6 skills: ESCO-like phrases with an optional prefix and context
-  ("specialist junction design in rural areas"), with a level;
+- 3-6 skills: ESCO-like phrases with an optional prefix, context and years
+  ("specialist junction design in rural areas (6 years)"), with a level;
 - 1-3 lived-experience roles in their own words ("council tenant in Salford for five years");
-- 7-10 experience descriptions of 20-150 words, composed from an opening and further
+- 8-11 experience descriptions of 20-150 words, composed from an opening and further
   sentences with many slots (occupation, organisation, place, topic, audience, outcome...),
   so two citizens almost never write the same text.
 
@@ -70,6 +70,9 @@ def _skill(rng: random.Random, domain: str) -> str:
     label = f"{rng.choice(v.SKILL_PREFIXES)}{phrase}"
     if rng.random() < 0.55:
         label = f"{label} {rng.choice(v.SKILL_CONTEXTS)}"
+    if rng.random() < 0.35:
+        years = rng.randint(1, 30)
+        label = f"{label} ({years} year{'s' if years > 1 else ''})"
     return label[0].upper() + label[1:]
 
 
@@ -190,7 +193,7 @@ def citizen(number: int, *, seed: int) -> RealisticCitizen:
     roles = list(
         dict.fromkeys(_role(rng, rng.choice(domains), place) for _ in range(rng.randint(1, 3)))
     )
-    experiences = [_experience(rng, rng.choice(domains), place) for _ in range(rng.randint(7, 10))]
+    experiences = [_experience(rng, rng.choice(domains), place) for _ in range(rng.randint(8, 11))]
     return RealisticCitizen(
         number=number,
         id=uuid.UUID(int=rng.getrandbits(128), version=4),

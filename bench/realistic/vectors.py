@@ -179,3 +179,55 @@ def call_queries(seed: int, count: int) -> list[str]:
         parts = [title, description, "Skills wanted: " + ", ".join(skills)]
         texts.append(". ".join(part.strip().rstrip(".") for part in parts))
     return texts
+
+
+SAMPLE_CITIZENS = 250
+CALLS = 300
+
+
+def population(
+    *, citizens: int, seed: int, sample_citizens: int = SAMPLE_CITIZENS, calls: int = CALLS
+) -> dict[str, Any]:
+    """A population's distinct texts with vectors (real for the sample, perturbed copies for
+    the rest) and real call vectors, plus the similarity profiles of real and perturbed texts
+    to the calls (same number of texts each)."""
+    from bench.realistic.generator import generate_citizens
+
+    people = list(generate_citizens(count=citizens, seed=seed))
+    sample_people = people[:sample_citizens]
+    sample = distinct_items(sample_people)
+    model: Any = None
+
+    def model_factory() -> Any:
+        nonlocal model
+        if model is None:
+            model = load_model(1)
+        return model
+
+    call_vectors = cached_embeddings(model_factory, call_queries(seed, calls), name="calls")
+    sample_vectors = cached_embeddings(model_factory, [t for _, _, t in sample], name="sample")
+    groups: dict[tuple[str, str], list[int]] = {}
+    for row, (kind, domain, _) in enumerate(sample):
+        groups.setdefault((kind, domain), []).append(row)
+    perturber = Perturber({key: sample_vectors[rows] for key, rows in groups.items()})
+    items = distinct_items(people)
+    del people
+    known = {text: row for row, (_, _, text) in enumerate(sample)}
+    vectors = np.empty((len(items), sample_vectors.shape[1]), dtype=np.float32)
+    fresh_rows = [row for row, (_, _, text) in enumerate(items) if text not in known]
+    for row, (_, _, text) in enumerate(items):
+        if text in known:
+            vectors[row] = sample_vectors[known[text]]
+    for start in range(0, len(fresh_rows), 50_000):
+        chunk = fresh_rows[start : start + 50_000]
+        vectors[chunk] = perturber.vectors([items[row] for row in chunk])
+    compare = min(len(sample_vectors), len(fresh_rows))
+    return {
+        "items": items,
+        "vectors": vectors,
+        "call_vectors": call_vectors,
+        "sample_texts": len(sample),
+        "similarity_real": similarity_profile(sample_vectors[:compare], call_vectors),
+        "similarity_perturbed": similarity_profile(vectors[fresh_rows[:compare]], call_vectors),
+        "perturbation": {"sigma": perturber.sigma, "max_mix": perturber.max_mix},
+    }
