@@ -378,6 +378,10 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json-out", type=Path, default=REPO / "bench" / "results" / "load.json")
     parser.add_argument("--runs", type=int, default=5, help="consecutive runs, all reported")
+    parser.add_argument(
+        "--gateway-env", action="append", default=[], metavar="NAME=VALUE",
+        help="extra gateway setting, e.g. CONVENE_GATEWAY_DOWNSTREAM_MAX_CONNECTIONS=16",
+    )  # fmt: skip
     parser.add_argument("--stall-ms", type=float, default=1000.0, help="py-spy dump threshold")
     parser.add_argument(
         "--stall-dir", type=Path, default=REPO / "bench" / "results" / "load-stalls"
@@ -409,6 +413,9 @@ def main() -> int:
         rate_limits = {"per_client": generous, "per_principal": generous}
         extra_env = {name: {f"CONVENE_{name.upper()}_LOG_LEVEL": "WARNING"} for name in SERVICES}
         extra_env["gateway"]["CONVENE_GATEWAY_RATE_LIMITS"] = json.dumps(rate_limits)
+        for setting in args.gateway_env:  # A/B runs of a gateway setting, e.g. its pool size
+            name, _, value = setting.partition("=")
+            extra_env["gateway"][name] = value
         suite = Suite(
             cluster=cluster,
             database=DATABASE,
@@ -446,6 +453,7 @@ def main() -> int:
         "benchmark": "load",
         "command": " ".join(["bench/load.py", *sys.argv[1:]]),
         "citizens": args.citizens,
+        "gateway_env": args.gateway_env,
         "runs": summaries,
         "runs_meeting_goal": sum(s["reads_goal_met"] for s in summaries),
         "all_runs_meet_goal": all(s["reads_goal_met"] for s in summaries),

@@ -6,12 +6,13 @@ Embedding a million texts takes hours on this machine, so routing figures use:
   by the product's own model (all-MiniLM-L6-v2, torch fp32, one thread, normalised), cached in
   ``.run/bench-cache/`` (ignored by git) and reused across runs;
 - for every other distinct text, a perturbed copy: the normalised mix
-  ``(1 - a) * p + a * r + sigma * g`` of two real vectors ``p`` and ``r`` of the same kind
-  (skill / role / experience) and the same domain, ``a`` uniform in [0, ``max_mix``],
-  ``g`` standard Gaussian; ``p``, ``r`` and ``a`` are drawn from a hash of the text, so a text
-  always gets the same vector. Mixing two real texts keeps the copy on the model's manifold
-  (its similarity to calls stays in the range of real texts, where isotropic noise alone
-  would shrink every similarity); the noise keeps copies of one pair distinct.
+  ``w1 * p1 + w2 * p2 + w3 * p3 + sigma * g`` of three real vectors of the same kind
+  (skill / role / experience) and the same domain, weights ``w ~ Dirichlet(mix)`` (one
+  dominant parent), ``g`` standard Gaussian; parents and weights are drawn from a hash of
+  the text, so a text always gets the same vector. Mixing real texts keeps the copy on the
+  model's manifold (its similarity to calls stays in the range of real texts, where
+  isotropic noise alone would shrink every similarity); the continuous weights and the
+  noise keep copies distinct.
 
 ``similarity_profile`` summarises how similar texts are to calls, so real and perturbed
 vectors can be compared (bench/scale.py reports both).
@@ -107,7 +108,7 @@ class Perturber:
         groups: dict[tuple[str, str], Vectors],
         *,
         sigma: float = 0.01,
-        max_mix: float = 0.35,
+        mix: tuple[float, float, float] = (3.0, 1.0, 1.0),
     ) -> None:
         self.groups = {
             key: np.ascontiguousarray(value) for key, value in groups.items() if len(value)
@@ -118,7 +119,7 @@ class Perturber:
                 np.concatenate([self.kinds[kind], vectors]) if kind in self.kinds else vectors
             )
         self.sigma = sigma
-        self.max_mix = max_mix
+        self.mix = mix
 
     def vectors(self, items: Sequence[tuple[str, str, str]]) -> Vectors:
         """One unit vector per (kind, domain, text)."""
@@ -131,9 +132,9 @@ class Perturber:
             if pool is None:
                 pool = self.kinds[kind]
             rng = np.random.default_rng(_seed_of(text))
-            first, second = rng.integers(0, len(pool), size=2)
-            mix = rng.uniform(0, self.max_mix)
-            vector = (1 - mix) * pool[first] + mix * pool[second]
+            parents = rng.integers(0, len(pool), size=3)
+            weights = rng.dirichlet(self.mix).astype(np.float32)
+            vector = weights @ pool[parents]
             vector = vector + self.sigma * rng.standard_normal(dimension).astype(np.float32)
             out[row] = vector / np.linalg.norm(vector)
         return out
@@ -181,7 +182,7 @@ def call_queries(seed: int, count: int) -> list[str]:
     return texts
 
 
-SAMPLE_CITIZENS = 250
+SAMPLE_CITIZENS = 80
 CALLS = 300
 
 
@@ -229,5 +230,5 @@ def population(
         "sample_texts": len(sample),
         "similarity_real": similarity_profile(sample_vectors[:compare], call_vectors),
         "similarity_perturbed": similarity_profile(vectors[fresh_rows[:compare]], call_vectors),
-        "perturbation": {"sigma": perturber.sigma, "max_mix": perturber.max_mix},
+        "perturbation": {"sigma": perturber.sigma, "dirichlet_mix": list(perturber.mix)},
     }
