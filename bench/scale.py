@@ -412,7 +412,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     started_at = time.monotonic()
     phase = time.monotonic()
     emit(f"population: {args.citizens:,} citizens (seed {args.seed}) load={loadavg()}")
-    data = realistic_vectors.population(citizens=args.citizens, seed=args.seed)
+    data = realistic_vectors.population(citizens=args.citizens, seed=args.seed, keep_people=True)
     items, vectors, calls = data["items"], data["vectors"], data["call_vectors"]
     population_s = time.monotonic() - phase
     emit(f"  {len(items):,} distinct texts in {population_s:.0f}s")
@@ -436,10 +436,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         asyncio.run(prepare_database(cluster, DATABASE))
         phase = time.monotonic()
         loaded = asyncio.run(
-            load_profiles(
-                cluster.dsn(DATABASE, role="convene_profiles"),
-                generate_citizens(count=args.citizens, seed=args.seed),
-            )
+            load_profiles(cluster.dsn(DATABASE, role="convene_profiles"), iter(data.pop("people")))
         )
         profiles_load_s = time.monotonic() - phase
         phase = time.monotonic()
@@ -460,6 +457,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         )  # fmt: skip
         quiet = {"LOG_LEVEL": "WARNING"}
         matcher_env = {**quiet, "TORCH_THREADS": str(args.torch_threads)}
+        if args.snapshot_every_changes:
+            matcher_env["SNAPSHOT_EVERY_CHANGES"] = str(args.snapshot_every_changes)
         suite = Suite(
             cluster=cluster,
             database=DATABASE,
@@ -591,6 +590,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "cache_fill_s": round(cache_fill_s, 1),
             "population_s": round(population_s, 1),
             "torch_threads": args.torch_threads,
+            "matcher_snapshot_every_changes": args.snapshot_every_changes or "default",
             "py_spy_dump": str(spy_path.relative_to(REPO)) if spy_path.exists() else None,
         }
     finally:
@@ -653,6 +653,9 @@ def main() -> int:
     parser.add_argument("--new-citizens", type=int, default=50)
     parser.add_argument("--torch-threads", type=int, default=1)
     parser.add_argument("--catch-up-timeout", type=float, default=5400)
+    parser.add_argument(
+        "--snapshot-every-changes", type=int, default=0, help="matcher setting (0: its default)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep .run/bench-scale-<pid>/")
     parser.add_argument("--json-out", type=Path, default=REPO / "bench" / "results" / "scale.json")
     args = parser.parse_args()

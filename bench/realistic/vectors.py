@@ -187,7 +187,12 @@ CALLS = 300
 
 
 def population(
-    *, citizens: int, seed: int, sample_citizens: int = SAMPLE_CITIZENS, calls: int = CALLS
+    *,
+    citizens: int,
+    seed: int,
+    sample_citizens: int = SAMPLE_CITIZENS,
+    calls: int = CALLS,
+    keep_people: bool = False,
 ) -> dict[str, Any]:
     """A population's distinct texts with vectors (real for the sample, perturbed copies for
     the rest) and real call vectors, plus the similarity profiles of real and perturbed texts
@@ -212,7 +217,8 @@ def population(
         groups.setdefault((kind, domain), []).append(row)
     perturber = Perturber({key: sample_vectors[rows] for key, rows in groups.items()})
     items = distinct_items(people)
-    del people
+    if not keep_people:
+        del people
     known = {text: row for row, (_, _, text) in enumerate(sample)}
     vectors = np.empty((len(items), sample_vectors.shape[1]), dtype=np.float32)
     fresh_rows = [row for row, (_, _, text) in enumerate(items) if text not in known]
@@ -231,4 +237,5 @@ def population(
         "similarity_real": similarity_profile(sample_vectors[:compare], call_vectors),
         "similarity_perturbed": similarity_profile(vectors[fresh_rows[:compare]], call_vectors),
         "perturbation": {"sigma": perturber.sigma, "dirichlet_mix": list(perturber.mix)},
+        "people": people if keep_people else None,
     }
