@@ -315,7 +315,7 @@ class StallWatch:
             )  # fmt: skip
             output, _ = await process.communicate()
             path.write_bytes(output)
-            self.dumps.append(str(path.relative_to(REPO)))
+            self.dumps.append(str(path.relative_to(REPO) if path.is_relative_to(REPO) else path))
 
 
 async def measure(
@@ -429,7 +429,7 @@ def main() -> int:
         suite.start_all()
         suite.wait_all_ready(timeout=600)
         pids = {name: suite.processes[name].process.pid for name in SERVICES}
-        watch = StallWatch(pids, args.stall_dir, threshold_ms=args.stall_ms)
+        watch = StallWatch(pids, args.stall_dir.resolve(), threshold_ms=args.stall_ms)
         runs, index = run_light(measure(suite.url("gateway"), bootstrap["api_key"], args, watch))
     finally:
         if suite is not None:
