@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from convene_matcher.embedding.embedder import SentenceModel
 from convene_matcher.index.evidence_index import EvidenceIndex, IndexMismatchError, IndexParams
 
 DIM = 32
@@ -140,3 +141,46 @@ def test_wrong_dimension_is_rejected() -> None:
     index = EvidenceIndex(model_name="m", dimension=DIM)
     with pytest.raises(ValueError, match="shape"):
         index.add(np.arange(2, dtype=np.int64), np.zeros((2, DIM + 1), dtype=np.float32))
+
+
+def test_shipped_hnsw_settings_reach_recall_at_100_on_realistic_vectors(
+    sentence_model: SentenceModel,
+) -> None:
+    """recall@100 >= 0.98 against exact search at the shipped HNSW settings, on the product's
+    kind of vectors: realistic evidence texts (bench/realistic) embedded by the real model,
+    grown to 20,000 with perturbed copies of them, searched by real call embeddings."""
+    from bench.realistic.generator import generate_citizens
+    from bench.realistic.vectors import Perturber, call_queries, distinct_items
+
+    def embed(texts: list[str]) -> np.ndarray:
+        vectors = sentence_model.encode(texts, batch_size=32, normalize_embeddings=True)
+        return np.asarray(vectors, dtype=np.float32)
+
+    sample = distinct_items(list(generate_citizens(count=25, seed=21)))
+    real = embed([text for _, _, text in sample])
+    groups: dict[tuple[str, str], list[int]] = {}
+    for row, (kind, domain, _) in enumerate(sample):
+        groups.setdefault((kind, domain), []).append(row)
+    perturber = Perturber({key: real[rows] for key, rows in groups.items()})
+    others = distinct_items(list(generate_citizens(count=1_700, seed=21, start=25)))
+    corpus = np.concatenate([real, perturber.vectors(others)])[:20_000]
+    queries = embed(call_queries(21, 40))
+    ids = np.arange(len(corpus), dtype=np.int64)
+    truth = np.argsort(-(queries @ corpus.T), axis=1)[:, :100]
+    shipped = IndexParams()
+    hnsw = EvidenceIndex.build(
+        model_name="m",
+        dimension=corpus.shape[1],
+        ids=ids,
+        vectors=corpus,
+        params=IndexParams(
+            exact_max_items=0,
+            hnsw_m=shipped.hnsw_m,
+            hnsw_ef_search=shipped.hnsw_ef_search,
+            hnsw_ef_construction=shipped.hnsw_ef_construction,
+        ),
+    )
+    assert hnsw.kind == "hnsw"
+    approx = hnsw.search(queries, 100)[1]
+    recall = np.mean([len(set(t) & set(a)) / 100 for t, a in zip(truth, approx, strict=True)])
+    assert recall >= 0.98

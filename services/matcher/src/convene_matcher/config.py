@@ -49,12 +49,16 @@ class MatcherSettings(ServiceSettings):
     # exact 50k 15 ms/query alone (4 batched), 100k 29 (10), 200k 37 (14), 400k 72 (20);
     # HNSW (M=32, efSearch=512) over 50k: 7 ms alone but recall@10 only 0.58 on correlated
     # synthetic vectors and 27 s to build. Calls are routed a few per minute, so tens of ms
-    # are cheap and exact recall is worth more: switch only past 200k items (~40k citizens).
+    # are cheap and exact recall is worth more: switch only past 200k items (~15k realistic
+    # citizens, who hold ~13 distinct texts each).
     exact_search_max_items: int = Field(default=200_000, ge=0)
+    # HNSW settings from bench/index_threshold.py --realistic (realistic texts, real call
+    # embeddings; see IndexParams): recall@100 0.996 at 69k texts with M=32, efSearch 1024,
+    # efConstruction 100. DESIGN.md: call/profile similarities are flat, so HNSW needs a
+    # high efSearch (routing searches k=256, so efSearch is at least 256 anyway).
     hnsw_m: int = Field(default=32, ge=4)
-    # DESIGN.md: call/profile similarities are flat, so HNSW needs a high efSearch.
-    hnsw_ef_search: int = Field(default=512, ge=16)
-    hnsw_ef_construction: int = Field(default=200, ge=16)
+    hnsw_ef_search: int = Field(default=1024, ge=16)
+    hnsw_ef_construction: int = Field(default=100, ge=16)
     # HNSW cannot remove vectors: removed ones are zeroed and tombstoned, and the index is
     # rebuilt once tombstones exceed this share of its vectors.
     hnsw_rebuild_tombstone_ratio: float = Field(default=0.2, gt=0, le=1)
