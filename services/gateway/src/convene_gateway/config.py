@@ -46,12 +46,24 @@ class GatewaySettings(ServiceSettings):
     jwt_secret: SecretStr
     jwt_issuer: str = "convene-gateway"
     jwt_audience: str = "convene"
-    access_token_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
-    # How long this process trusts "the account / API key behind a credential is still live"
+    # Short: an access token outlives nothing by much. A revoked session stops its access
+    # tokens at once anyway (the session is checked per request, cache below).
+    access_token_ttl_seconds: int = Field(default=900, ge=60, le=7 * 24 * 3600)
+    # A sign-in session (its family of rotating refresh tokens) ends this long after sign-in.
+    session_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=300, le=365 * 24 * 3600)
+    # How long this process trusts "the session / API key behind a credential is still live"
     # without asking the database (auth/cache.py). Erasure and revocation evict at once in the
     # process that makes them; another replica may accept the credential this long (SECURITY.md).
     credential_cache_ttl_seconds: float = Field(default=5.0, ge=0, le=30)
     credential_cache_max_entries: int = Field(default=10_000, ge=1, le=1_000_000)
+
+    # Account emails link to the web service's pages (/verify-email, /reset-password, /join).
+    web_base_url: str = "http://127.0.0.1:8080"
+    email_verification_ttl_seconds: int = Field(default=48 * 3600, ge=60, le=30 * 24 * 3600)
+    password_reset_ttl_seconds: int = Field(default=3600, ge=60, le=24 * 3600)
+    staff_invitation_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60, le=30 * 24 * 3600)
+    # Emails of one kind to one account: at most this many per hour (resend, reset requests).
+    account_emails_per_hour: int = Field(default=5, ge=1, le=100)
 
     # argon2id parameters (RFC 9106 second recommended option by default). Tests lower them.
     argon2_time_cost: int = Field(default=3, ge=1, le=10)
