@@ -130,7 +130,9 @@ def require_public_body(
 ) -> Callable[
     [Request, ApiKey, PoolDep, SettingsDep, CredentialsDep], Awaitable[PublicBodyPrincipal]
 ]:
-    """A dependency for public-body routes: a live API key holding every scope given."""
+    """A dependency for public-body routes: a live API key holding every scope given, or a
+    staff member's bearer token whose role allows them. (The OpenAPI lists the API key
+    scheme only: with both, schemathesis could not generate cases for some routes.)"""
     needed = frozenset(scopes)
 
     async def dependency(

@@ -52,6 +52,8 @@ class CallCreate(BaseModel):
     # Internal fields: set by the gateway from the authenticated public body.
     public_body_id: uuid.UUID
     public_body_name: ShortText
+    # Who posts it: account:<id> (a staff member) or api_key:<id>.
+    created_by: Annotated[str, StringConstraints(max_length=100)] | None = None
 
     title: Text = ""
     description: Text = ""
@@ -94,8 +96,42 @@ class CallRead(BaseModel):
     confidentiality: str
     status: str
     created_at: datetime
+    created_by: str | None = None
+    updated_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
 
 
 class CallPage(BaseModel):
     items: list[CallRead]
     next_cursor: str | None
+
+
+class CallUpdate(BaseModel):
+    """A change to an open call. Once invitations exist the deadline may only move later."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Text | None = None
+    description: Text | None = None
+    questions: list[Question] | None = Field(default=None, max_length=50)
+    deadline: datetime | None = None
+    panel_size: int | None = Field(default=None, ge=1, le=MAX_PANEL_SIZE)
+    perspectives: list[Perspective] | None = Field(default=None, max_length=50)
+
+    @field_validator("deadline")
+    @classmethod
+    def _deadline_has_zone(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("deadline needs a time zone (RFC 3339)")
+        return value
+
+
+class CallCancel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class CallCancelled(CallRead):
+    withdrawn: int = Field(description="pending invitations withdrawn (their invitees told)")
