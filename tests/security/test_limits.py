@@ -14,7 +14,7 @@ from convene_gateway.main import create_app
 from convene_gateway.ratelimit.buckets import BucketStore
 from convene_gateway.ratelimit.config import Limit, RateLimits
 from tests.conftest import FreshDatabase
-from tests.gateway.conftest import Gateway, SeenByProfiles, gateway_settings
+from tests.gateway.conftest import EmailsSent, Gateway, SeenByProfiles, gateway_settings
 from tests.security.harness import Suite
 
 SMALL = RateLimits(
@@ -31,15 +31,17 @@ async def limited(
     database: FreshDatabase, profiles_app: tuple[FastAPI, SeenByProfiles]
 ) -> AsyncIterator[Gateway]:
     profiles, seen = profiles_app
+    sent = EmailsSent()
     app = create_app(
         gateway_settings(database, rate_limits=SMALL),
         profiles_transport=httpx.ASGITransport(app=profiles),
+        matcher_transport=sent.transport(),
     )
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client,
     ):
-        yield Gateway(client=client, app=app, seen_by_profiles=seen)
+        yield Gateway(client=client, app=app, seen_by_profiles=seen, sent=sent)
 
 
 def _assert_limited(response: httpx.Response) -> None:
