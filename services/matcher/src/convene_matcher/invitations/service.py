@@ -76,6 +76,7 @@ from convene_matcher.invitations.schemas import (
     InvitationCreate,
     InvitationList,
     InvitationStatus,
+    LorenzPoint,
     RatingCreate,
     RatingRead,
     Skipped,
@@ -831,6 +832,9 @@ async def exposure_figures(*, pool: Pool, store: CitizenStore, days: int) -> Exp
     async with pool.acquire() as connection:
         counts = await repository.exposure_counts(connection, since=since)
         accepted, new = await repository.new_voices(connection, since=since)
+        this_month = await repository.exposure_counts_by_citizen(
+            connection, since=month_start(_now())
+        )
     # The population is every citizen the matcher knows; the never-invited count as zeros.
     population = max(len(store), len(counts))
     padded = counts + [0] * (population - len(counts))
@@ -845,4 +849,22 @@ async def exposure_figures(*, pool: Pool, store: CitizenStore, days: int) -> Exp
         gini=round(gini, 4) if gini is not None else None,
         accepted=accepted,
         new_voices_share=round(new / accepted, 4) if accepted else None,
+        lorenz=[
+            LorenzPoint(population=population_share, share=share)
+            for population_share, share in figures.lorenz(padded)
+        ],
+        citizens_at_monthly_cap=_citizens_at_cap(store, this_month),
     )
+
+
+def _citizens_at_cap(store: CitizenStore, month_counts: dict[str, int]) -> int:
+    """How many citizens invited this month have reached their own monthly cap."""
+    reached = 0
+    for citizen_id, count in month_counts.items():
+        record = store.get(citizen_id)
+        if record is None:
+            continue
+        cap = record.snapshot.availability.max_invitations_per_month
+        if cap is not None and count >= cap:
+            reached += 1
+    return reached
