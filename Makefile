@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PIP_FLAGS := --disable-pip-version-check -q -c constraints.txt
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-faults lint format typecheck bench lint-deploy clean
+.PHONY: help install web-assets run test test-faults lint format typecheck bench lint-deploy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -23,10 +23,20 @@ $(STAMP): constraints.txt requirements-dev.txt libs/common/pyproject.toml servic
 
 install: $(STAMP) ## create .venv and install every package (pip + constraints.txt)
 
-run: install ## run the whole suite: embedded PostgreSQL, demo data, profiles, matcher, gateway
+WEB := services/web
+# The web pages' assets: npm ci from the committed package-lock.json, then copied into the
+# ignored services/web/vendor/ (never committed).
+$(WEB)/node_modules/.package-lock.json: $(WEB)/package.json $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund
+	@touch $@
+
+web-assets: install $(WEB)/node_modules/.package-lock.json ## npm ci + copy GOV.UK Frontend and htmx for services/web
+	$(PY) -m convene_web.assets
+
+run: install web-assets ## run the whole suite at http://127.0.0.1:8080: PostgreSQL, demo data, services, web
 	$(PY) scripts/run_suite.py
 
-test: install ## run the test suite against a real PostgreSQL
+test: install web-assets ## run the test suite (browser tests included) against a real PostgreSQL
 	$(PY) -m pytest
 
 test-faults: install ## fault-injection tests (database crash, killed matcher, hanging downstream)
@@ -41,7 +51,7 @@ format: install ## apply ruff format and safe fixes
 	$(VENV)/bin/ruff check --fix .
 
 typecheck: install ## mypy --strict over every package
-	$(VENV)/bin/mypy libs/common/src services/profiles/src services/matcher/src services/gateway/src
+	$(VENV)/bin/mypy libs/common/src services/profiles/src services/matcher/src services/gateway/src services/web/src
 
 bench: install ## benchmarks: prints a table and writes bench/results/
 	$(PY) bench/run_all.py
