@@ -51,12 +51,12 @@ async def test_login_issues_a_bearer_jwt_with_the_expected_claims(gateway: Gatew
     assert response.status_code == 200
     body = response.json()
     assert body["token_type"] == "bearer"
-    assert body["expires_in"] == 3600
+    assert body["expires_in"] == 900
     claims = jwt.decode(body["access_token"], JWT_SECRET, algorithms=["HS256"], audience="convene")
     assert claims["role"] == "citizen"
     assert set(claims["scopes"]) == {"me:read", "me:write"}
     assert {"sub", "exp", "iat", "jti"} <= set(claims)
-    assert claims["exp"] - claims["iat"] == 3600
+    assert claims["exp"] - claims["iat"] == 900
 
 
 async def test_missing_credentials_get_401_with_a_challenge(gateway: Gateway) -> None:

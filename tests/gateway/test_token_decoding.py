@@ -21,8 +21,12 @@ def settings() -> GatewaySettings:
 
 def test_claims_are_reused_within_a_request_and_not_across_tokens() -> None:
     config = settings()
-    first = issue_access_token(settings=config, account_id=uuid.uuid4(), role="citizen")
-    second = issue_access_token(settings=config, account_id=uuid.uuid4(), role="admin")
+    first = issue_access_token(
+        settings=config, account_id=uuid.uuid4(), session_id=uuid.uuid4(), role="citizen"
+    )
+    second = issue_access_token(
+        settings=config, account_id=uuid.uuid4(), session_id=uuid.uuid4(), role="admin"
+    )
     state: dict[str, Any] = {}
     claims = decode_access_token_once(first.access_token, settings=config, request_state=state)
     again = decode_access_token_once(first.access_token, settings=config, request_state=state)

@@ -46,8 +46,12 @@ class GatewaySettings(ServiceSettings):
     jwt_secret: SecretStr
     jwt_issuer: str = "convene-gateway"
     jwt_audience: str = "convene"
-    access_token_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
-    # How long this process trusts "the account / API key behind a credential is still live"
+    # Short: an access token outlives nothing by much. A revoked session stops its access
+    # tokens at once anyway (the session is checked per request, cache below).
+    access_token_ttl_seconds: int = Field(default=900, ge=60, le=7 * 24 * 3600)
+    # A sign-in session (its family of rotating refresh tokens) ends this long after sign-in.
+    session_ttl_seconds: int = Field(default=30 * 24 * 3600, ge=300, le=365 * 24 * 3600)
+    # How long this process trusts "the session / API key behind a credential is still live"
     # without asking the database (auth/cache.py). Erasure and revocation evict at once in the
     # process that makes them; another replica may accept the credential this long (SECURITY.md).
     credential_cache_ttl_seconds: float = Field(default=5.0, ge=0, le=30)

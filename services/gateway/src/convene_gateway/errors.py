@@ -80,3 +80,19 @@ class DownstreamProblemError(GatewayError):
         self, detail: str, *, status: int, slug: str, extra: Mapping[str, Any] | None = None
     ) -> None:
         super().__init__(detail, status=status, slug=slug, extra=extra)
+
+
+class InvalidTokenProblem(GatewayError):
+    """400: an emailed single-use token (verification, reset, join) that is unknown, expired
+    or already used. One message for all three, so the answer does not say which."""
+
+    status = 400
+    slug = "invalid-token"
+
+
+class TooManyAttemptsError(GatewayError):
+    status = 429
+    slug = "too-many-attempts"
+
+    def __init__(self, detail: str, *, retry_after_seconds: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after_seconds)})

@@ -9,6 +9,7 @@ import asyncpg
 
 from convene_gateway.accounts import repository
 from convene_gateway.accounts.repository import AccountRow
+from convene_gateway.auth import repository as sessions
 from convene_gateway.auth.cache import CredentialCache
 from convene_gateway.auth.passwords import PasswordHasher
 from convene_gateway.clients.profiles import ProfilesClient
@@ -131,8 +132,11 @@ async def erase_citizen(
     except DownstreamProblemError as exc:
         if exc.status != 404:
             raise
-    async with pool.acquire() as connection:
+    async with pool.acquire() as connection, connection.transaction():
+        ended = await sessions.revoke_account_sessions(
+            connection, account_id=account_id, reason="erased"
+        )
         await repository.delete(connection, account_id=account_id)
     # After the delete: a lookup that read the account before it cannot cache it any more.
-    credentials.accounts.evict(account_id)
+    credentials.forget_sessions(ended)
     logger.info("citizen erased", extra={"account_id": str(account_id)})

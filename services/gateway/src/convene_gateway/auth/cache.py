@@ -1,11 +1,13 @@
 """A short, bounded, per-process memory of live credentials.
 
-Every authenticated request checks that its account still exists and is enabled (or that its
-API key is not revoked). Under load that check was a database round trip per request; this
-keeps its positive answers for `ttl_seconds` (a few seconds) and at most `max_entries` of them.
+Every authenticated request checks that its sign-in session is not revoked and its account
+still exists and is enabled (or that its API key is not revoked). Under load that check was a
+database round trip per request; this keeps its positive answers for `ttl_seconds` (a few
+seconds) and at most `max_entries` of them.
 
 Only "still live" is remembered; a missing, disabled or revoked credential is looked up every
-time. Erasure and key revocation evict the entry in this process at once, and a lookup that
+time. Session revocation (logout, member removal, password change or reset, refresh-token reuse,
+erasure) and key revocation evict the entry in this process at once, and a lookup that
 began before an eviction cannot put its (older) answer back. Another replica forgets it when
 the entry expires: a credential ended elsewhere can work there for at most ttl_seconds
 (SECURITY.md). A ttl of 0 turns the cache off.
@@ -74,22 +76,32 @@ class TtlCache(Generic[K, V]):
 
 
 @dataclass(frozen=True)
-class LiveAccount:
+class LiveSession:
+    """A sign-in session that was live when read: its account and that account's membership."""
+
+    account_id: uuid.UUID
     kind: str
     citizen_id: uuid.UUID | None
+    email_verified: bool
+    organisation_id: uuid.UUID | None
+    member_role: str | None
 
 
 @dataclass
 class CredentialCache:
-    """Live accounts by account id; live API keys by lookup prefix (the secret is still
+    """Live sessions by session id; live API keys by lookup prefix (the secret is still
     checked against the key's hash on every request)."""
 
-    accounts: TtlCache[uuid.UUID, LiveAccount]
+    sessions: TtlCache[uuid.UUID, LiveSession]
     api_keys: TtlCache[str, ApiKeyRow]
 
     @classmethod
     def create(cls, *, ttl_seconds: float, max_entries: int) -> CredentialCache:
         return cls(
-            accounts=TtlCache(ttl_seconds=ttl_seconds, max_entries=max_entries),
+            sessions=TtlCache(ttl_seconds=ttl_seconds, max_entries=max_entries),
             api_keys=TtlCache(ttl_seconds=ttl_seconds, max_entries=max_entries),
         )
+
+    def forget_sessions(self, session_ids: list[uuid.UUID]) -> None:
+        for session_id in session_ids:
+            self.sessions.evict(session_id)

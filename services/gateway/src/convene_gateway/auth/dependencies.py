@@ -21,13 +21,17 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
 from convene_gateway.auth import service
+from convene_gateway.auth.cache import LiveSession
 from convene_gateway.auth.schemas import (
+    MEMBER_SCOPES,
     AccountPrincipal,
     AdminPrincipal,
     CitizenPrincipal,
+    MemberRole,
     PublicBodyPrincipal,
+    StaffPrincipal,
 )
-from convene_gateway.auth.tokens import ROLE_SCOPES
+from convene_gateway.auth.tokens import ROLE_SCOPES, TokenClaims
 from convene_gateway.dependencies import CredentialsDep, PoolDep, SettingsDep
 from convene_gateway.errors import (
     AuthenticationRequiredError,
@@ -49,13 +53,14 @@ oauth2_scheme = OAuth2PasswordBearer(
         "admin": "Administer Convene",
     },
     scheme_name="BearerToken",
-    description="Citizens and admins: POST /v1/auth/token with email and password.",
+    description="Citizens, staff of public bodies and admins: POST /v1/auth/token with email "
+    "and password (admins add the form field totp).",
 )
 api_key_scheme = APIKeyHeader(
     name=API_KEY_HEADER,
     auto_error=False,
     scheme_name="ApiKey",
-    description="Public bodies: a key an admin created for your organisation (cvk_...).",
+    description="Public bodies' systems: a key created for your organisation (cvk_...).",
 )
 
 BearerToken = Annotated[str | None, Depends(oauth2_scheme)]
@@ -138,17 +143,17 @@ def require_public_body(
         if not api_key:
             scheme, _, token = request.headers.get("Authorization", "").partition(" ")
             if scheme.lower() == "bearer" and token:
-                # Credentials of the other kind: 403 when they are valid, 401 when not.
-                await service.principal_from_token(
+                _, live = await service.session_from_token(
                     pool=pool,
                     settings=settings,
                     credentials=credentials,
                     token=token,
                     request_state=request.scope.setdefault("state", {}),
                 )
-                raise ForbiddenError("This route is for public bodies; it needs an API key.")
+                return _staff_public_body(live, needed)
             raise AuthenticationRequiredError(
-                f"This route needs an API key in the {API_KEY_HEADER} header.",
+                f"This route needs an API key in the {API_KEY_HEADER} header or a staff "
+                "member's bearer token.",
                 challenge=API_KEY_CHALLENGE,
             )
         row = await organisations.authenticate_api_key(
@@ -171,5 +176,92 @@ def require_public_body(
     return dependency
 
 
+def _member_role(live: LiveSession) -> MemberRole | None:
+    if live.member_role == "manager":
+        return "manager"
+    return "officer" if live.member_role == "officer" else None
+
+
+def _staff_public_body(live: LiveSession, needed: frozenset[str]) -> PublicBodyPrincipal:
+    """A signed-in member acting for their organisation; valid bearer credentials of anyone
+    else (citizens, admins) are the wrong kind: 403."""
+    role = _member_role(live)
+    if live.organisation_id is None or role is None:
+        raise ForbiddenError("This route is for public bodies: an API key or a staff member.")
+    granted = MEMBER_SCOPES[role]
+    if needed - granted:
+        raise InsufficientScopeError("Your role in the organisation does not allow this.")
+    return PublicBodyPrincipal(
+        organisation_id=live.organisation_id,
+        api_key_id=None,
+        scopes=granted,
+        account_id=live.account_id,
+        member_role=role,
+    )
+
+
+async def require_member(
+    request: Request,
+    token: BearerToken,
+    pool: PoolDep,
+    settings: SettingsDep,
+    credentials: CredentialsDep,
+) -> StaffPrincipal:
+    """Any member of an organisation, signed in (a citizen who is also staff included)."""
+    if token is None:
+        raise AuthenticationRequiredError(
+            "This route needs a staff member's bearer token.",
+            challenge=service.BEARER_CHALLENGE,
+        )
+    claims, live = await service.session_from_token(
+        pool=pool,
+        settings=settings,
+        credentials=credentials,
+        token=token,
+        request_state=request.scope.setdefault("state", {}),
+    )
+    role = _member_role(live)
+    if live.organisation_id is None or role is None:
+        raise ForbiddenError("This route is for staff of a public body.")
+    return StaffPrincipal(
+        account_id=claims.account_id,
+        organisation_id=live.organisation_id,
+        member_role=role,
+        scopes=MEMBER_SCOPES[role],
+    )
+
+
+async def require_manager(
+    member: Annotated[StaffPrincipal, Depends(require_member)],
+) -> StaffPrincipal:
+    if member.member_role != "manager":
+        raise ForbiddenError("Only the organisation's managers may do this.")
+    return member
+
+
+async def require_session(
+    request: Request,
+    token: BearerToken,
+    pool: PoolDep,
+    settings: SettingsDep,
+    credentials: CredentialsDep,
+) -> tuple[TokenClaims, LiveSession]:
+    """Any signed-in account's live session (citizens, staff, admins)."""
+    if token is None:
+        raise AuthenticationRequiredError(
+            "This route needs a bearer token.", challenge=service.BEARER_CHALLENGE
+        )
+    return await service.session_from_token(
+        pool=pool,
+        settings=settings,
+        credentials=credentials,
+        token=token,
+        request_state=request.scope.setdefault("state", {}),
+    )
+
+
 CurrentCitizen = Annotated[CitizenPrincipal, Depends(require_citizen)]
+CurrentMember = Annotated[StaffPrincipal, Depends(require_member)]
+CurrentManager = Annotated[StaffPrincipal, Depends(require_manager)]
+CurrentSession = Annotated[tuple[TokenClaims, LiveSession], Depends(require_session)]
 CurrentAdmin = Annotated[AdminPrincipal, Depends(require_admin)]

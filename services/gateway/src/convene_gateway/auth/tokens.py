@@ -1,4 +1,5 @@
-"""Bearer access tokens: HS256 JWTs with sub, role, scopes, exp, iat and jti."""
+"""Bearer access tokens: HS256 JWTs with sub, sid (the sign-in session), role, scopes, exp, iat
+and jti."""
 
 from __future__ import annotations
 
@@ -13,12 +14,15 @@ import jwt
 from convene_gateway.config import GatewaySettings
 
 ALGORITHM = "HS256"
-Role = Literal["citizen", "admin"]
+Role = Literal["citizen", "admin", "staff"]
 
 # What each role's token may do; routes check the role, scopes narrow it further.
 ROLE_SCOPES: dict[str, tuple[str, ...]] = {
     "citizen": ("me:read", "me:write"),
     "admin": ("admin",),
+    # Staff tokens carry no scopes of their own: what a member may do follows from their live
+    # membership (role), looked up with the session on every request.
+    "staff": (),
 }
 
 
@@ -32,6 +36,7 @@ class IssuedToken:
 @dataclass(frozen=True)
 class TokenClaims:
     account_id: uuid.UUID
+    session_id: uuid.UUID
     role: Role
     scopes: frozenset[str]
     token_id: str
@@ -42,7 +47,7 @@ class InvalidTokenError(Exception):
 
 
 def issue_access_token(
-    *, settings: GatewaySettings, account_id: uuid.UUID, role: Role
+    *, settings: GatewaySettings, account_id: uuid.UUID, session_id: uuid.UUID, role: Role
 ) -> IssuedToken:
     now = int(time.time())
     scopes = ROLE_SCOPES[role]
@@ -50,6 +55,7 @@ def issue_access_token(
         "iss": settings.jwt_issuer,
         "aud": settings.jwt_audience,
         "sub": str(account_id),
+        "sid": str(session_id),
         "role": role,
         "scopes": list(scopes),
         "iat": now,
@@ -70,7 +76,7 @@ def decode_access_token(token: str, *, settings: GatewaySettings) -> TokenClaims
             algorithms=[ALGORITHM],
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
-            options={"require": ["sub", "exp", "iat", "jti", "iss", "aud"]},
+            options={"require": ["sub", "sid", "exp", "iat", "jti", "iss", "aud"]},
         )
         role = claims.get("role")
         scopes = claims.get("scopes")
@@ -78,6 +84,7 @@ def decode_access_token(token: str, *, settings: GatewaySettings) -> TokenClaims
             raise InvalidTokenError("unexpected claims")
         return TokenClaims(
             account_id=uuid.UUID(str(claims["sub"])),
+            session_id=uuid.UUID(str(claims["sid"])),
             role=role,
             scopes=frozenset(str(scope) for scope in scopes),
             token_id=str(claims["jti"]),

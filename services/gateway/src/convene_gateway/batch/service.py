@@ -41,7 +41,7 @@ async def create_for_body(
 ) -> BatchRead:
     payload: dict[str, object] = {
         "public_body_id": str(body.organisation_id),
-        "requested_by": f"api_key:{body.api_key_id}",
+        "requested_by": body.actor,
         "time_limit_seconds": request.time_limit_seconds,
     }
     if request.call_ids is not None:
