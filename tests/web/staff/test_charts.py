@@ -5,6 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import pytest
+
 from convene_web.charts import LorenzPoint, bar_chart, line_chart, lorenz_curve, lorenz_points
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -261,7 +261,9 @@ async def dead_letters(gateway: GatewayClient, *, session: Session) -> DeadLette
 
 
 async def index_status(gateway: GatewayClient, *, session: Session) -> IndexStatus:
-    return await request(gateway, "GET", "/v1/admin/index/status", session=session, model=IndexStatus)
+    return await request(
+        gateway, "GET", "/v1/admin/index/status", session=session, model=IndexStatus
+    )
 
 
 async def list_organisations(gateway: GatewayClient, *, session: Session) -> OrganisationPage:

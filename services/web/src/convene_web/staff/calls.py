@@ -108,12 +108,8 @@ def _perspectives(form: dict[str, str], today: date) -> tuple[Values, Errors]:
             continue
         if len(role) > 200:
             errors[f"role-{index}"] = f"Perspective {index} must be 200 characters or fewer"
-        low = _number(
-            minimum, field=f"min-{index}", label="Minimum", errors=errors, integer=True
-        )
-        high = _number(
-            maximum, field=f"max-{index}", label="Maximum", errors=errors, integer=True
-        )
+        low = _number(minimum, field=f"min-{index}", label="Minimum", errors=errors, integer=True)
+        high = _number(maximum, field=f"max-{index}", label="Maximum", errors=errors, integer=True)
         if low is not None and not 0 <= low <= MAX_PANEL_SIZE:
             errors[f"min-{index}"] = f"Minimum must be between 0 and {MAX_PANEL_SIZE}"
         if high is not None and not 0 <= high <= MAX_PANEL_SIZE:
@@ -199,7 +195,10 @@ def _time(form: dict[str, str], today: date) -> tuple[Values, Errors]:
         errors["panel_size"] = "Enter how many people you want on the panel"
     else:
         size = _number(
-            values["panel_size"], field="panel_size", label="Panel size", errors=errors,
+            values["panel_size"],
+            field="panel_size",
+            label="Panel size",
+            errors=errors,
             integer=True,
         )
         if size is not None and not 1 <= size <= MAX_PANEL_SIZE:

@@ -207,9 +207,7 @@ async def get_call(gateway: GatewayClient, *, session: Session, call_id: uuid.UU
     return await request(gateway, "GET", f"/v1/calls/{call_id}", session=session, model=Call)
 
 
-async def create_call(
-    gateway: GatewayClient, *, session: Session, call: dict[str, Any]
-) -> Call:
+async def create_call(gateway: GatewayClient, *, session: Session, call: dict[str, Any]) -> Call:
     """Post a call (the page forgets the draft once posted: a second submit finds none)."""
     return await request(
         gateway,
@@ -303,5 +301,10 @@ async def organisation_stats(gateway: GatewayClient, *, session: Session) -> Bod
 
 async def set_webhook(gateway: GatewayClient, *, session: Session, url: str) -> Webhook:
     return await request(
-        gateway, "PUT", "/v1/organisation/webhook", session=session, model=Webhook, json={"url": url}
+        gateway,
+        "PUT",
+        "/v1/organisation/webhook",
+        session=session,
+        model=Webhook,
+        json={"url": url},
     )

@@ -44,9 +44,7 @@ def quota_table(
     for perspective in perspectives:
         role = perspective.role
         in_panel = sum(1 for m in match.panel if _holds(by_ref.get(m.ref), m, role))
-        accepted = sum(
-            1 for i in invitations if i.status == "accepted" and role in i.fills
-        )
+        accepted = sum(1 for i in invitations if i.status == "accepted" and role in i.fills)
         short = max(0, perspective.min - in_panel)
         wanted = (
             f"{perspective.min} to {perspective.max}"
@@ -76,9 +74,7 @@ def swap(match: MatchResult, *, ref: str) -> tuple[MatchResult, str]:
     if leaving is None:
         raise SwapError("That person is not on the panel")
     wanted_roles = [role for role in leaving.fills if role != "relevance"]
-    ranked = sorted(
-        (c for c in match.candidates if c.ref not in members), key=lambda c: -c.score
-    )
+    ranked = sorted((c for c in match.candidates if c.ref not in members), key=lambda c: -c.score)
     if not ranked:
         raise SwapError("Nobody else on the shortlist can take this place")
     same_roles = [c for c in ranked if all(role in c.roles for role in wanted_roles)]

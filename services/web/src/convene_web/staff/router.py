@@ -39,7 +39,8 @@ INVITATION_TAGS = {
 
 def _work(session: Session) -> dict[str, Any]:
     """The staff member's work in progress, kept in the server-side session."""
-    return session.data.setdefault("staff", {})
+    work: dict[str, Any] = session.data.setdefault("staff", {})
+    return work
 
 
 def _draft(session: Session) -> dict[str, Any]:
@@ -114,9 +115,7 @@ async def new_call_page(request: Request, pages: PagesDep, session: StaffSession
 
 
 @router.get("/calls/new/check")
-async def check_call_page(
-    request: Request, pages: PagesDep, session: StaffSession
-) -> Response:
+async def check_call_page(request: Request, pages: PagesDep, session: StaffSession) -> Response:
     draft = _draft(session)
     if drafts.missing_sections(draft):
         return see_other("/calls/new")
@@ -180,9 +179,7 @@ async def section_page(
 
 
 @router.post("/calls/new/{slug}")
-async def save_section(
-    slug: str, form: CheckedForm, session: StaffSession
-) -> RedirectResponse:
+async def save_section(slug: str, form: CheckedForm, session: StaffSession) -> RedirectResponse:
     if slug not in drafts.SECTION_BY_SLUG:
         raise PageNotFound("no such section")
     values, errors = drafts.read_section(slug, _form(form), today=datetime.now(UTC).date())
@@ -205,7 +202,10 @@ async def save_section(
 # -- one call -----------------------------------------------------------------------------------
 @router.get("/calls/{call_id:uuid}/posted")
 async def posted_page(
-    call_id: uuid.UUID, request: Request, pages: PagesDep, session: StaffSession,
+    call_id: uuid.UUID,
+    request: Request,
+    pages: PagesDep,
+    session: StaffSession,
     gateway: GatewayDep,
 ) -> HTMLResponse:
     call = await api.get_call(gateway, session=session, call_id=call_id)
@@ -214,19 +214,27 @@ async def posted_page(
 
 @router.get("/calls/{call_id:uuid}")
 async def call_page(
-    call_id: uuid.UUID, request: Request, pages: PagesDep, session: StaffSession,
+    call_id: uuid.UUID,
+    request: Request,
+    pages: PagesDep,
+    session: StaffSession,
     gateway: GatewayDep,
 ) -> HTMLResponse:
     call = await api.get_call(gateway, session=session, call_id=call_id)
     return pages.render(
-        request, "staff/call.html", {"call": call, "labels": drafts.CONFIDENTIALITY},
+        request,
+        "staff/call.html",
+        {"call": call, "labels": drafts.CONFIDENTIALITY},
         session=session,
     )
 
 
 @router.get("/calls/{call_id:uuid}/panel")
 async def panel_page(
-    call_id: uuid.UUID, request: Request, pages: PagesDep, session: StaffSession,
+    call_id: uuid.UUID,
+    request: Request,
+    pages: PagesDep,
+    session: StaffSession,
     gateway: GatewayDep,
 ) -> HTMLResponse:
     call = await api.get_call(gateway, session=session, call_id=call_id)
@@ -240,9 +248,7 @@ async def panel_page(
         members = [
             {"member": member, "candidate": by_ref.get(member.ref)} for member in match.panel
         ]
-        quotas = quota_table(
-            perspectives=call.perspectives, match=match, invitations=invitations
-        )
+        quotas = quota_table(perspectives=call.perspectives, match=match, invitations=invitations)
     return pages.render(
         request,
         "staff/panel.html",
@@ -279,8 +285,11 @@ async def swap_member(
         swapped, coming = swap(match, ref=ref)
     except SwapError as error:
         return back_with_errors(
-            session, form="panel", url=f"/calls/{call_id}/panel",
-            errors={"panel": str(error)}, values={},
+            session,
+            form="panel",
+            url=f"/calls/{call_id}/panel",
+            errors={"panel": str(error)},
+            values={},
         )
     _keep_match(session, swapped)
     session.flash.append(f"{ref} was swapped for {coming}, the next best on the shortlist.")
@@ -294,7 +303,10 @@ def _message_key(call_id: uuid.UUID) -> str:
 
 @router.get("/calls/{call_id:uuid}/invite")
 async def invite_page(
-    call_id: uuid.UUID, request: Request, pages: PagesDep, session: StaffSession,
+    call_id: uuid.UUID,
+    request: Request,
+    pages: PagesDep,
+    session: StaffSession,
     gateway: GatewayDep,
 ) -> Response:
     call = await api.get_call(gateway, session=session, call_id=call_id)
@@ -331,7 +343,10 @@ async def preview_invitation(
     errors = _message_errors(message)
     if errors:
         return back_with_errors(
-            session, form="invite", url=f"/calls/{call_id}/invite", errors=errors,
+            session,
+            form="invite",
+            url=f"/calls/{call_id}/invite",
+            errors=errors,
             values={"message": message},
         )
     _work(session)[_message_key(call_id)] = message
@@ -349,7 +364,10 @@ async def send_invitations(
     errors = _message_errors(message)
     if errors:
         return back_with_errors(
-            session, form="invite", url=f"/calls/{call_id}/invite", errors=errors,
+            session,
+            form="invite",
+            url=f"/calls/{call_id}/invite",
+            errors=errors,
             values={"message": message},
         )
     try:
@@ -362,8 +380,11 @@ async def send_invitations(
         )
     except GatewayProblem as problem:
         return back_with_errors(
-            session, form="invite", url=f"/calls/{call_id}/invite",
-            errors={"message": problem.detail or problem.title}, values={"message": message},
+            session,
+            form="invite",
+            url=f"/calls/{call_id}/invite",
+            errors={"message": problem.detail or problem.title},
+            values={"message": message},
         )
     _work(session).pop(_message_key(call_id), None)
     sent = len(batch.items)
@@ -378,13 +399,16 @@ async def send_invitations(
 # -- answers, ratings -------------------------------------------------------------------------
 @router.get("/calls/{call_id:uuid}/answers")
 async def answers_page(
-    call_id: uuid.UUID, request: Request, pages: PagesDep, session: StaffSession,
+    call_id: uuid.UUID,
+    request: Request,
+    pages: PagesDep,
+    session: StaffSession,
     gateway: GatewayDep,
 ) -> HTMLResponse:
     call = await api.get_call(gateway, session=session, call_id=call_id)
     invitations = (await api.list_invitations(gateway, session=session, call_id=call_id)).items
     errors, values = session.take_form("rating")
-    counts = {status: 0 for status in INVITATION_TAGS}
+    counts = dict.fromkeys(INVITATION_TAGS, 0)
     for invitation in invitations:
         counts[invitation.status] = counts.get(invitation.status, 0) + 1
     return pages.render(
@@ -418,14 +442,21 @@ async def rate_contribution(
     if not errors:
         try:
             await api.rate(
-                gateway, session=session, call_id=call_id, ref=ref, rating=int(raw),
+                gateway,
+                session=session,
+                call_id=call_id,
+                ref=ref,
+                rating=int(raw),
                 comment=comment or None,
             )
         except GatewayProblem as problem:
             errors[field] = problem.detail or problem.title
     if errors:
         return back_with_errors(
-            session, form="rating", url=f"/calls/{call_id}/answers", errors=errors,
+            session,
+            form="rating",
+            url=f"/calls/{call_id}/answers",
+            errors=errors,
             values={"ref": ref, "comment": comment},
         )
     session.flash.append(f"Your rating of {ref}'s contribution is saved.")
@@ -435,13 +466,19 @@ async def rate_contribution(
 # -- closing -----------------------------------------------------------------------------------
 @router.get("/calls/{call_id:uuid}/close")
 async def close_page(
-    call_id: uuid.UUID, request: Request, pages: PagesDep, session: StaffSession,
+    call_id: uuid.UUID,
+    request: Request,
+    pages: PagesDep,
+    session: StaffSession,
     gateway: GatewayDep,
 ) -> HTMLResponse:
     call = await api.get_call(gateway, session=session, call_id=call_id)
     errors, values = session.take_form("close")
     return pages.render(
-        request, "staff/close.html", {"call": call, "values": values}, session=session,
+        request,
+        "staff/close.html",
+        {"call": call, "values": values},
+        session=session,
         errors=errors,
     )
 
@@ -475,14 +512,20 @@ async def close_call(
             _work(session)[f"closed:{call_id}"] = result.model_dump(mode="json")
             return see_other(f"/calls/{call_id}/closed")
     return back_with_errors(
-        session, form="close", url=f"/calls/{call_id}/close", errors=errors,
+        session,
+        form="close",
+        url=f"/calls/{call_id}/close",
+        errors=errors,
         values={"how": how, "outcome": outcome},
     )
 
 
 @router.get("/calls/{call_id:uuid}/closed")
 async def closed_page(
-    call_id: uuid.UUID, request: Request, pages: PagesDep, session: StaffSession,
+    call_id: uuid.UUID,
+    request: Request,
+    pages: PagesDep,
+    session: StaffSession,
     gateway: GatewayDep,
 ) -> HTMLResponse:
     call = await api.get_call(gateway, session=session, call_id=call_id)
