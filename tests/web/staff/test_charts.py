@@ -6,7 +6,14 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from convene_web.charts import LorenzPoint, bar_chart, line_chart, lorenz_curve, lorenz_points
+from convene_web.charts import (
+    LorenzPoint,
+    bar_chart,
+    grouped_bar_chart,
+    line_chart,
+    lorenz_curve,
+    lorenz_points,
+)
 
 SVG = "{http://www.w3.org/2000/svg}"
 HOSTILE = '<script>alert(1)</script>" onload="x'
@@ -145,3 +152,17 @@ def test_lorenz_curve_has_curve_diagonal_table_and_figures() -> None:
     assert chart.rows[-1] == ("100.0%", "100.0%", "100.0%")
     assert chart.figures["Gini coefficient"] == "0.625"
     assert chart.figures["Share of invitations to the top 5% of citizens"] == "75.0%"
+
+
+def test_grouped_bars_one_per_series_and_label_with_a_legend() -> None:
+    chart = grouped_bar_chart(
+        title="Compare",
+        description="config 2 against the active config 1",
+        labels=["nDCG@10", "Gini"],
+        series={"Config 2": [0.6, 0.3], "Config 1 (active)": [0.5, None]},
+        label_heading="Measure",
+        fmt="percent",
+    )
+    rects = parse(chart.svg).findall(f"{SVG}rect")
+    assert len(rects) == 3 + 2  # three known values, two legend keys
+    assert chart.rows == (("nDCG@10", "60.0%", "50.0%"), ("Gini", "30.0%", "no data"))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
@@ -158,12 +158,67 @@ def bar_chart(
     )
 
 
+def grouped_bar_chart(
+    *,
+    title: str,
+    description: str,
+    labels: Sequence[str],
+    series: Mapping[str, Sequence[float | None]],
+    label_heading: str,
+    fmt: str = "number",
+) -> Chart:
+    """Side-by-side bars: one group per label, one bar per series (with a legend); the
+    table has a column per series. Used to compare two configurations measure by measure."""
+    for name, values in series.items():
+        if len(values) != len(labels):
+            raise ValueError(f"series {name!r} does not match the labels")
+    known = [v for values in series.values() for v in values if v is not None]
+    maximum = 1.0 if fmt == "percent" else _nice_max(max(known, default=0.0))
+    _, parts = _open(title, description)
+    parts += _value_axis(maximum, fmt=fmt)
+    plot_width = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
+    plot_height = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
+    slot = plot_width / max(len(labels), 1)
+    names = list(series)
+    bar = slot * 0.8 / max(len(names), 1)
+    for index, label in enumerate(labels):
+        x = MARGIN_LEFT + slot * index + slot * 0.1
+        for number, name in enumerate(names):
+            value = series[name][index]
+            if value is None:
+                continue
+            height = plot_height * min(max(value, 0.0), maximum) / maximum
+            parts.append(
+                f'<rect x="{x + bar * number:.1f}" y="{HEIGHT - MARGIN_BOTTOM - height:.1f}" '
+                f'width="{bar * 0.9:.1f}" height="{height:.1f}" '
+                f'fill="{COLOURS[number % len(COLOURS)]}"/>'
+            )
+        parts.append(
+            _text(MARGIN_LEFT + slot * (index + 0.5), HEIGHT - MARGIN_BOTTOM + 20, label, size=12)
+        )
+    for number, name in enumerate(names):
+        legend_x = MARGIN_LEFT + number * 200
+        parts.append(
+            f'<rect x="{legend_x}" y="{HEIGHT - 24}" width="14" height="14" '
+            f'fill="{COLOURS[number % len(COLOURS)]}"/>'
+        )
+        parts.append(_text(legend_x + 20, HEIGHT - 12, name, anchor="start", size=12))
+    parts.append("</svg>")
+    rows = tuple(
+        (label, *(_format(series[name][index], fmt) for name in names))
+        for index, label in enumerate(labels)
+    )
+    return Chart(
+        svg=Markup("".join(parts)), caption=title, columns=(label_heading, *names), rows=rows
+    )
+
+
 def line_chart(
     *,
     title: str,
     description: str,
     x_labels: Sequence[str],
-    series: dict[str, Sequence[float]],
+    series: Mapping[str, Sequence[float]],
     x_heading: str,
     fmt: str = "number",
 ) -> Chart:
