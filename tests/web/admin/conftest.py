@@ -15,7 +15,8 @@ from tests.gateway.conftest import (  # noqa: F401  (fixtures)
     matcher_app,
     sentence_model,
 )
-from tests.web.staff.conftest import StaffBrowser, web_settings
+from tests.web.conftest import web_settings
+from tests.web.staff.conftest import StaffBrowser
 
 
 @pytest.fixture
