@@ -1,8 +1,10 @@
-"""`make run`: embedded PostgreSQL, migrations, demo data, the three services, demo credentials.
+"""`make run`: embedded PostgreSQL, migrations, demo data, the services, the web pages at
+http://127.0.0.1:8080, demo credentials.
 
-Stops everything cleanly on Ctrl-C. Ports: gateway 8000, profiles 8001, matcher 8002 and
-PostgreSQL 54329, all on 127.0.0.1; override with CONVENE_GATEWAY_PORT, CONVENE_PROFILES_PORT,
-CONVENE_MATCHER_PORT, CONVENE_PG_PORT. Demo size: CONVENE_DEMO_CITIZENS (default 2000).
+Stops everything cleanly on Ctrl-C. Ports: web 8080, gateway 8000, profiles 8001, matcher 8002
+and PostgreSQL 54329, all on 127.0.0.1; override with CONVENE_WEB_PORT, CONVENE_GATEWAY_PORT,
+CONVENE_PROFILES_PORT, CONVENE_MATCHER_PORT, CONVENE_PG_PORT. Demo size: CONVENE_DEMO_CITIZENS
+(default 2000).
 """
 
 from __future__ import annotations
@@ -107,6 +109,9 @@ def main() -> int:
         "profiles": _port("CONVENE_PROFILES_PORT", 8001),
         "matcher": _port("CONVENE_MATCHER_PORT", 8002),
     }
+    web_port = _port("CONVENE_WEB_PORT", 8080)
+    web_url = f"http://127.0.0.1:{web_port}"
+    _log(f"Convene will be at {web_url} (start there) once everything below is ready")
     cluster = EmbeddedPostgres(RUN_DIR / "pg", port=_port("CONVENE_PG_PORT", 54329))
     _log(f"starting PostgreSQL on 127.0.0.1:{cluster.port} (data in {cluster.data_dir})")
     cluster.start()
@@ -161,7 +166,9 @@ def main() -> int:
             port=smtp_port,
         )
         suite.start_all()
+        suite.start_web(port=web_port)
         suite.wait_all_ready(timeout=180)
+        suite.wait_ready("web", timeout=60)
         suite.start_notification_worker(smtp_port=smtp_port)
         citizen_password = _persistent_secret("citizen-password")
         ensure_demo_citizen(suite.url("gateway"), citizen_password)
@@ -181,6 +188,7 @@ def main() -> int:
             )
             admin_token.raise_for_status()
         credentials = {
+            "web_url": web_url,
             "gateway_url": suite.url("gateway"),
             "api_key": bootstrap["api_key"],
             "organisation_id": bootstrap["organisation_id"],
@@ -195,6 +203,7 @@ def main() -> int:
         _log(f"ready in {elapsed:.1f}s")
         print(  # noqa: T201
             f"""
+  Convene   {web_url}   <- start here: the pages for citizens, staff and admins
   gateway   {suite.url("gateway")}   (OpenAPI: {suite.url("gateway")}/docs)
   profiles  {suite.url("profiles")}   (internal)
   matcher   {suite.url("matcher")}   (internal)

@@ -141,6 +141,24 @@ class Suite:
         command = [sys.executable, "-m", "convene_matcher.notifications.worker"]
         return self.start_process("notifications", command, env=env)
 
+    def start_web(self, *, port: int) -> ServiceProcess:
+        """The web pages (services/web): a client of the gateway's public API only."""
+        env = {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "CONVENE_WEB_ENVIRONMENT": self.environment,
+            "CONVENE_WEB_HOST": "127.0.0.1",
+            "CONVENE_WEB_PORT": str(port),
+            "CONVENE_WEB_GATEWAY_URL": self.url("gateway"),
+            **self.extra_env.get("web", {}),
+        }
+        command = [
+            sys.executable, "-m", "uvicorn", "--factory", "convene_web.main:app_from_env",
+            "--host", "127.0.0.1", "--port", str(port),
+            "--no-access-log", "--timeout-graceful-shutdown", "5",
+        ]  # fmt: skip
+        return self.start_process("web", command, env=env, port=port)
+
     def start_all(self) -> None:
         for name in SERVICES:
             self.start(name)

@@ -5,6 +5,8 @@ Only the downstream's failure modes (refused, timeouts, 500s) use httpx.MockTran
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -70,10 +72,46 @@ async def profiles_app(database: FreshDatabase) -> AsyncIterator[tuple[FastAPI, 
 
 
 @dataclass
+class EmailsSent:
+    """Account emails the gateway queued (the `gateway` fixture has no matcher: its outbox
+    route is the network edge, recorded here; CallsGateway reads the real outbox)."""
+
+    items: list[dict[str, Any]] = field(default_factory=list)
+
+    def transport(self) -> httpx.MockTransport:
+        def handle(request: httpx.Request) -> httpx.Response:
+            if request.method == "POST" and request.url.path == "/v1/notifications/emails":
+                self.items.append(json.loads(request.content))
+                return httpx.Response(202, json={"delivery_id": str(uuid.uuid4())})
+            return httpx.Response(503, json={"title": "no matcher in this test"})
+
+        return httpx.MockTransport(handle)
+
+
+def token_in(text: str, path: str) -> str:
+    """The token of the first link to `path` (e.g. /verify-email) in an email body."""
+    match = re.search(re.escape(path) + r"\?token=([A-Za-z0-9_\-%]+)", text)
+    assert match is not None, f"no {path} link in: {text}"
+    return match.group(1)
+
+
+@dataclass
 class Gateway:
     client: httpx.AsyncClient
     app: FastAPI
     seen_by_profiles: SeenByProfiles
+    sent: EmailsSent = field(default_factory=EmailsSent)
+
+    async def emails_to(self, address: str) -> list[dict[str, Any]]:
+        """Queued account emails to `address`, oldest first: {kind, subject, text, html}."""
+        return [e for e in self.sent.items if e["to"].lower() == address.lower()]
+
+    async def link_token(self, address: str, path: str) -> str:
+        """The token in the newest email to `address` that links to `path`."""
+        for email in reversed(await self.emails_to(address)):
+            if path + "?token=" in email["text"]:
+                return token_in(email["text"], path)
+        raise AssertionError(f"no email with a {path} link to {address}")
 
     async def register(
         self, *, email: str | None = None, password: str = PASSWORD, name: str = "Ada Citizen"
@@ -104,14 +142,17 @@ async def gateway(
     database: FreshDatabase, profiles_app: tuple[FastAPI, SeenByProfiles]
 ) -> AsyncIterator[Gateway]:
     profiles, seen = profiles_app
+    sent = EmailsSent()
     app = create_app(
-        gateway_settings(database), profiles_transport=httpx.ASGITransport(app=profiles)
+        gateway_settings(database),
+        profiles_transport=httpx.ASGITransport(app=profiles),
+        matcher_transport=sent.transport(),
     )
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client,
     ):
-        yield Gateway(client=client, app=app, seen_by_profiles=seen)
+        yield Gateway(client=client, app=app, seen_by_profiles=seen, sent=sent)
 
 
 @pytest.fixture
@@ -194,6 +235,19 @@ class CallsGateway(Gateway):
     seen_by_matcher: SeenByMatcher = field(default_factory=SeenByMatcher)
     admin: dict[str, str] = field(default_factory=dict)
     profiles: httpx.AsyncClient = field(default=None)  # type: ignore[assignment]
+
+    async def emails_to(self, address: str) -> list[dict[str, Any]]:
+        """Account emails in the real matcher outbox to `address` (not yet sent: the tests
+        run no worker), oldest first."""
+        async with self.matcher_app.state.pool.acquire() as connection:
+            rows = await connection.fetch(
+                """SELECT email_kind AS kind, to_address AS to, subject, text_body AS text,
+                          html_body AS html
+                   FROM account_email WHERE lower(to_address) = lower($1)
+                   ORDER BY notification_id""",
+                address,
+            )
+        return [dict(row) for row in rows]
 
     async def sync(self) -> int:
         """Applies the profiles change feed to the matcher until it is caught up."""

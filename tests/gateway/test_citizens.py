@@ -102,14 +102,19 @@ async def test_register_login_build_export_erase(gateway: Gateway) -> None:
     assert again["id"] != citizen_id
 
 
-async def test_duplicate_email_is_409_regardless_of_case(gateway: Gateway) -> None:
-    await gateway.register(email="bob@example.org")
+async def test_a_duplicate_email_gets_the_answer_of_a_new_one_regardless_of_case(
+    gateway: Gateway,
+) -> None:
+    """Was a 409; issue 10 forbids enumeration through registration: the answer is a 201
+    like any other (its id leads nowhere) and the address's owner is emailed instead."""
+    first = await gateway.register(email="bob@example.org")
     response = await gateway.client.post(
         "/v1/citizens",
         json={"email": "BOB@example.org", "password": PASSWORD, "display_name": "Bob"},
     )
-    assert response.status_code == 409
-    assert response.headers["content-type"] == PROBLEM
+    assert response.status_code == 201
+    assert response.json()["id"] != first["id"]
+    await gateway.login("bob@example.org")
 
 
 async def test_registration_is_validated_before_profiles_is_called(gateway: Gateway) -> None:

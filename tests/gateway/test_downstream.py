@@ -172,8 +172,11 @@ async def test_registration_interrupted_after_profiles_created_the_citizen_can_b
     me = await gateway.client.get("/v1/me", headers=headers)
     assert me.status_code == 200
     assert me.json()["id"] == retried.json()["id"]
-    # Now complete, the email is taken.
-    assert (await gateway.client.post("/v1/citizens", json=body)).status_code == 409
+    # Now complete, the email is taken: the same answer as a new registration (no
+    # enumeration), but another id that leads nowhere.
+    repeated = await gateway.client.post("/v1/citizens", json=body)
+    assert repeated.status_code == 201
+    assert repeated.json()["id"] != retried.json()["id"]
 
 
 async def test_registration_failing_before_profiles_leaves_nothing_blocking(

@@ -57,6 +57,14 @@ class GatewaySettings(ServiceSettings):
     credential_cache_ttl_seconds: float = Field(default=5.0, ge=0, le=30)
     credential_cache_max_entries: int = Field(default=10_000, ge=1, le=1_000_000)
 
+    # Account emails link to the web service's pages (/verify-email, /reset-password, /join).
+    web_base_url: str = "http://127.0.0.1:8080"
+    email_verification_ttl_seconds: int = Field(default=48 * 3600, ge=60, le=30 * 24 * 3600)
+    password_reset_ttl_seconds: int = Field(default=3600, ge=60, le=24 * 3600)
+    staff_invitation_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60, le=30 * 24 * 3600)
+    # Emails of one kind to one account: at most this many per hour (resend, reset requests).
+    account_emails_per_hour: int = Field(default=5, ge=1, le=100)
+
     # argon2id parameters (RFC 9106 second recommended option by default). Tests lower them.
     argon2_time_cost: int = Field(default=3, ge=1, le=10)
     argon2_memory_cost_kib: int = Field(default=65536, ge=1024, le=1024 * 1024)

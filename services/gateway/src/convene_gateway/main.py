@@ -16,6 +16,7 @@ from convene_gateway.admin.router import router as admin_router
 from convene_gateway.admin_matching.router import router as admin_matching_router
 from convene_gateway.affinity.router import router as affinity_router
 from convene_gateway.auth.cache import CredentialCache
+from convene_gateway.auth.lifecycle_router import router as auth_lifecycle_router
 from convene_gateway.auth.passwords import PasswordHasher
 from convene_gateway.auth.router import router as auth_router
 from convene_gateway.batch.router import router as batch_router
@@ -105,6 +106,7 @@ def create_app(
         informational_components=frozenset({"profiles"}),
     )
     app.include_router(auth_router)
+    app.include_router(auth_lifecycle_router)
     app.include_router(citizens_router)
     app.include_router(invitations_router)
     app.include_router(organisations_router)

@@ -18,6 +18,7 @@ from convene_profiles.badges.router import router as badges_router
 from convene_profiles.changes.router import router as changes_router
 from convene_profiles.citizens.router import router as citizens_router
 from convene_profiles.citizens.service import reapply_tombstones
+from convene_profiles.citizens.verification import router as email_verification_router
 from convene_profiles.config import ProfilesSettings
 from convene_profiles.ratings.router import router as ratings_router
 from convene_profiles.roles.router import router as roles_router
@@ -70,6 +71,7 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
         badges_router,
         ratings_router,
         changes_router,
+        email_verification_router,
     ):
         app.include_router(router, dependencies=internal)
     return app

@@ -191,7 +191,12 @@ def match_snapshot(
     aggregate = rating_aggregate(state.ratings, policy=policy, now=now)
     snapshot = {
         "citizen_id": row["id"],
-        "consent": {"matching": row["consent_matching"], "contact": row["consent_contact"]},
+        # Effective consent: an unverified email address is neither matched nor contacted,
+        # so the matcher (routing and the invitation-time recheck) needs no rule of its own.
+        "consent": {
+            "matching": row["consent_matching"] and row["email_verified"],
+            "contact": row["consent_contact"] and row["email_verified"],
+        },
         "availability": {
             "max_invitations_per_month": row["max_invitations_per_month"],
             "hours_per_month": row["hours_per_month"],

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
+from dataclasses import dataclass
 
 import asyncpg
 
-from convene_gateway.accounts import repository
+from convene_gateway.accounts import lifecycle, repository
 from convene_gateway.accounts.repository import AccountRow
 from convene_gateway.auth import repository as sessions
 from convene_gateway.auth.cache import CredentialCache
 from convene_gateway.auth.passwords import PasswordHasher
+from convene_gateway.clients.matcher import MatcherClient
 from convene_gateway.clients.profiles import ProfilesClient
-from convene_gateway.clients.profiles_schemas import CitizenRead
+from convene_gateway.config import GatewaySettings
 from convene_gateway.dependencies import Connection, Pool
+from convene_gateway.emails import messages
+from convene_gateway.emails import service as emails
 from convene_gateway.errors import DownstreamProblemError, EmailTakenError, NotFoundError
 
 logger = logging.getLogger("convene.gateway.accounts")
@@ -22,15 +27,26 @@ logger = logging.getLogger("convene.gateway.accounts")
 EMAIL_TAKEN = "An account with this email address already exists."
 
 
+@dataclass(frozen=True)
+class Registered:
+    """What the registration answers: the same shape whether or not the address was free."""
+
+    id: uuid.UUID
+    email: str
+    display_name: str
+
+
 async def register_citizen(
     *,
     pool: Pool,
     hasher: PasswordHasher,
     profiles: ProfilesClient,
+    matcher: MatcherClient,
+    settings: GatewaySettings,
     email: str,
     password: str,
     display_name: str,
-) -> CitizenRead:
+) -> Registered:
     """Registers in two steps that a retry can always complete.
 
     1. The account is committed unprovisioned (it cannot log in) with the citizen id chosen.
@@ -38,6 +54,10 @@ async def register_citizen(
        marked provisioned.
     If step 2 fails, the next registration with the same email takes over the unprovisioned
     account and its citizen id, so profiles sees the same id again and answers 200.
+
+    An address that already has an account gets the same answer as a new one (a made-up id)
+    and its owner an email saying so: the answer does not tell who is registered. The new
+    account starts unverified: a verification link is emailed (lifecycle.send_verification).
     """
     password_hash = await hasher.hash(password)
     async with pool.acquire() as connection, connection.transaction():
@@ -45,22 +65,43 @@ async def register_citizen(
         if existing is not None and (
             existing.provisioned_at is not None or existing.kind != "citizen"
         ):
-            raise EmailTakenError(EMAIL_TAKEN)
-        if existing is not None:
-            account = existing
-            await repository.update_password_hash(
-                connection, account_id=account.id, password_hash=password_hash
-            )
+            taken = existing
         else:
-            account = await _insert_citizen(connection, email=email, password_hash=password_hash)
+            taken = None
+            if existing is not None:
+                account = existing
+                await repository.update_password_hash(
+                    connection, account_id=account.id, password_hash=password_hash
+                )
+            else:
+                account = await _insert_citizen(
+                    connection, email=email, password_hash=password_hash
+                )
+    if taken is not None:
+        await emails.send(
+            matcher=matcher,
+            message=messages.already_registered(base_url=settings.web_base_url),
+            to=taken.email,
+            # At most one such email per account and hour, however often it is tried.
+            idempotency_key=f"already-registered:{taken.id}:{int(time.time()) // 3600}",
+            account_id=taken.id,
+        )
+        logger.info("registration for a taken address", extra={"account_id": str(taken.id)})
+        return Registered(id=uuid.uuid4(), email=email, display_name=display_name)
     assert account.citizen_id is not None
     citizen = await profiles.create_citizen(
-        citizen_id=account.citizen_id, email=email, display_name=display_name
+        citizen_id=account.citizen_id,
+        email=email,
+        display_name=display_name,
+        email_verified=account.email_verified_at is not None,
     )
     async with pool.acquire() as connection:
         await repository.mark_provisioned(connection, account_id=account.id)
     logger.info("citizen registered", extra={"account_id": str(account.id)})
-    return citizen
+    await lifecycle.send_verification(
+        pool=pool, matcher=matcher, settings=settings, account_id=account.id, email=email
+    )
+    return Registered(id=citizen.id, email=citizen.email, display_name=citizen.display_name)
 
 
 async def _insert_citizen(connection: Connection, *, email: str, password_hash: str) -> AccountRow:
@@ -74,6 +115,7 @@ async def _insert_citizen(connection: Connection, *, email: str, password_hash: 
                 password_hash=password_hash,
                 citizen_id=uuid.uuid4(),
                 provisioned=False,
+                verified=False,
             )
     except asyncpg.UniqueViolationError as exc:
         # A concurrent registration with the same email won the race.

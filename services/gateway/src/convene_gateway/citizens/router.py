@@ -28,7 +28,14 @@ from convene_gateway.clients.profiles_schemas import (
     RoleRead,
     SkillRead,
 )
-from convene_gateway.dependencies import CredentialsDep, HasherDep, PoolDep, ProfilesDep
+from convene_gateway.dependencies import (
+    CredentialsDep,
+    HasherDep,
+    MatcherDep,
+    PoolDep,
+    ProfilesDep,
+    SettingsDep,
+)
 
 # Every route here may also fail downstream: profiles unreachable (503), slow (504), broken (502).
 DOWNSTREAM = (502, 503, 504)
@@ -41,15 +48,24 @@ router = APIRouter(tags=["citizens"])
     "/v1/citizens",
     status_code=status.HTTP_201_CREATED,
     summary="Register as a citizen",
-    responses=problem_responses(409, 413, 422, *DOWNSTREAM),
+    responses=problem_responses(413, 422, *DOWNSTREAM),
 )
 async def register(
-    body: CitizenRegister, pool: PoolDep, hasher: HasherDep, profiles: ProfilesDep
+    body: CitizenRegister,
+    pool: PoolDep,
+    hasher: HasherDep,
+    profiles: ProfilesDep,
+    matcher: MatcherDep,
+    settings: SettingsDep,
 ) -> CitizenCreated:
+    """The answer is the same whether or not the address already has an account (its owner
+    is emailed instead); the new account is unverified until the emailed link is followed."""
     citizen = await accounts.register_citizen(
         pool=pool,
         hasher=hasher,
         profiles=profiles,
+        matcher=matcher,
+        settings=settings,
         email=body.email,
         password=body.password,
         display_name=body.display_name,

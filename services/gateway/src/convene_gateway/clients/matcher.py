@@ -16,9 +16,11 @@ import httpx
 
 from convene_gateway.clients.base import ServiceClient, downstream_http, downstream_timeout
 from convene_gateway.clients.matcher_schemas import (
+    AccountEmail,
     AffinityResult,
     CallPage,
     CallRead,
+    EmailQueued,
     IndexStatus,
     MatchResult,
     RebuildResult,
@@ -85,6 +87,13 @@ class MatcherClient(MatcherServiceClient):
         body = {"seed": seed} if seed is not None else None
         params = {"public_body_id": str(public_body_id)}
         return await self._post(MatchResult, f"/v1/calls/{call_id}/match", body, params=params)
+
+    # -- account emails (the outbox sends them) -----------------------------------------
+    async def queue_email(self, *, email: AccountEmail) -> EmailQueued:
+        """Idempotent by email.idempotency_key, so a retry after a lost answer is safe."""
+        return await self._post(
+            EmailQueued, "/v1/notifications/emails", email.model_dump(mode="json")
+        )
 
     # -- admin -------------------------------------------------------------------------
     async def affinity(self, *, request: dict[str, Any]) -> AffinityResult:

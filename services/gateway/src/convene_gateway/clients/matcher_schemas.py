@@ -161,3 +161,19 @@ class RebuildResult(MatcherModel):
     kind: str
     items: int
     seq: int
+
+
+class AccountEmail(BaseModel):
+    """An email to an explicit address, queued in the matcher's outbox."""
+
+    kind: str
+    to: str
+    subject: str
+    text: str
+    html: str
+    idempotency_key: str
+    recipient_id: uuid.UUID | None = None
+
+
+class EmailQueued(BaseModel):
+    delivery_id: uuid.UUID

@@ -61,10 +61,24 @@ class ProfilesClient(ServiceClient):
 
     # -- citizens ----------------------------------------------------------------------
     async def create_citizen(
-        self, *, citizen_id: uuid.UUID, email: str, display_name: str
+        self, *, citizen_id: uuid.UUID, email: str, display_name: str, email_verified: bool
     ) -> CitizenRead:
-        body = {"id": str(citizen_id), "email": email, "display_name": display_name}
+        body = {
+            "id": str(citizen_id),
+            "email": email,
+            "display_name": display_name,
+            "email_verified": email_verified,
+        }
         return await self._post(CitizenRead, "/v1/citizens", body)
+
+    async def set_email_verified(
+        self, *, citizen_id: uuid.UUID, verified: bool, email: str | None
+    ) -> None:
+        """Idempotent (a PUT), so safe to repeat after a lost answer."""
+        body: dict[str, Any] = {"verified": verified}
+        if email is not None:
+            body["email"] = email
+        await self._send("PUT", f"/v1/citizens/{citizen_id}/email-verification", json=body)
 
     async def get_citizen(self, *, citizen_id: uuid.UUID) -> CitizenRead:
         return await self._get(CitizenRead, f"/v1/citizens/{citizen_id}")

@@ -5,11 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, status
 
 from convene_common.problems import problem_responses
-from convene_matcher.notifications import service
+from convene_matcher.notifications import account_emails, service
 from convene_matcher.notifications.schemas import (
+    AccountEmailCreate,
+    AccountEmailQueued,
     DeadLetterPage,
     WebhookEndpointRead,
     WebhookEndpointUpdate,
@@ -39,3 +41,14 @@ async def dead_letters(
 ) -> DeadLetterPage:
     """Notifications that failed max_attempts times, newest first, with every attempt."""
     return await service.list_dead(pool=request.app.state.pool, limit=limit, cursor=cursor)
+
+
+@router.post(
+    "/notifications/emails",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=problem_responses(401, 422),
+)
+async def queue_account_email(body: AccountEmailCreate, request: Request) -> AccountEmailQueued:
+    """Queues an email to an explicit address (the gateway's account emails); the worker
+    sends it. A repeat with the same idempotency_key answers the first delivery id."""
+    return await account_emails.enqueue(pool=request.app.state.pool, body=body)

@@ -37,7 +37,7 @@ from convene_common.db import create_pool
 from convene_common.internal_auth import INTERNAL_TOKEN_HEADER
 from convene_common.logging import configure_logging
 from convene_matcher.invitations import repository as invitations_repository
-from convene_matcher.notifications import messages, repository, webhooks
+from convene_matcher.notifications import account_emails, messages, repository, webhooks
 from convene_matcher.notifications.config import NotificationSettings
 
 logger = logging.getLogger("convene.matcher.notifications.worker")
@@ -173,6 +173,18 @@ class NotificationWorker:
     ) -> None:
         payload = row["payload"]
         delivery_id = str(row["delivery_id"])
+        if row["kind"] == account_emails.ACCOUNT_EMAIL:
+            account_message = await account_emails.message_for(
+                connection,
+                notification_id=row["id"],
+                sender=self.settings.smtp_from,
+                delivery_id=delivery_id,
+            )
+            if account_message is None:
+                raise DropError("account email already sent or missing")
+            await sender.send_email(account_message)
+            await account_emails.forget(connection, notification_id=row["id"])
+            return
         if row["channel"] == "email":
             context = await repository.message_context(
                 connection, invitation_id=payload["invitation_id"]

@@ -12,7 +12,7 @@ from convene_profiles.dependencies import Connection
 _COLUMNS = (
     "id, email, display_name, place_authority_code, place_postcode_area, place_lat, place_lon, "
     "languages, access_needs, consent_matching, consent_contact, max_invitations_per_month, "
-    "hours_per_month, unavailable, created_at, updated_at"
+    "hours_per_month, unavailable, created_at, updated_at, email_verified"
 )
 
 # Columns a PATCH may set, mapped from internal names to SQL columns.
@@ -35,15 +35,34 @@ UPDATABLE_COLUMNS = frozenset(
 
 
 async def insert_citizen(
-    connection: Connection, *, citizen_id: UUID, email: str, display_name: str
+    connection: Connection,
+    *,
+    citizen_id: UUID,
+    email: str,
+    display_name: str,
+    email_verified: bool = True,
 ) -> asyncpg.Record | None:
     """Inserts; None when the id already exists."""
     return await connection.fetchrow(
-        f"""INSERT INTO citizen (id, email, display_name) VALUES ($1, $2, $3)
+        f"""INSERT INTO citizen (id, email, display_name, email_verified) VALUES ($1, $2, $3, $4)
             ON CONFLICT (id) DO NOTHING RETURNING {_COLUMNS}""",
         citizen_id,
         email,
         display_name,
+        email_verified,
+    )
+
+
+async def set_email_verified(
+    connection: Connection, *, citizen_id: UUID, verified: bool, email: str | None
+) -> None:
+    await connection.execute(
+        """UPDATE citizen SET email_verified = $2, email = coalesce($3, email),
+               updated_at = now()
+           WHERE id = $1""",
+        citizen_id,
+        verified,
+        email,
     )
 
 

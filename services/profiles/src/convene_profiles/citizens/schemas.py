@@ -22,6 +22,16 @@ class CitizenCreate(BaseModel):
     id: UUID
     email: EmailStr
     display_name: str = Field(min_length=1, max_length=200)
+    # The gateway registers citizens unverified; other writers (imports, demo) are trusted.
+    email_verified: bool = True
+
+
+class EmailVerificationUpdate(BaseModel):
+    model_config = _STRICT
+
+    verified: bool
+    # A verified change of address: the new one replaces the old.
+    email: EmailStr | None = None
 
 
 class Place(BaseModel):

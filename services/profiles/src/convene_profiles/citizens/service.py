@@ -85,6 +85,7 @@ async def create_citizen(
                     citizen_id=data.id,
                     email=data.email,
                     display_name=data.display_name,
+                    email_verified=data.email_verified,
                 )
             except asyncpg.UniqueViolationError as exc:
                 raise EmailTakenError("Another citizen already uses this email address.") from exc
