@@ -28,6 +28,7 @@ BENCHMARKS: dict[str, tuple[str, list[str]]] = {
     "gateway_routing": ("gateway_routing.py", []),
     "batch_routing": ("batch_routing.py", []),
     "load": ("load.py", []),
+    "web_pages": ("web_pages.py", []),
 }
 
 
