@@ -261,6 +261,8 @@ def _generate(*, count: int, seed: int, offset: int, now: datetime) -> _Generate
                 "access_needs": rng.sample(ACCESS_NEEDS, k=1) if rng.random() < 0.08 else [],
                 "consent_matching": rng.random() < 0.92,
                 "consent_contact": rng.random() < 0.6,
+                # Demo people have confirmed their address (matching needs consent AND it).
+                "email_verified": True,
                 "max_invitations_per_month": rng.choice([1, 2, 2, 4, 4, 4, 6, 8]),
                 "hours_per_month": rng.choice([1, 2, 4, 4, 6, 8, 12]),
                 "unavailable": unavailable,
