@@ -45,7 +45,6 @@ BIKE_LANE: dict[str, dict[str, str]] = {
         "max-1": "3",
         "role-2": "cab-driver",
         "min-2": "1",
-        "max-2": "2",
     },
     "place": {"authority_code": "E08000003", "lat": "53.4808", "lon": "-2.2426", "radius_km": "20"},
     "languages": {"languages": "en"},
@@ -69,6 +68,8 @@ async def post_bike_lane_call(web: StaffBrowser, **changes: dict[str, str]) -> s
     check = await web.get("/calls/new/check")
     assert check.status_code == 200
     assert heading(check) == "Check your answers before posting your call"
+    assert "cyclist: 2 to 3" in check.text
+    assert "cab-driver: at least 1" in check.text  # no maximum given
     posted = await web.submit("/calls/new/check", {})
     assert posted.status_code == 303, posted.text
     location: str = posted.headers["location"]

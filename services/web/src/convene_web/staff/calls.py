@@ -256,10 +256,9 @@ def payload(draft: Values) -> dict[str, Any]:
     perspectives = []
     for row in draft.get("perspectives", []):
         if row["role"]:
-            entry: dict[str, Any] = {"role": row["role"], "min": int(row["min"] or 0)}
-            if row["max"]:
-                entry["max"] = int(row["max"])
-            perspectives.append(entry)
+            # No maximum given: the API's own default (the largest panel), stated explicitly.
+            maximum = int(row["max"]) if row["max"] else MAX_PANEL_SIZE
+            perspectives.append({"role": row["role"], "min": int(row["min"] or 0), "max": maximum})
     place: dict[str, Any] = {}
     if draft.get("authority_code"):
         place["authority_code"] = draft["authority_code"]
