@@ -10,10 +10,17 @@ CONVENE_PROFILES_PORT, CONVENE_MATCHER_PORT, CONVENE_PG_PORT. Demo size: CONVENE
 from __future__ import annotations
 
 import asyncio
+import base64
+import email
+import email.policy
+import hashlib
+import hmac
 import json
 import os
+import re
 import secrets
 import signal
+import struct
 import sys
 import time
 from pathlib import Path
@@ -31,6 +38,8 @@ DATABASE = "convene"
 DEMO_ADMIN_EMAIL = "admin@demo.convene.example"
 DEMO_ORGANISATION = "Demo City Council"
 DEMO_CITIZEN_EMAIL = "demo.citizen@demo.convene.example"
+DEMO_MANAGER_EMAIL = "manager@demo-council.convene.example"
+DEMO_OFFICER_EMAIL = "officer@demo-council.convene.example"
 
 
 def _port(name: str, default: int) -> int:
@@ -47,6 +56,41 @@ def _persistent_secret(name: str) -> str:
     return path.read_text().strip()
 
 
+def _base32_secret(name: str) -> str:
+    """A persistent TOTP secret (base32, 160 bits) for the demo admin."""
+    raw = hashlib.sha256(_persistent_secret(name).encode()).digest()[:20]
+    return base64.b32encode(raw).decode()
+
+
+def totp_now(secret: str) -> str:
+    """RFC 6238 (SHA-1, 30 s, 6 digits), what an authenticator app shows now."""
+    counter = struct.pack(">Q", int(time.time()) // 30)
+    digest = hmac.new(base64.b32decode(secret), counter, hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    code = (struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 1_000_000
+    return f"{code:06d}"
+
+
+def verify_from_mail(client: httpx.Client, mail_dir: Path, address: str) -> bool:
+    """Follows the verification link of the newest email to `address` in the sink (waits
+    for the worker to send it), as the citizen would."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for path in sorted(mail_dir.glob("*.eml"), key=lambda p: p.stat().st_mtime, reverse=True):
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            if str(message["To"]).lower() != address.lower():
+                continue
+            body = message.get_body(preferencelist=("plain",))
+            found = re.search(
+                r"/verify-email\?token=([A-Za-z0-9_\-%]+)", body.get_content() if body else ""
+            )
+            if found:
+                verified = client.post("/v1/auth/verify-email", json={"token": found.group(1)})
+                return verified.status_code == 204
+        time.sleep(0.5)
+    return False
+
+
 def _log(message: str) -> None:
     print(f"[make run] {message}", flush=True)  # noqa: T201
 
@@ -61,9 +105,10 @@ DEMO_CITIZEN_SKILLS = (
 )
 
 
-def ensure_demo_citizen(gateway_url: str, password: str) -> None:
-    """Registers the demo citizen through the public API (once) and fills in their profile;
-    skills added to DEMO_CITIZEN_SKILLS since an earlier `make run` are added too."""
+def ensure_demo_citizen(gateway_url: str, password: str, mail_dir: Path) -> None:
+    """Registers the demo citizen through the public API (once), follows the emailed
+    verification link and fills in their profile; skills added to DEMO_CITIZEN_SKILLS since
+    an earlier `make run` are added too."""
     with httpx.Client(base_url=gateway_url, timeout=30) as client:
         login = client.post(
             "/v1/auth/token", data={"username": DEMO_CITIZEN_EMAIL, "password": password}
@@ -74,6 +119,8 @@ def ensure_demo_citizen(gateway_url: str, password: str) -> None:
                 json={"email": DEMO_CITIZEN_EMAIL, "password": password, "display_name": "Dee Mo"},
             )
             created.raise_for_status()
+            if not verify_from_mail(client, mail_dir, DEMO_CITIZEN_EMAIL):
+                _log("the demo citizen's verification email did not arrive; not verified")
             login = client.post(
                 "/v1/auth/token", data={"username": DEMO_CITIZEN_EMAIL, "password": password}
             )
@@ -142,12 +189,18 @@ def main() -> int:
         )  # fmt: skip
         _log(output.strip() or "demo data present")
         admin_password = _persistent_secret("admin-password")
+        admin_totp_secret = _base32_secret("admin-totp")
+        manager_password = _persistent_secret("manager-password")
+        officer_password = _persistent_secret("officer-password")
         bootstrap = json.loads(
             run_module(
                 "convene_gateway.bootstrap",
                 "--dsn", cluster.dsn(DATABASE, role="convene_gateway"),
                 "--admin-email", DEMO_ADMIN_EMAIL, "--admin-password", admin_password,
+                "--admin-totp-secret", admin_totp_secret,
                 "--organisation", DEMO_ORGANISATION, "--print-api-key",
+                "--member", f"{DEMO_MANAGER_EMAIL}:{manager_password}:manager",
+                "--member", f"{DEMO_OFFICER_EMAIL}:{officer_password}:officer",
             )
         )  # fmt: skip
         smtp_port = _port("CONVENE_SMTP_PORT", 1025)
@@ -171,7 +224,7 @@ def main() -> int:
         suite.wait_ready("web", timeout=60)
         suite.start_notification_worker(smtp_port=smtp_port)
         citizen_password = _persistent_secret("citizen-password")
-        ensure_demo_citizen(suite.url("gateway"), citizen_password)
+        ensure_demo_citizen(suite.url("gateway"), citizen_password, mail_dir)
         # Simulated invitation answers and ratings (once) so admins can evaluate matching
         # configurations against history out of the box; waits until the demo is indexed.
         history = run_module(
@@ -184,7 +237,12 @@ def main() -> int:
         _log(f"demo history: {history.strip()}")
         with httpx.Client(base_url=suite.url("gateway"), timeout=30) as client:
             admin_token = client.post(
-                "/v1/auth/token", data={"username": DEMO_ADMIN_EMAIL, "password": admin_password}
+                "/v1/auth/token",
+                data={
+                    "username": DEMO_ADMIN_EMAIL,
+                    "password": admin_password,
+                    "totp": totp_now(admin_totp_secret),
+                },
             )
             admin_token.raise_for_status()
         credentials = {
@@ -195,6 +253,11 @@ def main() -> int:
             "admin_email": DEMO_ADMIN_EMAIL,
             "admin_password": admin_password,
             "admin_token": admin_token.json()["access_token"],
+            "admin_totp_secret": admin_totp_secret,
+            "manager_email": DEMO_MANAGER_EMAIL,
+            "manager_password": manager_password,
+            "officer_email": DEMO_OFFICER_EMAIL,
+            "officer_password": officer_password,
             "citizen_email": DEMO_CITIZEN_EMAIL,
             "citizen_password": citizen_password,
         }
@@ -211,7 +274,9 @@ def main() -> int:
   mail      {RUN_DIR / "mail"}/*.eml   (local SMTP sink on 127.0.0.1:{smtp_port})
   demo credentials (also in .run/demo-credentials.json):
     public body API key   {credentials["api_key"]}
-    admin                 {DEMO_ADMIN_EMAIL} / {admin_password}
+    admin                 {DEMO_ADMIN_EMAIL} / {admin_password} (TOTP secret {admin_totp_secret})
+    council manager       {DEMO_MANAGER_EMAIL} / {manager_password}
+    council officer       {DEMO_OFFICER_EMAIL} / {officer_password}
     citizen               {DEMO_CITIZEN_EMAIL} / {citizen_password}
   Ctrl-C stops everything.
 """,

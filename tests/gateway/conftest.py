@@ -114,14 +114,25 @@ class Gateway:
         raise AssertionError(f"no email with a {path} link to {address}")
 
     async def register(
-        self, *, email: str | None = None, password: str = PASSWORD, name: str = "Ada Citizen"
+        self,
+        *,
+        email: str | None = None,
+        password: str = PASSWORD,
+        name: str = "Ada Citizen",
+        verified: bool = True,
     ) -> dict[str, Any]:
+        """Registers through HTTP and, unless verified=False, follows the emailed
+        verification link (unverified citizens are not matched or invited)."""
         email = email or f"citizen-{uuid.uuid4().hex[:8]}@example.org"
         response = await self.client.post(
             "/v1/citizens", json={"email": email, "password": password, "display_name": name}
         )
         assert response.status_code == 201, response.text
         body: dict[str, Any] = response.json()
+        if verified:
+            token = await self.link_token(email, "/verify-email")
+            confirmed = await self.client.post("/v1/auth/verify-email", json={"token": token})
+            assert confirmed.status_code == 204, confirmed.text
         return body
 
     async def login(self, email: str, password: str = PASSWORD) -> dict[str, str]:

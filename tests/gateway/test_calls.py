@@ -27,7 +27,8 @@ LEEDS = (53.8008, -1.5491)
 CALL_KEYS = {
     "id", "public_body_id", "public_body_name", "title", "description", "questions", "skills",
     "perspectives", "place", "languages", "access_offered", "hours", "deadline", "panel_size",
-    "conflicts", "confidentiality", "status", "created_at",
+    "conflicts", "confidentiality", "status", "created_at", "created_by", "updated_at",
+    "cancelled_at", "cancel_reason",
 }  # fmt: skip
 
 

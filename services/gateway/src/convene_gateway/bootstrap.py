@@ -1,8 +1,9 @@
 """Creates or updates the admin account and, optionally, an organisation with a fresh API key.
 
     python -m convene_gateway.bootstrap --dsn DSN --admin-email E --admin-password P \\
+        [--admin-totp-secret BASE32] \\
         [--organisation NAME [--organisation-kind council] [--scopes calls:read,calls:write] \\
-         --print-api-key]
+         [--print-api-key] [--member EMAIL:PASSWORD:ROLE ...]]
 
 Idempotent: the admin's password is reset to the one given; an existing organisation (by name)
 is reused. Applies the gateway's migrations first. Prints JSON
@@ -21,6 +22,7 @@ import asyncpg
 
 from convene_common.migrations import apply_migrations
 from convene_gateway.accounts import service as accounts
+from convene_gateway.auth import second_factor
 from convene_gateway.auth.passwords import PasswordHasher
 from convene_gateway.config import GatewaySettings
 from convene_gateway.main import MIGRATIONS_DIR
@@ -44,7 +46,10 @@ async def bootstrap(
     scopes: list[str],
     create_api_key: bool,
     hasher: PasswordHasher,
+    admin_totp_secret: str | None = None,
+    members: list[tuple[str, str, str]] | None = None,
 ) -> dict[str, Any]:
+    """members: (email, password, role) of staff of the organisation, made or reset (demo)."""
     connection = await asyncpg.connect(dsn, server_settings={"search_path": SCHEMA})
     try:
         await apply_migrations(connection, schema=SCHEMA, directory=MIGRATIONS_DIR)
@@ -57,11 +62,26 @@ async def bootstrap(
             "organisation_id": None,
             "api_key": None,
         }
+        if admin_totp_secret is not None:
+            enrolment = await second_factor.enrol(
+                connection, account_id=admin.id, email=admin.email, secret=admin_totp_secret
+            )
+            await second_factor.mark_confirmed(connection, account_id=admin.id)
+            result["admin_totp_secret"] = enrolment.secret
         if organisation is not None:
             org = await organisations.ensure_organisation(
                 connection=connection, name=organisation, kind=organisation_kind
             )
             result["organisation_id"] = str(org.id)
+            for email, password, role in members or []:
+                await accounts.ensure_member(
+                    connection=connection,
+                    hasher=hasher,
+                    organisation_id=org.id,
+                    email=email,
+                    password=password,
+                    role=role,
+                )
             if create_api_key:
                 created = await organisations.create_api_key_with(
                     connection=connection,
@@ -93,6 +113,17 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--print-api-key", action="store_true", help="create a fresh API key and print it"
     )
+    parser.add_argument(
+        "--admin-totp-secret",
+        help="enrol (or re-enrol) the admin's TOTP second factor with this base32 secret",
+    )
+    parser.add_argument(
+        "--member",
+        action="append",
+        default=[],
+        metavar="EMAIL:PASSWORD:ROLE",
+        help="a staff member of --organisation (role manager or officer); repeatable",
+    )
     return parser
 
 
@@ -118,6 +149,17 @@ def main(argv: list[str] | None = None) -> int:
         parallelism=fields["argon2_parallelism"].default,
         concurrency=1,
     )
+    members: list[tuple[str, str, str]] = []
+    for spec in args.member:
+        email, _, rest = spec.partition(":")
+        password, _, role = rest.rpartition(":")
+        if role not in ("manager", "officer") or len(password) < 10 or not email:
+            sys.stderr.write("--member needs EMAIL:PASSWORD:ROLE (password >= 10 characters)\n")
+            return 2
+        members.append((email, password, role))
+    if members and not args.organisation:
+        sys.stderr.write("--member needs --organisation\n")
+        return 2
     result = asyncio.run(
         bootstrap(
             dsn=args.dsn,
@@ -128,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
             scopes=scopes,
             create_api_key=args.print_api_key,
             hasher=hasher,
+            admin_totp_secret=args.admin_totp_secret,
+            members=members,
         )
     )
     sys.stdout.write(json.dumps(result) + "\n")

@@ -57,6 +57,12 @@ class GatewaySettings(ServiceSettings):
     credential_cache_ttl_seconds: float = Field(default=5.0, ge=0, le=30)
     credential_cache_max_entries: int = Field(default=10_000, ge=1, le=1_000_000)
 
+    # Admins get admin scope only after a second factor (TOTP). None: required except in
+    # development and test, where an admin who has not enrolled may sign in with a password
+    # (make run's demo admin is enrolled, so make run exercises it). An admin without the
+    # factor gets a token that may only enrol one.
+    admin_totp_required: bool | None = None
+
     # Account emails link to the web service's pages (/verify-email, /reset-password, /join).
     web_base_url: str = "http://127.0.0.1:8080"
     email_verification_ttl_seconds: int = Field(default=48 * 3600, ge=60, le=30 * 24 * 3600)
@@ -74,6 +80,12 @@ class GatewaySettings(ServiceSettings):
 
     # Token buckets per client address, principal, login, registration and export.
     rate_limits: RateLimits = Field(default_factory=RateLimits)
+
+    @property
+    def admin_second_factor_required(self) -> bool:
+        if self.admin_totp_required is not None:
+            return self.admin_totp_required
+        return self.environment not in ("development", "test")
 
     @model_validator(mode="before")
     @classmethod

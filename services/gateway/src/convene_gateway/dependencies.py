@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 
 from convene_gateway.auth.cache import CredentialCache
 from convene_gateway.auth.passwords import PasswordHasher
+from convene_gateway.auth.throttle import SignInThrottle
 from convene_gateway.clients.matcher import MatcherClient
 from convene_gateway.clients.profiles import ProfilesClient
 from convene_gateway.config import GatewaySettings
@@ -40,6 +41,11 @@ async def get_credential_cache(request: Request) -> CredentialCache:
     return cache
 
 
+async def get_sign_in_throttle(request: Request) -> SignInThrottle:
+    throttle: SignInThrottle = request.app.state.sign_in_throttle
+    return throttle
+
+
 async def get_profiles_client(request: Request) -> ProfilesClient:
     client: ProfilesClient = request.app.state.profiles
     return client
@@ -54,5 +60,6 @@ PoolDep = Annotated[Pool, Depends(get_pool)]
 SettingsDep = Annotated[GatewaySettings, Depends(get_settings)]
 HasherDep = Annotated[PasswordHasher, Depends(get_password_hasher)]
 CredentialsDep = Annotated[CredentialCache, Depends(get_credential_cache)]
+ThrottleDep = Annotated[SignInThrottle, Depends(get_sign_in_throttle)]
 ProfilesDep = Annotated[ProfilesClient, Depends(get_profiles_client)]
 MatcherDep = Annotated[MatcherClient, Depends(get_matcher_client)]

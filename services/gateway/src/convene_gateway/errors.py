@@ -41,6 +41,12 @@ class InvalidCredentialsError(AuthenticationRequiredError):
     slug = "invalid-credentials"
 
 
+class SecondFactorRequiredError(AuthenticationRequiredError):
+    """401 after a correct password: this account signs in with a second factor too."""
+
+    slug = "second-factor-required"
+
+
 class ForbiddenError(GatewayError):
     status = 403
     slug = "forbidden"

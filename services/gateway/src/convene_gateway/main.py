@@ -15,10 +15,13 @@ from convene_common.logging import configure_logging
 from convene_gateway.admin.router import router as admin_router
 from convene_gateway.admin_matching.router import router as admin_matching_router
 from convene_gateway.affinity.router import router as affinity_router
+from convene_gateway.audit.router import router as audit_router
 from convene_gateway.auth.cache import CredentialCache
 from convene_gateway.auth.lifecycle_router import router as auth_lifecycle_router
 from convene_gateway.auth.passwords import PasswordHasher
 from convene_gateway.auth.router import router as auth_router
+from convene_gateway.auth.second_factor_router import router as second_factor_router
+from convene_gateway.auth.throttle import SignInThrottle
 from convene_gateway.batch.router import router as batch_router
 from convene_gateway.calls.router import router as calls_router
 from convene_gateway.citizens.router import router as citizens_router
@@ -28,6 +31,7 @@ from convene_gateway.clients.matcher_batch import MatcherBatchClient
 from convene_gateway.clients.profiles import ProfilesClient
 from convene_gateway.config import GatewaySettings
 from convene_gateway.invitations.router import router as invitations_router
+from convene_gateway.members.router import router as members_router
 from convene_gateway.openapi import install_openapi_additions
 from convene_gateway.organisations.router import router as organisations_router
 from convene_gateway.ratelimit.middleware import install_rate_limits
@@ -36,9 +40,9 @@ MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 DESCRIPTION = """The one public API of Convene.
 
-* Citizens and admins: `POST /v1/auth/token` (OAuth2 password flow), then
-  `Authorization: Bearer <token>`.
-* Public bodies: `X-API-Key: cvk_...`, created by an admin for the organisation.
+* Citizens, staff of public bodies and admins: `POST /v1/auth/token` (OAuth2 password flow;
+  admins add `totp`), then `Authorization: Bearer <token>`; `POST /v1/auth/refresh` rotates.
+* Public bodies' systems: `X-API-Key: cvk_...`, created by an admin or a manager.
 
 Errors are RFC 9457 problem+json."""
 
@@ -63,6 +67,7 @@ def create_app(
         )
         await hasher.prepare()
         app.state.password_hasher = hasher
+        app.state.sign_in_throttle = SignInThrottle(settings.rate_limits)
         app.state.credentials = CredentialCache.create(
             ttl_seconds=settings.credential_cache_ttl_seconds,
             max_entries=settings.credential_cache_max_entries,
@@ -107,6 +112,9 @@ def create_app(
     )
     app.include_router(auth_router)
     app.include_router(auth_lifecycle_router)
+    app.include_router(second_factor_router)
+    app.include_router(members_router)
+    app.include_router(audit_router)
     app.include_router(citizens_router)
     app.include_router(invitations_router)
     app.include_router(organisations_router)

@@ -182,3 +182,48 @@ async def erase_citizen(
     # After the delete: a lookup that read the account before it cannot cache it any more.
     credentials.forget_sessions(ended)
     logger.info("citizen erased", extra={"account_id": str(account_id)})
+
+
+async def ensure_member(
+    *,
+    connection: Connection,
+    hasher: PasswordHasher,
+    organisation_id: uuid.UUID,
+    email: str,
+    password: str,
+    role: str,
+) -> AccountRow:
+    """A verified staff account of the organisation with this password and role, made or
+    reset (idempotent, used by bootstrap for the demo council's staff)."""
+    password_hash = hasher.hash_sync(password)
+    async with connection.transaction():
+        account = await repository.get_by_email(connection, email=email, for_update=True)
+        if account is None:
+            account = await repository.insert(
+                connection,
+                account_id=uuid.uuid4(),
+                kind="staff",
+                email=email,
+                password_hash=password_hash,
+                citizen_id=None,
+                provisioned=True,
+                verified=True,
+                display_name=email.partition("@")[0],
+            )
+        elif account.kind == "admin":
+            raise EmailTakenError("This email belongs to an admin account.")
+        else:
+            await repository.update_password_hash(
+                connection, account_id=account.id, password_hash=password_hash
+            )
+            await repository.mark_verified(connection, account_id=account.id)
+        await connection.execute(
+            """INSERT INTO organisation_member (account_id, organisation_id, role)
+               VALUES ($1, $2, $3)
+               ON CONFLICT (account_id) DO UPDATE
+                   SET organisation_id = excluded.organisation_id, role = excluded.role""",
+            account.id,
+            organisation_id,
+            role,
+        )
+    return account

@@ -30,18 +30,32 @@ class RefreshTokenState:
     account_id: uuid.UUID
     used: bool
     session_live: bool
+    second_factor: bool
 
 
 async def create_session(
-    connection: Connection, *, session_id: uuid.UUID, account_id: uuid.UUID, lifetime_seconds: int
+    connection: Connection,
+    *,
+    session_id: uuid.UUID,
+    account_id: uuid.UUID,
+    lifetime_seconds: int,
+    second_factor: bool,
 ) -> None:
     await connection.execute(
-        """INSERT INTO auth_session (id, account_id, expires_at)
-           VALUES ($1, $2, now() + make_interval(secs => $3))""",
+        """INSERT INTO auth_session (id, account_id, expires_at, second_factor)
+           VALUES ($1, $2, now() + make_interval(secs => $3), $4)""",
         session_id,
         account_id,
         float(lifetime_seconds),
+        second_factor,
     )
+
+
+async def session_second_factor(connection: Connection, *, session_id: uuid.UUID) -> bool:
+    value: bool | None = await connection.fetchval(
+        "SELECT second_factor FROM auth_session WHERE id = $1", session_id
+    )
+    return bool(value)
 
 
 async def insert_refresh_token(
@@ -79,7 +93,8 @@ async def use_refresh_token(
     so two concurrent uses of one token are one use and one reuse."""
     record = await connection.fetchrow(
         """SELECT r.session_id, s.account_id, r.used_at IS NOT NULL AS used,
-                  (s.revoked_at IS NULL AND s.expires_at > now()) AS session_live
+                  (s.revoked_at IS NULL AND s.expires_at > now()) AS session_live,
+                  s.second_factor
            FROM refresh_token r JOIN auth_session s ON s.id = r.session_id
            WHERE r.token_hash = $1
            FOR UPDATE OF r""",

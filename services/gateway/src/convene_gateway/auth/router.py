@@ -11,7 +11,13 @@ from convene_common.problems import problem_responses
 from convene_gateway.auth import service
 from convene_gateway.auth.dependencies import CurrentSession
 from convene_gateway.auth.schemas import RefreshedTokenRead, TokenRead
-from convene_gateway.dependencies import CredentialsDep, HasherDep, PoolDep, SettingsDep
+from convene_gateway.dependencies import (
+    CredentialsDep,
+    HasherDep,
+    PoolDep,
+    SettingsDep,
+    ThrottleDep,
+)
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
@@ -24,19 +30,35 @@ def _no_store(response: Response) -> None:
 @router.post(
     "/token",
     summary="Exchange email and password (and an admin's TOTP code) for tokens",
-    responses=problem_responses(401, 422),
+    responses=problem_responses(401, 422, 429),
 )
 async def issue_token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     pool: PoolDep,
     hasher: HasherDep,
     settings: SettingsDep,
+    throttle: ThrottleDep,
     response: Response,
+    totp: Annotated[
+        str | None,
+        Form(
+            max_length=20,
+            description="The second factor, once enrolled (required for admins): a current "
+            "6-digit TOTP code or a recovery code.",
+        ),
+    ] = None,
 ) -> TokenRead:
-    account = await service.verify_password(
-        pool=pool, hasher=hasher, email=form.username.strip(), password=form.password
+    """An account with a second factor that omits `totp` gets 401 second-factor-required;
+    sign-in attempts are rate-limited per account and per address (429)."""
+    issued = await service.sign_in(
+        pool=pool,
+        hasher=hasher,
+        settings=settings,
+        throttle=throttle,
+        email=form.username.strip(),
+        password=form.password,
+        totp=totp,
     )
-    issued = await service.start_session(pool=pool, settings=settings, account=account)
     _no_store(response)
     return TokenRead(
         access_token=issued.access_token,

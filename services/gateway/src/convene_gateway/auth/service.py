@@ -12,7 +12,7 @@ from typing import Any
 
 from convene_gateway.accounts import repository as accounts
 from convene_gateway.accounts.repository import AccountRow
-from convene_gateway.auth import repository
+from convene_gateway.auth import repository, second_factor
 from convene_gateway.auth.cache import CredentialCache, LiveSession
 from convene_gateway.auth.passwords import PasswordHasher
 from convene_gateway.auth.schemas import (
@@ -22,7 +22,9 @@ from convene_gateway.auth.schemas import (
     MemberRole,
     StaffPrincipal,
 )
+from convene_gateway.auth.throttle import SignInThrottle
 from convene_gateway.auth.tokens import (
+    ENROL_ONLY_SCOPES,
     InvalidTokenError,
     Role,
     TokenClaims,
@@ -31,7 +33,7 @@ from convene_gateway.auth.tokens import (
 )
 from convene_gateway.config import GatewaySettings
 from convene_gateway.dependencies import Connection, Pool
-from convene_gateway.errors import InvalidCredentialsError
+from convene_gateway.errors import InvalidCredentialsError, SecondFactorRequiredError
 
 logger = logging.getLogger("convene.gateway.auth")
 
@@ -39,6 +41,7 @@ logger = logging.getLogger("convene.gateway.auth")
 LOGIN_FAILED = "The email or password is incorrect."
 # One message for every refused refresh token: unknown, reused, expired or revoked.
 REFRESH_FAILED = "The refresh token is invalid or has expired."
+SECOND_FACTOR_FAILED = "The second factor is incorrect or was already used."
 BEARER_CHALLENGE = 'Bearer realm="convene"'
 INVALID_TOKEN_CHALLENGE = 'Bearer realm="convene", error="invalid_token"'
 REFRESH_PREFIX = "cvr_"
@@ -88,8 +91,49 @@ async def verify_password(
     return account
 
 
+def _scopes(
+    *, settings: GatewaySettings, role: Role, second_factor: bool
+) -> tuple[str, ...] | None:
+    """None: the role's scopes. An admin without a second factor may only enrol one."""
+    if role == "admin" and not second_factor and settings.admin_second_factor_required:
+        return ENROL_ONLY_SCOPES
+    return None
+
+
+async def sign_in(
+    *,
+    pool: Pool,
+    hasher: PasswordHasher,
+    settings: GatewaySettings,
+    throttle: SignInThrottle,
+    email: str,
+    password: str,
+    totp: str | None,
+) -> IssuedSession:
+    """Password, then (once enrolled) the second factor: a TOTP code or a recovery code."""
+    throttle.login(email)
+    account = await verify_password(pool=pool, hasher=hasher, email=email, password=password)
+    async with pool.acquire() as connection:
+        enrolled = await second_factor.get(connection, account_id=account.id)
+    passed = False
+    if enrolled is not None and enrolled.confirmed:
+        if not totp:
+            raise SecondFactorRequiredError(
+                "This account needs its second factor: send the form field totp with a "
+                "current code or a recovery code.",
+                challenge=BEARER_CHALLENGE,
+            )
+        throttle.second_factor(account.id)
+        async with pool.acquire() as connection:
+            passed = await second_factor.check(connection, account_id=account.id, code=totp)
+        if not passed:
+            logger.info("login failed", extra={"reason": "second_factor"})
+            raise InvalidCredentialsError(SECOND_FACTOR_FAILED, challenge=BEARER_CHALLENGE)
+    return await start_session(pool=pool, settings=settings, account=account, second_factor=passed)
+
+
 async def start_session(
-    *, pool: Pool, settings: GatewaySettings, account: AccountRow
+    *, pool: Pool, settings: GatewaySettings, account: AccountRow, second_factor: bool = False
 ) -> IssuedSession:
     session_id = uuid.uuid4()
     refresh_token = REFRESH_PREFIX + secrets.token_urlsafe(32)
@@ -99,13 +143,18 @@ async def start_session(
             session_id=session_id,
             account_id=account.id,
             lifetime_seconds=settings.session_ttl_seconds,
+            second_factor=second_factor,
         )
         await repository.insert_refresh_token(
             connection, token_hash=hash_secret(refresh_token), session_id=session_id
         )
     role = _role(account)
     issued = issue_access_token(
-        settings=settings, account_id=account.id, session_id=session_id, role=role
+        settings=settings,
+        account_id=account.id,
+        session_id=session_id,
+        role=role,
+        scopes=_scopes(settings=settings, role=role, second_factor=second_factor),
     )
     logger.info("login", extra={"account_id": str(account.id), "role": role})
     return IssuedSession(
@@ -151,6 +200,7 @@ async def refresh(
                     account_id=account.id,
                     session_id=state.session_id,
                     role=role,
+                    scopes=_scopes(settings=settings, role=role, second_factor=state.second_factor),
                 )
                 return IssuedSession(
                     access_token=issued.access_token,

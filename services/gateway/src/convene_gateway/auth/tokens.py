@@ -46,11 +46,20 @@ class InvalidTokenError(Exception):
     pass
 
 
+# An admin session that has not passed a second factor may only enrol one.
+ENROL_ONLY_SCOPES = ("totp:enrol",)
+
+
 def issue_access_token(
-    *, settings: GatewaySettings, account_id: uuid.UUID, session_id: uuid.UUID, role: Role
+    *,
+    settings: GatewaySettings,
+    account_id: uuid.UUID,
+    session_id: uuid.UUID,
+    role: Role,
+    scopes: tuple[str, ...] | None = None,
 ) -> IssuedToken:
     now = int(time.time())
-    scopes = ROLE_SCOPES[role]
+    scopes = ROLE_SCOPES[role] if scopes is None else scopes
     claims = {
         "iss": settings.jwt_issuer,
         "aud": settings.jwt_audience,

@@ -60,6 +60,7 @@ async def create_call(
         **call.model_dump(mode="json"),
         "public_body_id": str(body.organisation_id),
         "public_body_name": name,
+        "created_by": body.actor,
     }
     created = await matcher.create_call(call=payload, idempotency_key=key)
     logger.info(

@@ -54,8 +54,14 @@ class CallRead(MatcherModel):
     panel_size: int
     conflicts: list[str]
     confidentiality: str
-    status: str
+    status: str = Field(description="open, closed or cancelled")
     created_at: datetime
+    created_by: str | None = Field(
+        default=None, description="Who posted it: account:<id> (staff) or api_key:<id>."
+    )
+    updated_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
 
 
 class CallPage(MatcherModel):

@@ -148,12 +148,17 @@ async def list_api_keys(connection: Connection, *, organisation_id: uuid.UUID) -
     return [ApiKeyRow(**dict(record)) for record in records]
 
 
-async def revoke_api_key(connection: Connection, *, key_id: uuid.UUID) -> ApiKeyRow | None:
-    """Revokes once; revoking again keeps the first revocation time."""
+async def revoke_api_key(
+    connection: Connection, *, key_id: uuid.UUID, organisation_id: uuid.UUID | None = None
+) -> ApiKeyRow | None:
+    """Revokes once; revoking again keeps the first revocation time. With organisation_id,
+    only a key of that organisation."""
     record = await connection.fetchrow(
-        f"""UPDATE api_key SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1
+        f"""UPDATE api_key SET revoked_at = coalesce(revoked_at, now())
+            WHERE id = $1 AND ($2::uuid IS NULL OR organisation_id = $2)
             RETURNING {_KEY_COLUMNS}""",
         key_id,
+        organisation_id,
     )
     return _key(record)
 

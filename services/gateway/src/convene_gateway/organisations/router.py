@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from convene_common.problems import problem_responses
+from convene_gateway.audit.service import Actor
 from convene_gateway.auth.dependencies import CurrentAdmin
 from convene_gateway.dependencies import CredentialsDep, PoolDep
 from convene_gateway.organisations import service
@@ -29,7 +30,7 @@ def _organisation(row: OrganisationRow) -> OrganisationRead:
     return OrganisationRead.model_validate(row, from_attributes=True)
 
 
-def _key(row: ApiKeyRow) -> ApiKeyRead:
+def key_read(row: ApiKeyRow) -> ApiKeyRead:
     return ApiKeyRead(
         id=row.id,
         organisation_id=row.organisation_id,
@@ -90,10 +91,11 @@ async def create_api_key(
         name=body.name,
         scopes=list(body.scopes),
         created_by=admin.account_id,
+        actor=Actor.of(admin),
     )
     # The plaintext key must not linger in shared caches.
     response.headers["Cache-Control"] = "no-store"
-    return ApiKeyCreated(**_key(created.row).model_dump(), api_key=created.plaintext)
+    return ApiKeyCreated(**key_read(created.row).model_dump(), api_key=created.plaintext)
 
 
 @router.get(
@@ -105,7 +107,7 @@ async def list_api_keys(
     organisation_id: uuid.UUID, admin: CurrentAdmin, pool: PoolDep
 ) -> ApiKeyList:
     rows = await service.list_api_keys(pool=pool, organisation_id=organisation_id)
-    return ApiKeyList(items=[_key(row) for row in rows])
+    return ApiKeyList(items=[key_read(row) for row in rows])
 
 
 @router.delete(
@@ -116,4 +118,8 @@ async def list_api_keys(
 async def revoke_api_key(
     key_id: uuid.UUID, admin: CurrentAdmin, pool: PoolDep, credentials: CredentialsDep
 ) -> ApiKeyRead:
-    return _key(await service.revoke_api_key(pool=pool, credentials=credentials, key_id=key_id))
+    return key_read(
+        await service.revoke_api_key(
+            pool=pool, credentials=credentials, key_id=key_id, actor=Actor.of(admin)
+        )
+    )

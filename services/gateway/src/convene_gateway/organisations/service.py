@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 import asyncpg
 
 from convene_common.cursors import InvalidCursorError, decode_cursor, encode_cursor
+from convene_gateway.audit import service as audit
+from convene_gateway.audit.service import Actor
 from convene_gateway.auth.cache import CredentialCache
 from convene_gateway.dependencies import Connection, Pool
 from convene_gateway.errors import ConflictError, NotFoundError
@@ -79,15 +81,26 @@ async def create_api_key(
     name: str,
     scopes: list[str],
     created_by: uuid.UUID | None,
+    actor: Actor,
 ) -> CreatedKey:
-    async with pool.acquire() as connection:
-        return await create_api_key_with(
+    async with pool.acquire() as connection, connection.transaction():
+        created = await create_api_key_with(
             connection=connection,
             organisation_id=organisation_id,
             name=name,
             scopes=scopes,
             created_by=created_by,
         )
+        await audit.record(
+            connection,
+            actor=actor,
+            action="api_key.created",
+            object_type="api_key",
+            object_id=created.row.id,
+            organisation_id=organisation_id,
+            detail={"scopes": created.row.scopes},
+        )
+    return created
 
 
 async def create_api_key_with(
@@ -133,12 +146,28 @@ async def list_api_keys(*, pool: Pool, organisation_id: uuid.UUID) -> list[ApiKe
 
 
 async def revoke_api_key(
-    *, pool: Pool, credentials: CredentialCache, key_id: uuid.UUID
+    *,
+    pool: Pool,
+    credentials: CredentialCache,
+    key_id: uuid.UUID,
+    actor: Actor,
+    organisation_id: uuid.UUID | None = None,
 ) -> ApiKeyRow:
-    async with pool.acquire() as connection:
-        row = await repository.revoke_api_key(connection, key_id=key_id)
-    if row is None:
-        raise NotFoundError("The API key does not exist.")
+    """organisation_id: only a key of this organisation (a manager's); another's is a 404."""
+    async with pool.acquire() as connection, connection.transaction():
+        row = await repository.revoke_api_key(
+            connection, key_id=key_id, organisation_id=organisation_id
+        )
+        if row is None:
+            raise NotFoundError("The API key does not exist.")
+        await audit.record(
+            connection,
+            actor=actor,
+            action="api_key.revoked",
+            object_type="api_key",
+            object_id=row.id,
+            organisation_id=row.organisation_id,
+        )
     # After the revocation: a lookup that read the key before it cannot cache it any more.
     credentials.api_keys.evict(row.lookup_prefix)
     logger.info("api key revoked", extra={"api_key_id": str(key_id)})

@@ -27,6 +27,15 @@ class RateLimits(BaseModel):
     # POST /v1/auth/token per client address: slows password guessing. The same bucket
     # answers for known and unknown emails, so its 429 reveals nothing about accounts.
     login: Limit = Limit(burst=10, per_minute=10)
+    # Sign-in attempts per account (by the email given, known or not: the same bucket for
+    # both, so a 429 reveals nothing), whatever addresses they come from: slows a
+    # distributed guess at one account's password.
+    login_per_account: Limit = Limit(burst=10, per_minute=2)
+    # Second-factor codes per account: 10^6 codes, so a handful of tries per minute.
+    totp_per_account: Limit = Limit(burst=5, per_minute=1)
+    # Emailed-token routes per client address (verify-email, password-reset[/confirm],
+    # join): slows guessing and mail bombing.
+    account_links: Limit = Limit(burst=30, per_minute=30)
     # POST /v1/citizens per client address: registration answers 409 for a taken email, so
     # it is an enumeration oracle unless slowed down.
     registration: Limit = Limit(burst=20, per_minute=20)

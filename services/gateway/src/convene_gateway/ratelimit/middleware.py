@@ -30,6 +30,14 @@ LIMITED_PREFIX = "/v1/"
 LOGIN = ("POST", "/v1/auth/token")
 REGISTRATION = ("POST", "/v1/citizens")
 EXPORT = ("GET", "/v1/me/export")
+ACCOUNT_LINKS = frozenset(
+    {
+        ("POST", "/v1/auth/verify-email"),
+        ("POST", "/v1/auth/password-reset"),
+        ("POST", "/v1/auth/password-reset/confirm"),
+        ("POST", "/v1/auth/join"),
+    }
+)
 
 
 class RateLimitMiddleware:
@@ -43,6 +51,7 @@ class RateLimitMiddleware:
         self.login = BucketStore(limits.login, max_keys=size)
         self.registration = BucketStore(limits.registration, max_keys=size)
         self.export = BucketStore(limits.export, max_keys=size)
+        self.account_links = BucketStore(limits.account_links, max_keys=size)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -74,6 +83,8 @@ class RateLimitMiddleware:
             return wait, "login"
         if (method, path) == REGISTRATION and (wait := self.registration.take(client_key)):
             return wait, "registration"
+        if (method, path) in ACCOUNT_LINKS and (wait := self.account_links.take(client_key)):
+            return wait, "account_links"
         principal = self._principal(scope)
         if principal is None:
             return 0, ""

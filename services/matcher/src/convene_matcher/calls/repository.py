@@ -13,7 +13,8 @@ Row = asyncpg.Record
 
 _COLUMNS = """id, public_body_id, public_body_name, idempotency_key, request_hash, title,
     description, questions, skills, perspectives, place, languages, access_offered, hours,
-    deadline, panel_size, conflicts, confidentiality, status, created_at"""
+    deadline, panel_size, conflicts, confidentiality, status, created_at, created_by, updated_at,
+    cancelled_at, cancel_reason"""
 
 Connection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
 
@@ -26,8 +27,9 @@ async def insert_call(
         f"""
         INSERT INTO call (id, public_body_id, public_body_name, idempotency_key, request_hash,
             title, description, questions, skills, perspectives, place, languages,
-            access_offered, hours, deadline, panel_size, conflicts, confidentiality)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+            access_offered, hours, deadline, panel_size, conflicts, confidentiality, created_by)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+                $19)
         ON CONFLICT ON CONSTRAINT call_idempotency_key_unique DO NOTHING
         RETURNING {_COLUMNS}
         """,
@@ -49,6 +51,7 @@ async def insert_call(
         values["panel_size"],
         values["conflicts"],
         values["confidentiality"],
+        values.get("created_by"),
     )
     return row
 

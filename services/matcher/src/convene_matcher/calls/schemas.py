@@ -52,6 +52,8 @@ class CallCreate(BaseModel):
     # Internal fields: set by the gateway from the authenticated public body.
     public_body_id: uuid.UUID
     public_body_name: ShortText
+    # Who posts it: account:<id> (a staff member) or api_key:<id>.
+    created_by: Annotated[str, StringConstraints(max_length=100)] | None = None
 
     title: Text = ""
     description: Text = ""
@@ -94,6 +96,10 @@ class CallRead(BaseModel):
     confidentiality: str
     status: str
     created_at: datetime
+    created_by: str | None = None
+    updated_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
 
 
 class CallPage(BaseModel):

@@ -87,7 +87,12 @@ def validate_call(body: CallCreate, *, roles: RoleLookup, now: datetime) -> None
 
 
 def request_hash(body: CallCreate) -> bytes:
-    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    # Who posts is not part of the request: another officer's replay is the same request.
+    canonical = json.dumps(
+        body.model_dump(mode="json", exclude={"created_by"}),
+        sort_keys=True,
+        separators=(",", ":"),
+    )
     return hashlib.sha256(canonical.encode()).digest()
 
 

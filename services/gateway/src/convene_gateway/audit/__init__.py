@@ -1,0 +1,1 @@
+"""The append-only audit log of sensitive acts (ids only, never personal data)."""

@@ -1,0 +1,1 @@
+"""Members of organisations (managers and officers): invitation by email, joining, roles."""
