@@ -33,11 +33,11 @@ async def add_officer(live: Any, *, role: str = "officer") -> str:
     connection = await asyncpg.connect(dsn)
     try:
         organisation_id = await connection.fetchval(
-            "SELECT id FROM organisation WHERE name = 'Manchester City Council'"
+            "SELECT id FROM gateway.organisation WHERE name = 'Manchester City Council'"
         )
         account_id = uuid.uuid4()
         await connection.execute(
-            """INSERT INTO account (id, kind, email, password_hash, provisioned_at,
+            """INSERT INTO gateway.account (id, kind, email, password_hash, provisioned_at,
                                     email_verified_at, display_name)
                VALUES ($1, 'staff', $2, $3, now(), now(), 'Olu Officer')""",
             account_id,
@@ -45,7 +45,7 @@ async def add_officer(live: Any, *, role: str = "officer") -> str:
             argon2.PasswordHasher().hash(OFFICER_PASSWORD),
         )
         await connection.execute(
-            "INSERT INTO organisation_member (account_id, organisation_id, role) "
+            "INSERT INTO gateway.organisation_member (account_id, organisation_id, role) "
             "VALUES ($1, $2, $3)",
             account_id,
             organisation_id,
@@ -102,7 +102,7 @@ async def wait_matcher_knows(live: Any, citizen_ids: list[str], timeout: float =
     dsn = live.suite.cluster.dsn(live.suite.database, role="convene_profiles")
     connection = await asyncpg.connect(dsn)
     try:
-        head = await connection.fetchval("SELECT max(seq) FROM change")
+        head = await connection.fetchval("SELECT max(seq) FROM profiles.change")
     finally:
         await connection.close()
     headers = {"X-Internal-Token": live.suite.internal_token}
@@ -122,7 +122,8 @@ async def accept_an_invitation(live: Any, call_id: str) -> str:
     connection = await asyncpg.connect(dsn)
     try:
         row = await connection.fetchrow(
-            "SELECT id, citizen_id, ref FROM invitation WHERE call_id = $1 ORDER BY ref LIMIT 1",
+            "SELECT id, citizen_id, ref FROM matcher.invitation WHERE call_id = $1 "
+            "ORDER BY ref LIMIT 1",
             uuid.UUID(call_id),
         )
     finally:

@@ -3,6 +3,7 @@ posting a call as a task list, the panel, swapping, inviting, answers, rating an
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 from datetime import UTC, datetime
@@ -19,7 +20,7 @@ NEXT_YEAR = str(datetime.now(UTC).year + 1)
 def heading(page: httpx.Response) -> str:
     start = page.text.index("<h1")
     inner = page.text[page.text.index(">", start) + 1 : page.text.index("</h1>", start)]
-    return re.sub(r"<[^>]+>", "", inner).strip()
+    return html.unescape(re.sub(r"<[^>]+>", "", inner).strip())
 
 
 def error_summary(page: httpx.Response) -> list[str]:
@@ -27,7 +28,8 @@ def error_summary(page: httpx.Response) -> list[str]:
     block = page.text[page.text.index("govuk-error-summary__list") :]
     block = block[: block.index("</ul>")]
     return [
-        re.sub(r"<[^>]+>", "", item).strip() for item in re.findall(r"<li>(.*?)</li>", block, re.S)
+        html.unescape(re.sub(r"<[^>]+>", "", item).strip())
+        for item in re.findall(r"<li>(.*?)</li>", block, re.S)
     ]
 
 

@@ -19,6 +19,7 @@ from convene_web.admin import gateway as api
 from convene_web.dependencies import AdminSession, CheckedForm, GatewayDep, PagesDep
 from convene_web.errors import GatewayProblem
 from convene_web.forms import back_with_errors, see_other, text
+from convene_web.staff import gateway as staff_api
 
 router = APIRouter(prefix="/admin", tags=["admin"], default_response_class=HTMLResponse)
 
@@ -357,3 +358,25 @@ async def dead_letters_page(
 ) -> HTMLResponse:
     page = await api.dead_letters(gateway, session=session)
     return pages.render(request, "admin/dead_letters.html", {"items": page.items}, session=session)
+
+
+@router.get("/audit")
+async def audit_page(
+    request: Request,
+    pages: PagesDep,
+    session: AdminSession,
+    gateway: GatewayDep,
+    cursor: str | None = None,
+) -> HTMLResponse:
+    page = await staff_api.admin_audit(gateway, session=session, cursor=cursor)
+    return pages.render(
+        request,
+        "staff/audit.html",
+        {
+            "entries": page.items,
+            "next_cursor": page.next_cursor,
+            "base": "/admin/audit",
+            "title": "Audit log",
+        },
+        session=session,
+    )

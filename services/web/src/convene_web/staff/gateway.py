@@ -308,3 +308,153 @@ async def set_webhook(gateway: GatewayClient, *, session: Session, url: str) -> 
         model=Webhook,
         json={"url": url},
     )
+
+
+# -- managers: members, API keys, audit log (the accounts issue's routes) ------------------
+class MyOrganisation(Read):
+    id: uuid.UUID
+    name: str
+    kind: str
+    role: str
+
+
+class Member(Read):
+    account_id: uuid.UUID
+    email: str
+    display_name: str
+    role: str
+    joined_at: datetime
+
+
+class MemberList(Read):
+    items: list[Member]
+
+
+class MemberInvited(Read):
+    email: str
+    role: str
+    expires_at: datetime
+
+
+class ApiKey(Read):
+    id: uuid.UUID
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_at: datetime
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+
+class ApiKeyCreated(ApiKey):
+    api_key: str
+
+
+class ApiKeyList(Read):
+    items: list[ApiKey]
+
+
+class AuditEntry(Read):
+    id: int
+    occurred_at: datetime
+    actor_kind: str
+    actor_id: uuid.UUID | None = None
+    organisation_id: uuid.UUID | None = None
+    action: str
+    object_type: str
+    object_id: str | None = None
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class AuditPage(Read):
+    items: list[AuditEntry]
+    next_cursor: str | None = None
+
+
+async def my_organisation(gateway: GatewayClient, *, session: Session) -> MyOrganisation:
+    return await request(gateway, "GET", "/v1/organisation", session=session, model=MyOrganisation)
+
+
+async def list_members(gateway: GatewayClient, *, session: Session) -> MemberList:
+    return await request(
+        gateway, "GET", "/v1/organisation/members", session=session, model=MemberList
+    )
+
+
+async def invite_member(
+    gateway: GatewayClient, *, session: Session, email: str, role: str
+) -> MemberInvited:
+    return await request(
+        gateway,
+        "POST",
+        "/v1/organisation/members",
+        session=session,
+        model=MemberInvited,
+        json={"email": email, "role": role},
+    )
+
+
+async def change_member(
+    gateway: GatewayClient, *, session: Session, account_id: uuid.UUID, role: str
+) -> Member:
+    return await request(
+        gateway,
+        "PATCH",
+        f"/v1/organisation/members/{account_id}",
+        session=session,
+        model=Member,
+        json={"role": role},
+    )
+
+
+async def remove_member(gateway: GatewayClient, *, session: Session, account_id: uuid.UUID) -> None:
+    await gateway.call("DELETE", f"/v1/organisation/members/{account_id}", session=session)
+
+
+async def list_api_keys(gateway: GatewayClient, *, session: Session) -> ApiKeyList:
+    return await request(
+        gateway, "GET", "/v1/organisation/api-keys", session=session, model=ApiKeyList
+    )
+
+
+async def create_api_key(
+    gateway: GatewayClient, *, session: Session, name: str, scopes: list[str]
+) -> ApiKeyCreated:
+    return await request(
+        gateway,
+        "POST",
+        "/v1/organisation/api-keys",
+        session=session,
+        model=ApiKeyCreated,
+        json={"name": name, "scopes": scopes},
+    )
+
+
+async def revoke_api_key(gateway: GatewayClient, *, session: Session, key_id: uuid.UUID) -> None:
+    await gateway.call("DELETE", f"/v1/organisation/api-keys/{key_id}", session=session)
+
+
+async def organisation_audit(
+    gateway: GatewayClient, *, session: Session, cursor: str | None = None
+) -> AuditPage:
+    return await request(
+        gateway,
+        "GET",
+        "/v1/organisation/audit",
+        session=session,
+        model=AuditPage,
+        params={"limit": 100, "cursor": cursor},
+    )
+
+
+async def admin_audit(
+    gateway: GatewayClient, *, session: Session, cursor: str | None = None
+) -> AuditPage:
+    return await request(
+        gateway,
+        "GET",
+        "/v1/admin/audit",
+        session=session,
+        model=AuditPage,
+        params={"limit": 100, "cursor": cursor},
+    )

@@ -23,6 +23,7 @@ from convene_web.forms import back_with_errors, see_other, text
 from convene_web.sessions import Session
 from convene_web.staff import calls as drafts
 from convene_web.staff import gateway as api
+from convene_web.staff import organisation
 from convene_web.staff.panel import SwapError, quota_table, swap
 
 router = APIRouter(tags=["staff"], default_response_class=HTMLResponse)
@@ -237,10 +238,13 @@ async def panel_page(
     session: StaffSession,
     gateway: GatewayDep,
 ) -> HTMLResponse:
+    # One after the other, not gathered: two parallel calls on a token about to expire would
+    # both refresh with the same single-use refresh token, and the gateway ends a session
+    # whose refresh token is used twice.
     call = await api.get_call(gateway, session=session, call_id=call_id)
+    invitations = (await api.list_invitations(gateway, session=session, call_id=call_id)).items
     match = _match(session, call_id)
     errors, _ = session.take_form("panel")
-    invitations = (await api.list_invitations(gateway, session=session, call_id=call_id)).items
     members: list[dict[str, Any]] = []
     quotas = []
     if match is not None:
@@ -594,3 +598,7 @@ async def set_webhook(
     return back_with_errors(
         session, form="webhook", url="/organisation/webhook", errors=errors, values={"url": url}
     )
+
+
+# -- managers: members, API keys, audit log ----------------------------------------------------
+router.include_router(organisation.router)
