@@ -280,7 +280,12 @@ def main() -> int:
         "index": measured["index"],
         "goals": GOALS,
         "goal_applies_at_citizens": 100_000,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        # Load averages while measuring: the machine may be shared with other work.
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average_1m_at_end": round(os.getloadavg()[0], 2),
+        },
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     args.json_out.parent.mkdir(parents=True, exist_ok=True)
