@@ -169,6 +169,8 @@ def main() -> int:
         run_dir=RUN_DIR,
         internal_token=_persistent_secret("internal-token"),
         jwt_secret=_persistent_secret("jwt-secret"),
+        # Account emails link to the pages (/verify-email, /reset-password).
+        extra_env={"gateway": {"CONVENE_GATEWAY_WEB_BASE_URL": web_url}},
     )
     stopping = False
 
