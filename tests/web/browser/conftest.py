@@ -183,17 +183,12 @@ async def new_page(chromium: Any, *, javascript: bool) -> tuple[Any, Any, PageWa
 _AXE_SOURCE: str | None = None
 
 
-async def assert_accessible(page: Any, visited: list[str] | None = None) -> None:
-    """axe-core at WCAG 2.2 AA on the page as it is now: 0 violations.
-
-    Injected through the DevTools protocol (page.evaluate), which the page's CSP does not
-    govern; with JavaScript off, a page's own scripts do not run but evaluate still does.
-    """
+async def _axe(page: Any) -> list[dict[str, Any]]:
     global _AXE_SOURCE
     if _AXE_SOURCE is None:
         _AXE_SOURCE = AXE.read_text()
     await page.evaluate(_AXE_SOURCE)
-    result = await page.evaluate(
+    result: list[dict[str, Any]] = await page.evaluate(
         """async (tags) => {
             const r = await axe.run(document, {runOnly: {type: "tag", values: tags}});
             return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
@@ -201,9 +196,45 @@ async def assert_accessible(page: Any, visited: list[str] | None = None) -> None
         }""",
         AXE_TAGS,
     )
+    return result
+
+
+async def assert_accessible(
+    page: Any, visited: list[str] | None = None, *, checker: Any | None = None
+) -> None:
+    """axe-core at WCAG 2.2 AA on the page as it is now: 0 violations.
+
+    Injected through the DevTools protocol (page.evaluate), which the page's CSP does not
+    govern. A page with JavaScript off cannot run axe (its timers never fire): `checker`, a
+    page with JavaScript on whose own scripts are blocked, is handed the very same HTML at
+    the same address (so the CSS loads) and axe runs there.
+    """
+    if checker is None:
+        violations = await _axe(page)
+    else:
+        html = await page.content()
+        url = page.url
+
+        async def serve(route: Any) -> None:
+            await route.fulfill(status=200, content_type="text/html", body=html)
+
+        await checker.route(url, serve)
+        try:
+            await checker.goto(url)
+        finally:
+            await checker.unroute(url, serve)
+        violations = await _axe(checker)
     if visited is not None:
         visited.append(page.url)
-    assert result == [], f"axe violations on {page.url}: {json.dumps(result, indent=1)}"
+    assert violations == [], f"axe violations on {page.url}: {json.dumps(violations, indent=1)}"
+
+
+async def no_script_checker(chromium: Any) -> tuple[Any, Any]:
+    """The page assert_accessible uses for pages seen with JavaScript off."""
+    context = await chromium.new_context(viewport={"width": 1100, "height": 900})
+    context.set_default_timeout(STEP_TIMEOUT_MS)
+    await context.route("**/*.js", lambda route: route.abort())
+    return context, await context.new_page()
 
 
 async def wait_for(

@@ -21,11 +21,12 @@ from convene_matcher.routing.refs import candidate_ref
 from scripts.suite import REPO_ROOT
 from tests.web.browser.conftest import (
     LiveSite,
-    assert_accessible,
     new_page,
+    no_script_checker,
     screenshot_path,
     wait_for,
 )
+from tests.web.browser.conftest import assert_accessible as check_accessible
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.timeout(240)]
 PASSWORD = "a long enough password"
@@ -89,7 +90,12 @@ async def tab_to(page: Page, matches: str, *, limit: int = 80) -> None:
 
 async def journey(live: LiveSite, chromium: Browser, *, javascript: bool) -> None:
     context, page, watch = await new_page(chromium, javascript=javascript)
+    checker_context, checker = (None, None) if javascript else await no_script_checker(chromium)
     visited: list[str] = []
+
+    async def assert_accessible(page: Page, visited: list[str]) -> None:
+        await check_accessible(page, visited, checker=checker)
+
     email = f"cyclist-{uuid.uuid4().hex[:8]}@web.e2e.example"
     try:
         # -- start, create an account (its error state first) -----------------------------
@@ -243,6 +249,8 @@ async def journey(live: LiveSite, chromium: Browser, *, javascript: bool) -> Non
         raise
     finally:
         await context.close()
+        if checker_context is not None:
+            await checker_context.close()
 
 
 async def invite_through_the_api(live: LiveSite, *, email: str) -> str:
