@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from scripts.suite import Suite, run_module
+from tests.e2e.verification import verify_from_outbox
 
 pytestmark = pytest.mark.e2e
 
@@ -87,8 +88,11 @@ async def wait_for(
 class Council:
     """The gateway as a public body, an admin and citizens see it."""
 
-    def __init__(self, client: httpx.AsyncClient, api_key: str, admin_token: str) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, api_key: str, admin_token: str, matcher_dsn: str = ""
+    ) -> None:
         self.client = client
+        self.matcher_dsn = matcher_dsn
         self.body = {"X-API-Key": api_key}
         self.admin = {"Authorization": f"Bearer {admin_token}"}
 
@@ -132,6 +136,8 @@ class Council:
             "/v1/citizens", json={"email": email, "password": PASSWORD, "display_name": "C"}
         )
         assert registered.status_code == 201, registered.text
+        if self.matcher_dsn:
+            await verify_from_outbox(self.client, self.matcher_dsn, email)
         token = await self.client.post(
             "/v1/auth/token", data={"username": email, "password": PASSWORD}
         )
@@ -180,7 +186,12 @@ async def test_public_body_journey_with_demo_citizens_and_a_matcher_crash(suite:
             "/v1/auth/token", data={"username": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
         )
         assert token.status_code == 200, token.text
-        council = Council(client, bootstrap["api_key"], token.json()["access_token"])
+        council = Council(
+            client,
+            bootstrap["api_key"],
+            token.json()["access_token"],
+            suite.cluster.dsn(suite.database, role="convene_matcher"),
+        )
 
         engineers = [
             await council.citizen(

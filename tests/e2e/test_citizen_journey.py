@@ -19,6 +19,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from scripts.suite import Suite, run_module
+from tests.e2e.verification import verify_from_outbox
 
 pytestmark = pytest.mark.e2e
 
@@ -118,6 +119,9 @@ async def test_register_build_profile_with_badge_export_and_erase(suite: Suite) 
         )
         assert registered.status_code == 201, registered.text
         citizen_id = registered.json()["id"]
+        await verify_from_outbox(
+            client, suite.cluster.dsn(suite.database, role="convene_matcher"), email
+        )
         auth = {"Authorization": f"Bearer {await _token(client, email, password)}"}
 
         patched = await client.patch(

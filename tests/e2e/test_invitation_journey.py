@@ -31,6 +31,7 @@ from convene_common.embedded_pg import EmbeddedPostgres, free_port
 from convene_matcher.routing.refs import candidate_ref
 from scripts.suite import Suite, run_module
 from tests.e2e.test_calls_journey import MANCHESTER, Council, bike_lane_call, wait_for
+from tests.e2e.verification import verify_from_outbox
 from tests.matcher.invitations.receivers import SmtpServer
 
 pytestmark = pytest.mark.e2e
@@ -102,13 +103,16 @@ def text_of(message: Message) -> str:
     return payload.decode()
 
 
-async def register_demo_citizen(client: httpx.AsyncClient) -> tuple[str, str, dict[str, str]]:
+async def register_demo_citizen(
+    client: httpx.AsyncClient, matcher_dsn: str
+) -> tuple[str, str, dict[str, str]]:
     """The demo citizen as `make run` registers them; returns (id, email, headers)."""
     email = f"demo-{uuid.uuid4().hex[:8]}@invitations.e2e.example"
     registered = await client.post(
         "/v1/citizens", json={"email": email, "password": PASSWORD, "display_name": "Dee Mo"}
     )
     assert registered.status_code == 201, registered.text
+    await verify_from_outbox(client, matcher_dsn, email)
     token = await client.post("/v1/auth/token", data={"username": email, "password": PASSWORD})
     assert token.status_code == 200, token.text
     headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
@@ -171,9 +175,10 @@ async def test_invite_accept_email_contact_rate_close_and_the_rating_reaches_mat
             "/v1/auth/token", data={"username": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
         )
         assert token.status_code == 200, token.text
-        council = Council(client, bootstrap["api_key"], token.json()["access_token"])
+        matcher_dsn = suite.cluster.dsn(suite.database, role="convene_matcher")
+        council = Council(client, bootstrap["api_key"], token.json()["access_token"], matcher_dsn)
         body = council.body
-        citizen_id, email, me = await register_demo_citizen(client)
+        citizen_id, email, me = await register_demo_citizen(client, matcher_dsn)
         await council.citizen(skills=["Traffic engineering"], roles=["transport engineer"])
         timings["caught up"] = await wait_for(council.caught_up, timeout=60, interval=0.2)
 

@@ -48,6 +48,9 @@ UNLIMITED = RateLimits(
     login=Limit(burst=1_000_000, per_minute=1_000_000),
     registration=Limit(burst=1_000_000, per_minute=1_000_000),
     export=Limit(burst=1_000_000, per_minute=1_000_000),
+    login_per_account=Limit(burst=1_000_000, per_minute=1_000_000),
+    totp_per_account=Limit(burst=1_000_000, per_minute=1_000_000),
+    account_links=Limit(burst=1_000_000, per_minute=1_000_000),
 )
 
 T = TypeVar("T")
@@ -97,6 +100,7 @@ class Suite:
     with_matcher: bool
     logs: LogCapture
     dsn_gateway: str
+    dsn_matcher: str = ""
     admin_headers: dict[str, str] = field(default_factory=dict)
 
     def run(self, coroutine: Coroutine[Any, Any, T], timeout: float = 60) -> T:
@@ -110,7 +114,57 @@ class Suite:
         )
         assert response.status_code == 201, response.text
         body: dict[str, Any] = response.json()
+        if self.with_matcher:
+            self.verify(email)
         return body
+
+    def verify(self, email: str) -> None:
+        """Follows the verification link queued in the matcher's outbox (unverified citizens
+        are not matched or invited)."""
+        import re
+
+        import asyncpg
+
+        async def newest_text() -> str:
+            connection = await asyncpg.connect(self.dsn_matcher)
+            try:
+                text: str = await connection.fetchval(
+                    """SELECT text_body FROM matcher.account_email
+                       WHERE lower(to_address) = lower($1) AND email_kind = 'verify_email'
+                       ORDER BY notification_id DESC LIMIT 1""",
+                    email,
+                )
+                return text
+            finally:
+                await connection.close()
+
+        found = re.search(r"/verify-email\?token=([A-Za-z0-9_\-%]+)", self.run(newest_text()))
+        assert found is not None
+        verified = self.client.post("/v1/auth/verify-email", json={"token": found.group(1)})
+        assert verified.status_code == 204, verified.text
+
+    def staff(
+        self, organisation: dict[str, Any], role: str
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        """A member of the organisation (made by bootstrap): ({email, account_id}, bearer)."""
+        email = f"{role}-{uuid.uuid4().hex[:8]}@security.example"
+        self.run(
+            bootstrap(
+                dsn=self.dsn_gateway,
+                admin_email=ADMIN_EMAIL,
+                admin_password=ADMIN_PASSWORD,
+                organisation=organisation["name"],
+                organisation_kind="council",
+                scopes=[],
+                create_api_key=False,
+                hasher=self.gateway.state.password_hasher,
+                members=[(email, PASSWORD, role)],
+            )
+        )
+        headers = self.login(email)
+        me = self.client.get("/v1/organisation", headers=headers)
+        assert me.status_code == 200, me.text
+        return {"email": email, "account_id": me.json()["account_id"]}, headers
 
     def login(self, email: str, password: str = PASSWORD) -> dict[str, str]:
         response = self.client.post(
@@ -195,6 +249,7 @@ class SuiteRunner:
             with_matcher=self._sentence_model is not None and gateway_supports_matcher(),
             logs=self.logs,
             dsn_gateway=self._cluster.dsn(self._database, role="convene_gateway"),
+            dsn_matcher=self._cluster.dsn(self._database, role="convene_matcher"),
         )
         hasher = self._gateway.state.password_hasher
         suite.run(

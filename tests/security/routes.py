@@ -12,9 +12,17 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from convene_common.problems import flat_routes
-from convene_gateway.auth.dependencies import require_admin, require_citizen
+from convene_gateway.auth.dependencies import (
+    require_admin,
+    require_citizen,
+    require_manager,
+    require_member,
+    require_session,
+)
 
-Kind = Literal["citizen", "admin", "public_body", "anonymous"]
+# public_body: an API key or any staff member's bearer token; manager / member: staff
+# bearer tokens only (a manager's, any member's); account: any signed-in account.
+Kind = Literal["citizen", "admin", "public_body", "manager", "member", "account", "anonymous"]
 PARAMETER = re.compile(r"\{(\w+)\}")
 
 
@@ -41,13 +49,20 @@ def _calls(dependant: Dependant) -> Iterator[Any]:
 
 
 def _kind(route: APIRoute) -> Kind:
-    for call in _calls(route.dependant):
+    calls = list(_calls(route.dependant))
+    if require_manager in calls:
+        return "manager"
+    for call in calls:
         if call is require_citizen:
             return "citizen"
         if call is require_admin:
             return "admin"
         if getattr(call, "__qualname__", "").startswith("require_public_body."):
             return "public_body"
+        if call is require_member:
+            return "member"
+        if call is require_session:
+            return "account"
     return "anonymous"
 
 

@@ -35,6 +35,7 @@ from convene_gateway.members.router import router as members_router
 from convene_gateway.openapi import install_openapi_additions
 from convene_gateway.organisations.router import router as organisations_router
 from convene_gateway.ratelimit.middleware import install_rate_limits
+from convene_gateway.roles.router import router as roles_router
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -115,6 +116,7 @@ def create_app(
     app.include_router(second_factor_router)
     app.include_router(members_router)
     app.include_router(audit_router)
+    app.include_router(roles_router)
     app.include_router(citizens_router)
     app.include_router(invitations_router)
     app.include_router(organisations_router)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 import uuid
@@ -11,6 +12,7 @@ import asyncpg
 
 from convene_gateway.accounts import lifecycle, repository
 from convene_gateway.accounts.repository import AccountRow
+from convene_gateway.audit import service as audit
 from convene_gateway.auth import repository as sessions
 from convene_gateway.auth.cache import CredentialCache
 from convene_gateway.auth.passwords import PasswordHasher
@@ -179,6 +181,15 @@ async def erase_citizen(
             connection, account_id=account_id, reason="erased"
         )
         await repository.delete(connection, account_id=account_id)
+        # A tombstone id, not the citizen id: the entry proves an erasure without keeping
+        # a key to what was erased.
+        await audit.record(
+            connection,
+            actor=audit.Actor("account", None),
+            action="citizen.erased",
+            object_type="tombstone",
+            object_id=hashlib.sha256(f"erased:{citizen_id}".encode()).hexdigest()[:32],
+        )
     # After the delete: a lookup that read the account before it cannot cache it any more.
     credentials.forget_sessions(ended)
     logger.info("citizen erased", extra={"account_id": str(account_id)})

@@ -9,6 +9,8 @@ from fastapi import APIRouter, Query, status
 from convene_common.problems import problem_responses
 from convene_gateway.admin import service
 from convene_gateway.admin.schemas import BadgeIssuerCreate, CuratedRoleCreate
+from convene_gateway.audit import service as audit
+from convene_gateway.audit.service import Actor
 from convene_gateway.auth.dependencies import CurrentAdmin
 from convene_gateway.clients.profiles_schemas import (
     BadgeIssuerRead,
@@ -16,7 +18,7 @@ from convene_gateway.clients.profiles_schemas import (
     CuratedRoleRead,
     ItemList,
 )
-from convene_gateway.dependencies import ProfilesDep
+from convene_gateway.dependencies import PoolDep, ProfilesDep
 
 ADMIN = (401, 403, 422, 502, 503, 504)
 
@@ -69,7 +71,17 @@ async def create_badge_issuer(
 async def list_changes(
     admin: CurrentAdmin,
     profiles: ProfilesDep,
+    pool: PoolDep,
     after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> ChangePage:
-    return await service.list_changes(profiles=profiles, after=after, limit=limit)
+    page = await service.list_changes(profiles=profiles, after=after, limit=limit)
+    await audit.record_now(
+        pool=pool,
+        actor=Actor.of(admin),
+        action="change_feed.read",
+        object_type="change_feed",
+        object_id=None,
+        detail={"after": after, "limit": limit},
+    )
+    return page

@@ -19,8 +19,12 @@ from convene_gateway.admin_matching.schemas import (
     PreviewRequest,
     PreviewResult,
 )
+from convene_gateway.audit import service as audit
+from convene_gateway.audit.service import Actor
 from convene_gateway.auth.dependencies import CurrentAdmin
+from convene_gateway.auth.schemas import AdminPrincipal
 from convene_gateway.clients.matcher_admin import MatcherAdminClient
+from convene_gateway.dependencies import PoolDep
 
 # Configuration ids are 32-bit serials. The :int path convertor also keeps
 # /matching-configs/rollback from being read as an id (a GET there is 405, not 422).
@@ -61,9 +65,21 @@ async def list_configs(
     responses=problem_responses(*ADMIN),
 )
 async def create_config(
-    body: MatchingConfigCreate, admin: CurrentAdmin, matcher: MatcherAdminDep
+    body: MatchingConfigCreate, admin: CurrentAdmin, matcher: MatcherAdminDep, pool: PoolDep
 ) -> ConfigRead:
-    return await service.create_config(matcher=matcher, admin=admin, body=body)
+    created = await service.create_config(matcher=matcher, admin=admin, body=body)
+    await _audit(pool, admin, "config.created", created.id)
+    return created
+
+
+async def _audit(pool: PoolDep, admin: AdminPrincipal, action: str, config_id: int) -> None:
+    await audit.record_now(
+        pool=pool,
+        actor=Actor.of(admin),
+        action=action,
+        object_type="matching_config",
+        object_id=str(config_id),
+    )
 
 
 @router.get(
@@ -91,8 +107,10 @@ async def list_activations(
     summary="Re-activate the configuration active before the current one",
     responses=problem_responses(409, *ADMIN),
 )
-async def rollback(admin: CurrentAdmin, matcher: MatcherAdminDep) -> ConfigRead:
-    return await service.rollback(matcher=matcher, admin=admin)
+async def rollback(admin: CurrentAdmin, matcher: MatcherAdminDep, pool: PoolDep) -> ConfigRead:
+    active = await service.rollback(matcher=matcher, admin=admin)
+    await _audit(pool, admin, "config.rolled_back", active.id)
+    return active
 
 
 @router.get(
@@ -112,9 +130,11 @@ async def get_config(
     responses=problem_responses(404, *ADMIN),
 )
 async def activate(
-    config_id: ConfigId, admin: CurrentAdmin, matcher: MatcherAdminDep
+    config_id: ConfigId, admin: CurrentAdmin, matcher: MatcherAdminDep, pool: PoolDep
 ) -> ConfigRead:
-    return await service.activate(matcher=matcher, admin=admin, config_id=config_id)
+    active = await service.activate(matcher=matcher, admin=admin, config_id=config_id)
+    await _audit(pool, admin, "config.activated", active.id)
+    return active
 
 
 @router.post(

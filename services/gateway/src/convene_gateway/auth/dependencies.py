@@ -128,21 +128,23 @@ async def require_admin(
 def require_public_body(
     *scopes: str,
 ) -> Callable[
-    [Request, ApiKey, PoolDep, SettingsDep, CredentialsDep], Awaitable[PublicBodyPrincipal]
+    [Request, ApiKey, BearerToken, PoolDep, SettingsDep, CredentialsDep],
+    Awaitable[PublicBodyPrincipal],
 ]:
-    """A dependency for public-body routes: a live API key holding every scope given."""
+    """A dependency for public-body routes: a live API key holding every scope given, or a
+    staff member's bearer token whose role allows them (both schemes in the OpenAPI)."""
     needed = frozenset(scopes)
 
     async def dependency(
         request: Request,
         api_key: ApiKey,
+        token: BearerToken,
         pool: PoolDep,
         settings: SettingsDep,
         credentials: CredentialsDep,
     ) -> PublicBodyPrincipal:
         if not api_key:
-            scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-            if scheme.lower() == "bearer" and token:
+            if token:
                 _, live = await service.session_from_token(
                     pool=pool,
                     settings=settings,

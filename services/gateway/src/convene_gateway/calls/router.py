@@ -1,4 +1,5 @@
-"""Public-body routes for calls for expertise (X-API-Key; the key's organisation is the body).
+"""Public-body routes for calls for expertise: an API key (X-API-Key) or a staff member's
+bearer token; the key's or the member's organisation is the body.
 
 Scopes: reading calls needs calls:read; posting a call and matching it need calls:write,
 because matching records the shortlist (which invitations resolve) and the exposure ledger
@@ -8,7 +9,7 @@ that damps how often the same people are put forward.
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, status
 
@@ -16,7 +17,16 @@ from convene_common.problems import problem_responses
 from convene_gateway.auth.dependencies import require_public_body
 from convene_gateway.auth.schemas import PublicBodyPrincipal
 from convene_gateway.calls import service
-from convene_gateway.calls.schemas import CallCreate, CallPage, CallRead, MatchRequest, MatchResult
+from convene_gateway.calls.schemas import (
+    CallCancel,
+    CallCancelledRead,
+    CallCreate,
+    CallPage,
+    CallRead,
+    CallUpdate,
+    MatchRequest,
+    MatchResult,
+)
 from convene_gateway.dependencies import MatcherDep, PoolDep
 
 DOWNSTREAM = (502, 503, 504)
@@ -64,8 +74,17 @@ async def list_calls(
     cursor: Annotated[str | None, Query(max_length=512, description="next_cursor, as given")] = (
         None
     ),
+    status: Annotated[
+        Literal["open", "closed", "cancelled"] | None, Query(description="Only calls in it")
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(min_length=1, max_length=200, description="Text in the title (any case)"),
+    ] = None,
 ) -> CallPage:
-    return await service.list_calls(matcher=matcher, body=body, limit=limit, cursor=cursor)
+    return await service.list_calls(
+        matcher=matcher, body=body, limit=limit, cursor=cursor, status=status, q=q
+    )
 
 
 @router.get(
@@ -91,3 +110,42 @@ async def match_call(
     reason. Candidates are pseudonymous refs: no names, contact details or places."""
     seed = request.seed if request is not None else None
     return await service.match_call(matcher=matcher, body=body, call_id=call_id, seed=seed)
+
+
+@router.patch(
+    "/{call_id:uuid}",
+    summary="Change an open call (title, description, questions, deadline, panel, quotas)",
+    responses=problem_responses(400, 404, 409, *AUTHED),
+)
+async def update_call(
+    call_id: uuid.UUID, changes: CallUpdate, body: CallsWriter, matcher: MatcherDep
+) -> CallRead:
+    """Validated like a new call. Once invitations exist the deadline may only move later;
+    invitees are told of a new deadline."""
+    return await service.update_call(matcher=matcher, body=body, call_id=call_id, changes=changes)
+
+
+@router.post(
+    "/{call_id:uuid}/cancel",
+    summary="Cancel an open call: pending invitations are withdrawn, invitees told",
+    responses=problem_responses(404, 409, *AUTHED),
+)
+async def cancel_call(
+    call_id: uuid.UUID,
+    request: CallCancel,
+    body: CallsWriter,
+    matcher: MatcherDep,
+    pool: PoolDep,
+) -> CallCancelledRead:
+    return await service.cancel_call(
+        pool=pool, matcher=matcher, body=body, call_id=call_id, reason=request.reason
+    )
+
+
+@router.get(
+    "/{call_id:uuid}/match",
+    summary="The call's last match, as answered (no routing again)",
+    responses=problem_responses(404, *AUTHED),
+)
+async def last_match(call_id: uuid.UUID, body: CallsReader, matcher: MatcherDep) -> MatchResult:
+    return await service.last_match(matcher=matcher, body=body, call_id=call_id)

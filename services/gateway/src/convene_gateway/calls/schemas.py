@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from convene_gateway.clients.matcher_schemas import (
+    CallCancelledRead,
     CallPage,
     CallRead,
     CandidateRead,
@@ -25,9 +26,12 @@ from convene_gateway.clients.matcher_schemas import (
 
 __all__ = [
     "MAX_PANEL_SIZE",
+    "CallCancel",
+    "CallCancelledRead",
     "CallCreate",
     "CallPage",
     "CallRead",
+    "CallUpdate",
     "CandidateRead",
     "MatchRequest",
     "MatchResult",
@@ -99,6 +103,28 @@ class CallCreate(BaseModel):
         "(e.g. bidders in a live procurement).",
     )
     confidentiality: Literal["public", "restricted", "confidential"] = "public"
+
+
+class CallUpdate(BaseModel):
+    """A change to an open call; only what is given changes. Once invitations exist the
+    deadline may only move later, and invitees are told of it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Text | None = None
+    description: Text | None = None
+    questions: list[Question] | None = Field(default=None, max_length=50)
+    deadline: AwareDatetime | None = None
+    panel_size: int | None = Field(default=None, ge=1, le=MAX_PANEL_SIZE)
+    perspectives: list[Perspective] | None = Field(default=None, max_length=50)
+
+
+class CallCancel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
+    ] = Field(description="Why the call is cancelled (kept with the call)")
 
 
 class MatchRequest(BaseModel):

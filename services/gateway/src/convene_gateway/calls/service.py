@@ -11,9 +11,18 @@ from __future__ import annotations
 import logging
 import uuid
 
+from convene_gateway.audit import service as audit
+from convene_gateway.audit.service import Actor
 from convene_gateway.auth.schemas import PublicBodyPrincipal
 from convene_gateway.calls.errors import InvalidIdempotencyKeyError
-from convene_gateway.calls.schemas import CallCreate, CallPage, CallRead, MatchResult
+from convene_gateway.calls.schemas import (
+    CallCancelledRead,
+    CallCreate,
+    CallPage,
+    CallRead,
+    CallUpdate,
+    MatchResult,
+)
 from convene_gateway.clients.matcher import MatcherClient
 from convene_gateway.dependencies import Pool
 from convene_gateway.errors import ForbiddenError
@@ -77,9 +86,55 @@ async def get_call(
 
 
 async def list_calls(
-    *, matcher: MatcherClient, body: PublicBodyPrincipal, limit: int, cursor: str | None
+    *,
+    matcher: MatcherClient,
+    body: PublicBodyPrincipal,
+    limit: int,
+    cursor: str | None,
+    status: str | None = None,
+    q: str | None = None,
 ) -> CallPage:
-    return await matcher.list_calls(public_body_id=body.organisation_id, limit=limit, cursor=cursor)
+    return await matcher.list_calls(
+        public_body_id=body.organisation_id, limit=limit, cursor=cursor, status=status, q=q
+    )
+
+
+async def update_call(
+    *, matcher: MatcherClient, body: PublicBodyPrincipal, call_id: uuid.UUID, changes: CallUpdate
+) -> CallRead:
+    return await matcher.update_call(
+        call_id=call_id,
+        public_body_id=body.organisation_id,
+        changes=changes.model_dump(mode="json", exclude_unset=True, exclude_none=True),
+    )
+
+
+async def cancel_call(
+    *,
+    pool: Pool,
+    matcher: MatcherClient,
+    body: PublicBodyPrincipal,
+    call_id: uuid.UUID,
+    reason: str,
+) -> CallCancelledRead:
+    cancelled = await matcher.cancel_call(
+        call_id=call_id, public_body_id=body.organisation_id, reason=reason
+    )
+    await audit.record_now(
+        pool=pool,
+        actor=Actor.of(body),
+        action="call.cancelled",
+        object_type="call",
+        object_id=call_id,
+        detail={"withdrawn": cancelled.withdrawn},
+    )
+    return cancelled
+
+
+async def last_match(
+    *, matcher: MatcherClient, body: PublicBodyPrincipal, call_id: uuid.UUID
+) -> MatchResult:
+    return await matcher.last_match(call_id=call_id, public_body_id=body.organisation_id)
 
 
 async def match_call(

@@ -18,6 +18,7 @@ from convene_gateway.clients.base import ServiceClient, downstream_http, downstr
 from convene_gateway.clients.matcher_schemas import (
     AccountEmail,
     AffinityResult,
+    CallCancelledRead,
     CallPage,
     CallRead,
     EmailQueued,
@@ -74,12 +75,41 @@ class MatcherClient(MatcherServiceClient):
         return await self._get(CallRead, f"/v1/calls/{call_id}", params=params)
 
     async def list_calls(
-        self, *, public_body_id: uuid.UUID, limit: int, cursor: str | None
+        self,
+        *,
+        public_body_id: uuid.UUID,
+        limit: int,
+        cursor: str | None,
+        status: str | None = None,
+        q: str | None = None,
     ) -> CallPage:
         params: dict[str, Any] = {"public_body_id": str(public_body_id), "limit": limit}
         if cursor is not None:
             params["cursor"] = cursor
+        if status is not None:
+            params["status"] = status
+        if q is not None:
+            params["q"] = q
         return await self._get(CallPage, "/v1/calls", params=params)
+
+    async def update_call(
+        self, *, call_id: uuid.UUID, public_body_id: uuid.UUID, changes: dict[str, Any]
+    ) -> CallRead:
+        params = {"public_body_id": str(public_body_id)}
+        response = await self._send("PATCH", f"/v1/calls/{call_id}", json=changes, params=params)
+        return self._parse(CallRead, response)
+
+    async def cancel_call(
+        self, *, call_id: uuid.UUID, public_body_id: uuid.UUID, reason: str
+    ) -> CallCancelledRead:
+        params = {"public_body_id": str(public_body_id)}
+        return await self._post(
+            CallCancelledRead, f"/v1/calls/{call_id}/cancel", {"reason": reason}, params=params
+        )
+
+    async def last_match(self, *, call_id: uuid.UUID, public_body_id: uuid.UUID) -> MatchResult:
+        params = {"public_body_id": str(public_body_id)}
+        return await self._get(MatchResult, f"/v1/calls/{call_id}/match", params=params)
 
     async def match_call(
         self, *, call_id: uuid.UUID, public_body_id: uuid.UUID, seed: int | None = None

@@ -64,6 +64,10 @@ class CallRead(MatcherModel):
     cancel_reason: str | None = None
 
 
+class CallCancelledRead(CallRead):
+    withdrawn: int
+
+
 class CallPage(MatcherModel):
     items: list[CallRead]
     next_cursor: str | None = Field(

@@ -8,9 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Path, Query, status
 
 from convene_common.problems import problem_responses
+from convene_gateway.audit import service as audit
+from convene_gateway.audit.service import Actor
 from convene_gateway.auth.dependencies import CurrentAdmin, CurrentCitizen, require_public_body
 from convene_gateway.auth.schemas import PublicBodyPrincipal
-from convene_gateway.dependencies import MatcherDep, ProfilesDep
+from convene_gateway.dependencies import MatcherDep, PoolDep, ProfilesDep
+from convene_gateway.errors import ForbiddenError
 from convene_gateway.invitations import service
 from convene_gateway.invitations.schemas import (
     AcceptRequest,
@@ -53,6 +56,7 @@ async def invite(
     body: Writer,
     matcher: MatcherDep,
     profiles: ProfilesDep,
+    pool: PoolDep,
     request_body: InvitationCreate | None = None,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> InvitationBatch:
@@ -63,7 +67,32 @@ async def invite(
         idempotency_key=idempotency_key,
     )
     items = await service.with_contacts(batch.items, profiles=profiles)
+    await audit.record_now(
+        pool=pool,
+        actor=Actor.of(body),
+        action="invitation.created",
+        object_type="call",
+        object_id=call_id,
+        detail={"invitations": [str(i.id) for i in items], "skipped": len(batch.skipped)},
+    )
+    await _record_contacts(pool=pool, body=body, call_id=call_id, items=items)
     return InvitationBatch(call_id=batch.call_id, items=items, skipped=batch.skipped)
+
+
+async def _record_contacts(
+    *, pool: PoolDep, body: PublicBodyPrincipal, call_id: uuid.UUID, items: list[InvitationRead]
+) -> None:
+    """One audit entry per answer that showed a citizen's contact details to the body."""
+    revealed = [str(item.id) for item in items if item.contact is not None]
+    if revealed:
+        await audit.record_now(
+            pool=pool,
+            actor=Actor.of(body),
+            action="contact.revealed",
+            object_type="call",
+            object_id=call_id,
+            detail={"invitations": revealed},
+        )
 
 
 @router.get(
@@ -72,12 +101,14 @@ async def invite(
     responses=problem_responses(404, *AUTHED),
 )
 async def list_invitations(
-    call_id: uuid.UUID, body: Reader, matcher: MatcherDep, profiles: ProfilesDep
+    call_id: uuid.UUID, body: Reader, matcher: MatcherDep, profiles: ProfilesDep, pool: PoolDep
 ) -> InvitationList:
     listing = await service.client(matcher).list_for_call(
         call_id=call_id, public_body_id=body.organisation_id
     )
-    return InvitationList(items=await service.with_contacts(listing.items, profiles=profiles))
+    items = await service.with_contacts(listing.items, profiles=profiles)
+    await _record_contacts(pool=pool, body=body, call_id=call_id, items=items)
+    return InvitationList(items=items)
 
 
 @router.post(
@@ -108,13 +139,23 @@ async def rate(
     rating: RatingCreate,
     body: Writer,
     matcher: MatcherDep,
+    pool: PoolDep,
 ) -> RatingRead:
-    return await service.client(matcher).rate(
+    rated = await service.client(matcher).rate(
         call_id=call_id,
         public_body_id=body.organisation_id,
         ref=ref,
         body=rating.model_dump(mode="json"),
     )
+    await audit.record_now(
+        pool=pool,
+        actor=Actor.of(body),
+        action="rating.created",
+        object_type="call",
+        object_id=call_id,
+        detail={"ref": ref},
+    )
+    return rated
 
 
 @router.post(
@@ -123,11 +164,24 @@ async def rate(
     responses=problem_responses(404, 409, *AUTHED),
 )
 async def close(
-    call_id: uuid.UUID, request_body: CloseRequest, body: Writer, matcher: MatcherDep
+    call_id: uuid.UUID,
+    request_body: CloseRequest,
+    body: Writer,
+    matcher: MatcherDep,
+    pool: PoolDep,
 ) -> CloseResult:
-    return await service.client(matcher).close(
+    closed = await service.client(matcher).close(
         call_id=call_id, public_body_id=body.organisation_id, body=request_body.model_dump()
     )
+    await audit.record_now(
+        pool=pool,
+        actor=Actor.of(body),
+        action="call.closed",
+        object_type="call",
+        object_id=call_id,
+        detail={"notified": closed.notified, "withdrawn": closed.withdrawn},
+    )
+    return closed
 
 
 @router.get(
@@ -147,6 +201,8 @@ async def stats(body: Reader, matcher: MatcherDep) -> BodyStats:
 async def set_webhook(
     request_body: WebhookEndpointUpdate, body: Writer, matcher: MatcherDep
 ) -> WebhookEndpointRead:
+    if body.member_role == "officer":
+        raise ForbiddenError("Only the organisation's managers set its webhook.")
     return await service.client(matcher).set_webhook(
         public_body_id=body.organisation_id, body=request_body.model_dump()
     )

@@ -105,3 +105,33 @@ class CallRead(BaseModel):
 class CallPage(BaseModel):
     items: list[CallRead]
     next_cursor: str | None
+
+
+class CallUpdate(BaseModel):
+    """A change to an open call. Once invitations exist the deadline may only move later."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Text | None = None
+    description: Text | None = None
+    questions: list[Question] | None = Field(default=None, max_length=50)
+    deadline: datetime | None = None
+    panel_size: int | None = Field(default=None, ge=1, le=MAX_PANEL_SIZE)
+    perspectives: list[Perspective] | None = Field(default=None, max_length=50)
+
+    @field_validator("deadline")
+    @classmethod
+    def _deadline_has_zone(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("deadline needs a time zone (RFC 3339)")
+        return value
+
+
+class CallCancel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class CallCancelled(CallRead):
+    withdrawn: int = Field(description="pending invitations withdrawn (their invitees told)")

@@ -5,10 +5,10 @@ NOTHING`` then a read of the winner, so 20 concurrent requests with one key crea
 every replay with the same request (same SHA-256 of the canonical JSON) gets the same call, and
 a reuse with another request is a 422 problem.
 
-Perspective roles: a role must be held (by slug, label or free text, compared normalised, see
-``routing.names``) by at least one citizen the matcher knows, or be the reserved
-``body staff``; a role nobody holds cannot be met and is refused at creation (a role whose
-holders later leave or are filtered out is reported in the match's ``unmet``).
+Perspective roles: any role is accepted (slug, label, alias or free text, compared
+normalised, see ``routing.names``). A role nobody holds is reported in the match's ``unmet``
+like any other shortfall: refusing it at creation told a body whether some citizen holds a
+rare role.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from convene_matcher.calls.errors import (
 )
 from convene_matcher.calls.schemas import CallCreate, CallPage, CallRead
 from convene_matcher.errors import NotFoundError
-from convene_matcher.routing.names import BODY_STAFF_ROLE, role_key
+from convene_matcher.routing.names import role_key
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 128
 
@@ -78,10 +78,6 @@ def validate_call(body: CallCreate, *, roles: RoleLookup, now: datetime) -> None
             raise CallValidationError(f"{loc}.min", "min is greater than max")
         if perspective.min > body.panel_size:
             raise CallValidationError(f"{loc}.min", "min is greater than panel_size")
-        if key != BODY_STAFF_ROLE and not roles.knows(perspective.role):
-            raise CallValidationError(
-                f"{loc}.role", "no citizen holds this role; use a known role slug or label"
-            )
     if sum(p.min for p in body.perspectives) > body.panel_size:
         raise CallValidationError("perspectives", "the sum of mins exceeds panel_size")
 
@@ -159,7 +155,13 @@ async def get_call(
 
 
 async def list_calls(
-    *, pool: asyncpg.Pool[Any], public_body_id: uuid.UUID, limit: int, cursor: str | None
+    *,
+    pool: asyncpg.Pool[Any],
+    public_body_id: uuid.UUID,
+    limit: int,
+    cursor: str | None,
+    status: str | None = None,
+    title_contains: str | None = None,
 ) -> CallPage:
     after: tuple[datetime, uuid.UUID] | None = None
     if cursor is not None:
@@ -170,7 +172,12 @@ async def list_calls(
             raise InvalidCursorError("The cursor is malformed; use next_cursor as given.") from exc
     async with pool.acquire() as connection:
         rows = await repository.list_calls(
-            connection, public_body_id=public_body_id, limit=limit + 1, after=after
+            connection,
+            public_body_id=public_body_id,
+            limit=limit + 1,
+            after=after,
+            status=status,
+            title_contains=title_contains,
         )
     items = [to_read(row) for row in rows[:limit]]
     next_cursor = None

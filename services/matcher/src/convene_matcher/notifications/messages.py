@@ -49,6 +49,12 @@ def email_for(
             f"{body_name} has withdrawn its invitation to \u201c{title}\u201d.",
             "There is nothing you need to do. Thank you for your time.",
         ]
+    elif kind == "deadline_changed":
+        subject = f"New deadline: {title} now closes on {_when(context)}"
+        lines = [
+            f"{body_name} has changed the deadline of \u201c{title}\u201d.",
+            f"Answers are now open until {_when(context)}: {link}",
+        ]
     elif kind == "outcome":
         subject = f"What came of your input: {title}"
         lines = [

@@ -7,6 +7,7 @@ import uuid
 from fastapi import APIRouter, Request
 
 from convene_common.problems import problem_responses
+from convene_matcher.calls import lifecycle as calls_lifecycle
 from convene_matcher.configs.dependencies import active_matching_config
 from convene_matcher.dependencies import ready_evidence
 from convene_matcher.routing import service
@@ -25,7 +26,7 @@ async def match_call(
 ) -> MatchResult:
     """Ranks pseudonymous candidates, selects a panel under the call's quotas and caps, and
     reports unmet quotas with a reason. Deterministic; ``seed`` varies near-equal ties."""
-    return await service.match_call(
+    result = await service.match_call(
         pool=request.app.state.pool,
         evidence=ready_evidence(request),
         state=routing_state(request),
@@ -34,3 +35,8 @@ async def match_call(
         public_body_id=public_body_id,
         request=body or MatchRequest(),
     )
+    # Kept so GET /v1/calls/{id}/match answers it again without routing.
+    await calls_lifecycle.save_last_match(
+        pool=request.app.state.pool, call_id=call_id, result=result
+    )
+    return result
