@@ -1,6 +1,6 @@
 """Every text a staff member can type is rendered inert on every page that shows it: the
 call's fields (check answers, the call, the list, the panel, the invitation preview), the
-invitation message, and the gateway's own error text quoting a perspective."""
+invitation message, a perspective (in the quota table), the webhook address."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ async def test_hostile_call_text_is_inert_everywhere_it_is_shown(staff_web: Staf
     assert error_summary(page) == ["Outcome must be 10,000 characters or fewer"]
 
 
-async def test_a_hostile_perspective_is_inert_in_the_gateways_error_too(
+async def test_a_hostile_perspective_is_inert_on_the_call_and_its_quota_table(
     staff_web: StaffBrowser,
 ) -> None:
     perspectives = {"role-1": HOSTILE, "min-1": "1", "max-1": "2"}
@@ -72,13 +72,16 @@ async def test_a_hostile_perspective_is_inert_in_the_gateways_error_too(
         assert (await staff_web.submit(f"/calls/new/{slug}", typed)).status_code == 303
     assert_inert((await staff_web.get("/calls/new/perspectives")).text, where="perspectives")
     assert_inert((await staff_web.get("/calls/new/check")).text, where="check answers")
-    refused = await staff_web.submit("/calls/new/check", {})
-    # Nobody holds that role: the matcher's 422 comes back to the check-answers page.
-    assert refused.headers["location"] == "/calls/new/check"
-    page = await staff_web.get("/calls/new/check")
-    assert error_summary(page)
-    assert SCRIPT not in page.text
-    assert ATTRIBUTE not in page.text
+    posted = await staff_web.submit("/calls/new/check", {})
+    # Nobody holds that role: the call is accepted and the quota reported short (unmet).
+    assert posted.status_code == 303, posted.text
+    call_id = posted.headers["location"].split("/")[2]
+    for path in (f"/calls/{call_id}", f"/calls/{call_id}/panel"):
+        page = await staff_web.get(path)
+        assert page.status_code == 200, path
+        assert_inert(page.text, where=path)
+    panel = await staff_web.get(f"/calls/{call_id}/panel")
+    assert "1 short:" in panel.text
 
 
 async def test_a_hostile_webhook_address_is_refused_and_inert(staff_web: StaffBrowser) -> None:
