@@ -5,7 +5,7 @@ invitation message, a perspective (in the quota table), the webhook address."""
 from __future__ import annotations
 
 from tests.web.staff.conftest import StaffBrowser, seed_bike_lane_citizens
-from tests.web.staff.test_staff_pages import BIKE_LANE, error_summary
+from tests.web.staff.test_staff_pages import BIKE_LANE, error_summary, heading
 
 SCRIPT = "<script>alert('x')</script>"
 ATTRIBUTE = '"><img src=x onerror=alert(1)>'
@@ -58,9 +58,15 @@ async def test_hostile_call_text_is_inert_everywhere_it_is_shown(staff_web: Staf
     await staff_web.submit(f"{invite}/preview", {"message": HOSTILE}, form_page=invite)
     assert_inert((await staff_web.get(invite)).text, where="invitation preview")
     close = f"/calls/{call_id}/close"
-    await staff_web.submit(close, {"how": "cancel", "outcome": "x" * 10_001})
+    await staff_web.submit(close, {"how": "cancel", "outcome": "x" * 2_001})
     page = await staff_web.get(close)
-    assert error_summary(page) == ["Outcome must be 10,000 characters or fewer"]
+    assert error_summary(page) == ["Outcome must be 2,000 characters or fewer"]
+    cancelled = await staff_web.submit(close, {"how": "cancel", "outcome": f"Budget {HOSTILE}"})
+    assert cancelled.status_code == 303
+    done = await staff_web.get(f"/calls/{call_id}/closed")
+    assert heading(done) == "Call cancelled"
+    assert "pending invitation" in done.text
+    assert "Cancelled calls (1)" in (await staff_web.get("/calls")).text
 
 
 async def test_a_hostile_perspective_is_inert_on_the_call_and_its_quota_table(

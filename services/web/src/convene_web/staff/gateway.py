@@ -295,6 +295,23 @@ async def close_call(
     )
 
 
+class CallCancelled(Call):
+    withdrawn: int = 0
+
+
+async def cancel_call(
+    gateway: GatewayClient, *, session: Session, call_id: uuid.UUID, reason: str
+) -> CallCancelled:
+    return await request(
+        gateway,
+        "POST",
+        f"/v1/calls/{call_id}/cancel",
+        session=session,
+        model=CallCancelled,
+        json={"reason": reason},
+    )
+
+
 async def organisation_stats(gateway: GatewayClient, *, session: Session) -> BodyStats:
     return await request(gateway, "GET", "/v1/organisation/stats", session=session, model=BodyStats)
 

@@ -28,7 +28,7 @@ from convene_web.staff.panel import SwapError, quota_table, swap
 
 router = APIRouter(tags=["staff"], default_response_class=HTMLResponse)
 
-STATE_ORDER = ("open", "closed")
+STATE_ORDER = ("open", "closed", "cancelled")
 INVITATION_TAGS = {
     "pending": ("Waiting", "govuk-tag--yellow"),
     "accepted": ("Accepted", "govuk-tag--green"),
@@ -502,18 +502,24 @@ async def close_call(
             if how != "cancel"
             else "Tell those invited why the call is cancelled"
         )
-    elif len(outcome) > 10_000:
-        errors["outcome"] = "Outcome must be 10,000 characters or fewer"
+    elif len(outcome) > (10_000 if how != "cancel" else 2_000):
+        limit = "10,000" if how != "cancel" else "2,000"
+        errors["outcome"] = f"Outcome must be {limit} characters or fewer"
     if not errors:
-        text_sent = outcome if how == "close" else f"This call was cancelled. {outcome}"
         try:
-            result = await api.close_call(
-                gateway, session=session, call_id=call_id, outcome=text_sent
-            )
+            if how == "cancel":
+                cancelled = await api.cancel_call(
+                    gateway, session=session, call_id=call_id, reason=outcome
+                )
+                _work(session)[f"closed:{call_id}"] = {"cancelled": cancelled.withdrawn}
+            else:
+                result = await api.close_call(
+                    gateway, session=session, call_id=call_id, outcome=outcome
+                )
+                _work(session)[f"closed:{call_id}"] = result.model_dump(mode="json")
         except GatewayProblem as problem:
             errors["outcome"] = problem.detail or problem.title
         else:
-            _work(session)[f"closed:{call_id}"] = result.model_dump(mode="json")
             return see_other(f"/calls/{call_id}/closed")
     return back_with_errors(
         session,
@@ -533,10 +539,14 @@ async def closed_page(
     gateway: GatewayDep,
 ) -> HTMLResponse:
     call = await api.get_call(gateway, session=session, call_id=call_id)
-    stored = _work(session).get(f"closed:{call_id}")
-    result = api.CloseResult.model_validate(stored) if stored else None
+    stored = _work(session).get(f"closed:{call_id}") or {}
+    withdrawn = stored.get("cancelled") if "cancelled" in stored else None
+    result = api.CloseResult.model_validate(stored) if "outcome" in stored else None
     return pages.render(
-        request, "staff/closed.html", {"call": call, "result": result}, session=session
+        request,
+        "staff/closed.html",
+        {"call": call, "result": result, "withdrawn": withdrawn},
+        session=session,
     )
 
 
