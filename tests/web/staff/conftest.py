@@ -66,9 +66,17 @@ class StaffBrowser(Browser):
     organisation_id: str = ""
     calls: CallsGateway | None = None
 
+    email: str = ""
+
     async def sign_in(self, email: str, password: str = PASSWORD) -> None:
         signed = await self.submit("/sign-in", {"email": email, "password": password})
         assert signed.status_code == 303, signed.text
+        self.email = email
+
+    async def bearer(self) -> dict[str, str]:
+        """The same person's own token, straight from the gateway (API checks in tests)."""
+        assert self.calls is not None
+        return await self.calls.login(self.email)
 
 
 @pytest.fixture

@@ -206,6 +206,20 @@ async def test_officer_posts_the_bike_lane_call_reviews_swaps_invites_rates_and_
     assert "Why proposed" in panel.text
     assert "similarity" in panel.text
 
+    # Another officer's session (a fresh sign-in) sees the same stored panel.
+    stored = await staff_web.calls.client.get(
+        f"/v1/calls/{call_id}/match", headers=await staff_web.bearer()
+    )
+    assert stored.status_code == 200, stored.text
+    assert sorted(m["ref"] for m in stored.json()["panel"]) == sorted(refs)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=staff_web.app), base_url="http://web.test"
+    ) as other_client:
+        other = StaffBrowser(client=other_client, app=staff_web.app, gateway=staff_web.gateway)
+        await other.sign_in(staff_web.email)
+        again = await other.get(f"/calls/{call_id}/panel")
+        assert sorted(re.findall(r'id="member-(c_[0-9a-f]{20})"', again.text)) == sorted(refs)
+
     swapped = await staff_web.submit(
         f"/calls/{call_id}/panel/swap", {"ref": refs[0]}, form_page=f"/calls/{call_id}/panel"
     )

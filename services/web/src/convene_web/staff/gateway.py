@@ -232,6 +232,15 @@ async def match_call(
     )
 
 
+async def last_match(
+    gateway: GatewayClient, *, session: Session, call_id: uuid.UUID
+) -> MatchResult:
+    """The call's last match as stored (no routing)."""
+    return await request(
+        gateway, "GET", f"/v1/calls/{call_id}/match", session=session, model=MatchResult
+    )
+
+
 async def invite(
     gateway: GatewayClient,
     *,

@@ -244,6 +244,15 @@ async def panel_page(
     call = await api.get_call(gateway, session=session, call_id=call_id)
     invitations = (await api.list_invitations(gateway, session=session, call_id=call_id)).items
     match = _match(session, call_id)
+    if match is None:
+        # Not in this session (signed in again, another officer): the stored last match.
+        try:
+            match = await api.last_match(gateway, session=session, call_id=call_id)
+        except GatewayProblem as problem:
+            if problem.status != 404:
+                raise
+        else:
+            _keep_match(session, match)
     errors, _ = session.take_form("panel")
     members: list[dict[str, Any]] = []
     quotas = []
