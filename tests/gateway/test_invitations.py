@@ -178,6 +178,8 @@ async def test_panel_invited_citizen_accepts_body_sees_contact_rates_and_closes(
     assert figures.status_code == 200, figures.text
     assert figures.json()["invitations"] == 2
     assert figures.json()["new_voices_share"] == 1.0
+    assert figures.json()["lorenz"][-1] == {"population": 1.0, "share": 1.0}
+    assert figures.json()["citizens_at_monthly_cap"] == 0
     dead = await gw.client.get("/v1/admin/notifications/dead", headers=gw.admin)
     assert dead.status_code == 200
     assert dead.json()["items"] == []

@@ -46,6 +46,8 @@ async def test_generates_reproducible_citizens_on_the_feed(
     assert await db.fetchval("SELECT count(*) FROM citizen WHERE place_authority_code IS NULL") > 0
     consenting = await db.fetchval("SELECT count(*) FROM citizen WHERE consent_matching")
     assert consenting > 1600
+    # Demo people have confirmed their address: matching needs consent and a verified email.
+    assert await db.fetchval("SELECT count(*) FROM citizen WHERE NOT email_verified") == 0
     # Generated citizens read back through the API like any other.
     some_id = await db.fetchval("SELECT citizen_id FROM badge WHERE verified LIMIT 1")
     citizen = (await client.get(f"/v1/citizens/{some_id}")).json()

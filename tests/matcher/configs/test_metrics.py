@@ -60,8 +60,8 @@ def test_settings_validation_names_keys_and_accepts_defaults() -> None:
 
 
 def test_exposure_concentration_figures_exact_values() -> None:
-    """invitations.figures (the /v1/exposure figures): exact values, not ranges."""
-    from convene_matcher.invitations import figures
+    """exposure.figures (the /v1/exposure figures): exact values, not ranges."""
+    from convene_matcher.exposure import figures
 
     assert figures.gini([1, 1, 1, 1]) == 0.0
     assert figures.gini([0, 0, 0, 4]) == pytest.approx(0.75)

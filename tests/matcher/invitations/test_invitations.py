@@ -533,6 +533,12 @@ async def test_stats_and_throttling_of_a_body_nobody_answers(
             0.25,
         )
         assert (figures["accepted"], figures["new_voices_share"]) == (0, None)
+        lorenz = figures["lorenz"]
+        assert len(lorenz) == 5  # four citizens: one point each, and the origin
+        assert lorenz == [
+            {"population": share, "share": share} for share in (0.0, 0.25, 0.5, 0.75, 1.0)
+        ]
+        assert figures["citizens_at_monthly_cap"] == 0
 
 
 async def test_body_withdraws_one_invitation_and_the_citizen_is_told(
@@ -697,3 +703,18 @@ async def test_call_details_follow_the_confidentiality_tier_until_accepted(
     undone = await matcher.post(views["confidential"]["path"] + "/undo")
     assert undone.status_code == 200, undone.text
     assert secret_text not in undone.text
+
+
+async def test_exposure_counts_citizens_who_reached_their_monthly_cap(
+    matcher: httpx.AsyncClient, profiles: httpx.AsyncClient, app: FastAPI
+) -> None:
+    capped = await cyclists(profiles, app, 2, max_per_month=1)
+    free = await cyclists(profiles, app, 2)
+    call = await matched_call(matcher, panel_size=4)
+    invited = await matcher.post(f"/v1/calls/{call['id']}/invitations", params=Q)
+    assert len(invited.json()["items"]) == 4, invited.text
+    figures = (await matcher.get("/v1/exposure")).json()
+    assert len(capped) + len(free) == figures["citizens_invited"] == 4
+    assert figures["citizens_at_monthly_cap"] == 2
+    # Four of four citizens invited once each: the curve is the line of equality.
+    assert all(p["share"] == pytest.approx(p["population"]) for p in figures["lorenz"])

@@ -45,6 +45,9 @@ class Session:
     # POST -> redirect -> GET: what a failed form carries to the page that shows it again.
     form_errors: dict[str, dict[str, Any]] = field(default_factory=dict)
     flash: list[str] = field(default_factory=list)
+    # Work in progress a page keeps between requests (a staff member's call draft and the
+    # proposed panel with their swaps), by the area that owns it: {"staff": {...}}.
+    data: dict[str, Any] = field(default_factory=dict)
     last_seen: float = field(default_factory=time.monotonic)
 
     @property

@@ -208,6 +208,11 @@ class CitizenInvitationDetail(CitizenInvitationRead):
     can_undo: bool
 
 
+class LorenzPoint(BaseModel):
+    population: float = Field(description="Share of citizens, fewest invitations first (0..1).")
+    share: float = Field(description="Share of all invitations those citizens hold (0..1).")
+
+
 class ExposureFigures(BaseModel):
     window_days: int
     citizens: int
@@ -217,6 +222,13 @@ class ExposureFigures(BaseModel):
     gini: float | None
     accepted: int
     new_voices_share: float | None
+    lorenz: list[LorenzPoint] = Field(
+        default_factory=list,
+        description="The Lorenz curve of invitations per citizen at 5% population steps.",
+    )
+    citizens_at_monthly_cap: int = Field(
+        default=0, description="Citizens who reached their own monthly invitation cap."
+    )
 
 
 class DeliveryAttempt(BaseModel):

@@ -146,6 +146,16 @@ async def exposure_counts(connection: Connection, *, since: datetime) -> list[in
     return [int(row["n"]) for row in rows]
 
 
+async def exposure_counts_by_citizen(connection: Connection, *, since: datetime) -> dict[str, int]:
+    """Invitations per invited citizen since ``since``, by citizen id."""
+    rows = await connection.fetch(
+        """SELECT citizen_id::text AS citizen_id, count(*) AS n FROM exposure
+           WHERE invited_at >= $1 GROUP BY citizen_id""",
+        since,
+    )
+    return {row["citizen_id"]: int(row["n"]) for row in rows}
+
+
 async def new_voices(connection: Connection, *, since: datetime) -> tuple[int, int]:
     """(accepted invitations since, of which the citizen had no earlier exposure)."""
     row = await connection.fetchrow(

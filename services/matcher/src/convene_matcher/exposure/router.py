@@ -19,4 +19,12 @@ async def exposure(
     pool: PoolDep, evidence: EvidenceDep, days: Annotated[int, Query(ge=1, le=3650)] = 365
 ) -> ExposureFigures:
     """Concentration of invitations: top-5% share, Gini, new voices."""
-    return await service.exposure_figures(pool=pool, population=len(evidence.store), days=days)
+    store = evidence.store
+
+    def monthly_cap_of(citizen_id: str) -> int | None:
+        record = store.get(citizen_id)
+        return record.snapshot.availability.max_invitations_per_month if record else None
+
+    return await service.exposure_figures(
+        pool=pool, population=len(store), days=days, monthly_cap_of=monthly_cap_of
+    )
