@@ -19,6 +19,8 @@ from convene_profiles.badges.schemas import BadgeExport, BadgeRead
 from convene_profiles.changes.schemas import MatchSnapshot
 from convene_profiles.citizens import repository as citizens_repository
 from convene_profiles.citizens.schemas import Availability, CitizenRead, Consent, Place
+from convene_profiles.experience import repository as experience_repository
+from convene_profiles.experience.schemas import ExperienceRead
 from convene_profiles.ratings import repository as ratings_repository
 from convene_profiles.ratings.schemas import RatingAggregate, RatingRead
 from convene_profiles.ratings.scoring import RatingPolicy, aggregate_score
@@ -36,6 +38,7 @@ class CitizenState:
     badges: list[asyncpg.Record] = field(default_factory=list)
     affiliations: list[asyncpg.Record] = field(default_factory=list)
     ratings: list[asyncpg.Record] = field(default_factory=list)
+    experience: list[asyncpg.Record] = field(default_factory=list)
 
 
 async def load_states(
@@ -57,6 +60,8 @@ async def load_states(
         by_id[row["citizen_id"]].affiliations.append(row)
     for row in await ratings_repository.ratings_for_citizens(connection, citizen_ids=ids):
         by_id[row["citizen_id"]].ratings.append(row)
+    for row in await experience_repository.entries_for_citizens(connection, citizen_ids=ids):
+        by_id[row["citizen_id"]].experience.append(row)
     return {citizen_id: by_id[citizen_id] for citizen_id in citizen_ids if citizen_id in by_id}
 
 
@@ -92,6 +97,22 @@ def citizen_role_read(row: asyncpg.Record) -> CitizenRoleRead:
         label=row["label"],
         curated=curated,
         created_at=row["created_at"],
+    )
+
+
+def experience_read(row: asyncpg.Record) -> ExperienceRead:
+    return ExperienceRead.model_validate(
+        {
+            "id": row["id"],
+            "kind": row["kind"],
+            "title": row["title"],
+            "description": row["description"],
+            "from": row["started_on"],
+            "to": row["ended_on"],
+            "organisation": row["organisation"],
+            "created_at": row["created_at"],
+            "updated_at": row["updated_at"],
+        }
     )
 
 
@@ -161,6 +182,7 @@ def citizen_read(state: CitizenState, *, policy: RatingPolicy) -> CitizenRead:
         id=row["id"],
         email=row["email"],
         display_name=row["display_name"],
+        bio=row["bio"],
         place=place_of(row),
         languages=list(row["languages"]),
         access_needs=list(row["access_needs"]),
@@ -176,6 +198,7 @@ def citizen_read(state: CitizenState, *, policy: RatingPolicy) -> CitizenRead:
         roles=[citizen_role_read(r) for r in state.roles],
         badges=[badge_read(r) for r in state.badges],
         affiliations=[affiliation_read(r) for r in state.affiliations],
+        experience=[experience_read(r) for r in state.experience],
         rating=rating_aggregate(state.ratings, policy=policy),
         created_at=row["created_at"],
         updated_at=row["updated_at"],
@@ -231,6 +254,19 @@ def match_snapshot(
             for r in state.ratings
         ],
         "rating": aggregate.model_dump(),
+        "bio": row["bio"],
+        "experience": [
+            {
+                "id": r["id"],
+                "kind": r["kind"],
+                "title": r["title"],
+                "description": r["description"],
+                "organisation": r["organisation"],
+                "from": r["started_on"],
+                "to": r["ended_on"],
+            }
+            for r in state.experience
+        ],
     }
     # Validating through the model fixes the shape and renders ids and times as JSON.
     return MatchSnapshot.model_validate(snapshot).model_dump(mode="json")
