@@ -76,6 +76,16 @@ class Contribution(FeedModel):
     rated_at: datetime | None = None
 
 
+class Experience(FeedModel):
+    """An experience entry in the citizen's own words (``from``/``to`` are not used yet)."""
+
+    id: str
+    kind: str = "other"
+    title: str
+    description: str = ""
+    organisation: str | None = None
+
+
 class RatingAggregate(FeedModel):
     score: float | None = None
     count: int = 0
@@ -96,6 +106,8 @@ class MatchSnapshot(FeedModel):
     affiliations: list[Affiliation] = Field(default_factory=list)
     contributions: list[Contribution] = Field(default_factory=list)
     rating: RatingAggregate = Field(default_factory=RatingAggregate)
+    bio: str = ""
+    experience: list[Experience] = Field(default_factory=list)
 
 
 class Change(FeedModel):
