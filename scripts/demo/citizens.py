@@ -254,6 +254,7 @@ def _generate(*, count: int, seed: int, offset: int, now: datetime) -> _Generate
                 "id": citizen_id,
                 "email": f"citizen{number}@demo.convene.example",
                 "display_name": f"Demo Citizen {number}",
+                "bio": "",
                 "place_authority_code": place[0],
                 "place_postcode_area": place[1],
                 "place_lat": place[2],
@@ -286,6 +287,7 @@ def _generate(*, count: int, seed: int, offset: int, now: datetime) -> _Generate
                     "label": label,
                     "level": level,
                     "code": None,
+                    "visible_to_bodies": True,
                     "created_at": created_at,
                 }
             )
@@ -297,6 +299,7 @@ def _generate(*, count: int, seed: int, offset: int, now: datetime) -> _Generate
                         "citizen_id": citizen_id,
                         "role_slug": slug,
                         "label": slug,
+                        "visible_to_bodies": True,
                         "created_at": created_at,
                     }
                 )
@@ -314,6 +317,7 @@ def _generate(*, count: int, seed: int, offset: int, now: datetime) -> _Generate
                             "Market trader",
                         ]
                     ),
+                    "visible_to_bodies": True,
                     "created_at": created_at,
                 }
             )

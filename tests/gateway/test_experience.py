@@ -105,3 +105,25 @@ async def test_citizens_cannot_touch_each_others_experience(gateway: Gateway) ->
     assert (await client.get("/v1/me/experience", headers=bob)).json()["items"] == []
     mine = (await client.get("/v1/me/experience", headers=alice)).json()["items"]
     assert [e["title"] for e in mine] == ["Hydrology MSc"]
+
+
+async def test_items_accept_visible_to_bodies(gateway: Gateway) -> None:
+    client = gateway.client
+    _, headers = await gateway.citizen()
+    for path, body in (
+        ("/v1/me/skills", {"label": "Debt advice", "level": "can_do"}),
+        ("/v1/me/roles", {"role": "Food bank user"}),
+        ("/v1/me/experience", {"kind": "lived_experience", "title": "Homeless in 2015"}),
+    ):
+        default = await client.post(path, headers=headers, json=body)
+        assert default.status_code == 201, default.text
+        assert default.json()["visible_to_bodies"] is True
+        hidden = await client.post(path, headers=headers, json={**body, "visible_to_bodies": False})
+        assert hidden.status_code == 201, hidden.text
+        assert hidden.json()["visible_to_bodies"] is False
+    entry = hidden.json()
+    patched = await client.patch(
+        f"/v1/me/experience/{entry['id']}", headers=headers, json={"visible_to_bodies": True}
+    )
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["visible_to_bodies"] is True

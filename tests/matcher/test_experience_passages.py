@@ -161,3 +161,52 @@ async def test_a_long_entry_is_matched_by_one_passage_and_explained_by_it(
     )
     await feed.catch_up()
     assert len(counting_model.texts) == before
+
+
+async def test_a_private_entry_still_counts_but_bodies_see_private_evidence(
+    matcher_app: FastAPI, matcher: httpx.AsyncClient, profiles: httpx.AsyncClient
+) -> None:
+    resident = await create_citizen(profiles)
+    entry = await profiles.post(
+        f"/v1/citizens/{resident}/experience",
+        json={
+            "kind": "lived_experience",
+            "title": "Life in Longsight",
+            "description": LONG_ENTRY,
+            "visible_to_bodies": False,
+        },
+    )
+    assert entry.status_code == 201, entry.text
+    await create_citizen(profiles, skills=[("pastry baking", "can_do")])
+    feed: FeedConsumer = matcher_app.state.feed
+    await feed.catch_up()
+    call = await matcher.post(
+        "/v1/calls",
+        json={
+            "public_body_id": BODY,
+            "public_body_name": "Manchester City Council",
+            "title": "Views on the new bus lane on Oxford Road",
+            "description": "We are consulting on bus lane hours and bus stop changes on "
+            "Oxford Road.",
+            "questions": ["Would longer bus lane hours help your journeys?"],
+            "deadline": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
+            "panel_size": 2,
+        },
+    )
+    assert call.status_code == 201, call.text
+    result = await matcher.post(
+        f"/v1/calls/{call.json()['id']}/match", params={"public_body_id": BODY}, json=None
+    )
+    assert result.status_code == 200, result.text
+    top = result.json()["candidates"][0]
+    assert top["evidence"][0] == {
+        "kind": "experience",
+        "text": "private evidence",
+        "similarity": top["evidence"][0]["similarity"],
+        "verified": None,
+        "level": None,
+    }
+    assert top["evidence"][0]["similarity"] > 0.3
+    # Nothing of the private entry reaches the body.
+    for fragment in ("Oxford Road, and", "Longsight", "hospital porter", "courgettes"):
+        assert fragment not in result.text

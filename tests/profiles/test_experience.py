@@ -54,6 +54,7 @@ async def test_entries_create_edit_delete_and_feed(
             "organisation": "Salford Food Bank",
             "from": "2019-03-01",
             "to": None,
+            "visible_to_bodies": True,
         }
     ]
 
@@ -174,3 +175,38 @@ async def test_erasure_deletes_entries_and_bio(
     assert all(change["snapshot"] is None for change in changes)
     everything = str(await db.fetch("SELECT * FROM change"))
     assert "A private s" not in everything
+
+
+async def test_visible_to_bodies_defaults_true_and_reaches_the_feed(
+    client: httpx.AsyncClient, create_citizen: CreateCitizen
+) -> None:
+    citizen = await create_citizen()
+    url = f"/v1/citizens/{citizen['id']}"
+    shown = await client.post(f"{url}/skills", json={"label": "Cycling", "level": "can_do"})
+    hidden_skill = await client.post(
+        f"{url}/skills",
+        json={"label": "Debt advice", "level": "can_do", "visible_to_bodies": False},
+    )
+    hidden_role = await client.post(
+        f"{url}/roles", json={"role": "Food bank user", "visible_to_bodies": False}
+    )
+    hidden_entry = await client.post(
+        f"{url}/experience",
+        json={"kind": "lived_experience", "title": "Homeless in 2015", "visible_to_bodies": False},
+    )
+    for response in (shown, hidden_skill, hidden_role, hidden_entry):
+        assert response.status_code == 201, response.text
+    assert shown.json()["visible_to_bodies"] is True
+    assert hidden_skill.json()["visible_to_bodies"] is False
+    assert hidden_role.json()["visible_to_bodies"] is False
+    assert hidden_entry.json()["visible_to_bodies"] is False
+    snapshot = (await feed(client, citizen["id"]))[-1]["snapshot"]
+    assert [s["visible_to_bodies"] for s in snapshot["skills"]] == [True, False]
+    assert [r["visible_to_bodies"] for r in snapshot["roles"]] == [False]
+    assert [e["visible_to_bodies"] for e in snapshot["experience"]] == [False]
+    entry_url = f"{url}/experience/{hidden_entry.json()['id']}"
+    shown_again = await client.patch(entry_url, json={"visible_to_bodies": True})
+    assert shown_again.json()["visible_to_bodies"] is True
+    assert (await client.patch(entry_url, json={"visible_to_bodies": None})).status_code == 422
+    snapshot = (await feed(client, citizen["id"]))[-1]["snapshot"]
+    assert [e["visible_to_bodies"] for e in snapshot["experience"]] == [True]

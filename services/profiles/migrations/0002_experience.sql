@@ -26,4 +26,9 @@ CREATE TABLE experience_entry (
     CONSTRAINT experience_entry_dates_ordered
         CHECK (started_on IS NULL OR ended_on IS NULL OR started_on <= ended_on)
 );
+-- "Use for matching but do not show to public bodies": the item still counts in routing.
+ALTER TABLE skill ADD COLUMN visible_to_bodies boolean NOT NULL DEFAULT true;
+ALTER TABLE citizen_role ADD COLUMN visible_to_bodies boolean NOT NULL DEFAULT true;
+ALTER TABLE experience_entry ADD COLUMN visible_to_bodies boolean NOT NULL DEFAULT true;
+
 CREATE INDEX experience_entry_citizen_idx ON experience_entry (citizen_id, created_at, id);

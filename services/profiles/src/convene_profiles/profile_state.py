@@ -85,6 +85,7 @@ def skill_read(row: asyncpg.Record) -> SkillRead:
         label=row["label"],
         level=row["level"],
         code=row["code"],
+        visible_to_bodies=row["visible_to_bodies"],
         created_at=row["created_at"],
     )
 
@@ -96,6 +97,7 @@ def citizen_role_read(row: asyncpg.Record) -> CitizenRoleRead:
         role=row["role_slug"] if curated else row["label"],
         label=row["label"],
         curated=curated,
+        visible_to_bodies=row["visible_to_bodies"],
         created_at=row["created_at"],
     )
 
@@ -110,6 +112,7 @@ def experience_read(row: asyncpg.Record) -> ExperienceRead:
             "from": row["started_on"],
             "to": row["ended_on"],
             "organisation": row["organisation"],
+            "visible_to_bodies": row["visible_to_bodies"],
             "created_at": row["created_at"],
             "updated_at": row["updated_at"],
         }
@@ -224,7 +227,13 @@ def match_snapshot(
         "languages": list(row["languages"]),
         "access_needs": list(row["access_needs"]),
         "skills": [
-            {"id": r["id"], "label": r["label"], "level": r["level"], "code": r["code"]}
+            {
+                "id": r["id"],
+                "label": r["label"],
+                "level": r["level"],
+                "code": r["code"],
+                "visible_to_bodies": r["visible_to_bodies"],
+            }
             for r in state.skills
         ],
         "roles": [citizen_role_read(r).model_dump(exclude={"created_at"}) for r in state.roles],
@@ -264,6 +273,7 @@ def match_snapshot(
                 "organisation": r["organisation"],
                 "from": r["started_on"],
                 "to": r["ended_on"],
+                "visible_to_bodies": r["visible_to_bodies"],
             }
             for r in state.experience
         ],

@@ -173,12 +173,22 @@ class SkillCreate(BaseModel):
         ),
         examples=["http://data.europa.eu/esco/skill/0f7e2a3c-3b5e-4c8b-9d61-2c1f5a8e7b90"],
     )
+    visible_to_bodies: bool = Field(
+        default=True,
+        description="False: use for matching but do not show to public bodies (it still "
+        "counts; a body's explanation says 'private evidence' in its place).",
+    )
 
 
 class RoleCreate(BaseModel):
     model_config = _STRICT
 
     role: ShortText = Field(description="A curated role slug (GET /v1/roles) or free text.")
+    visible_to_bodies: bool = Field(
+        default=True,
+        description="False: use for matching but do not show to public bodies (it still "
+        "counts; a body's explanation says 'private evidence' in its place).",
+    )
 
 
 ExperienceKind = Literal["work", "volunteering", "lived_experience", "study", "campaign", "other"]
@@ -205,6 +215,11 @@ class ExperienceCreate(BaseModel):
     from_: date | None = Field(default=None, alias="from")
     to: date | None = None
     organisation: ShortText | None = None
+    visible_to_bodies: bool = Field(
+        default=True,
+        description="False: use for matching but do not show to public bodies (it still "
+        "counts; a body's explanation says 'private evidence' in its place).",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> ExperienceCreate:
@@ -226,10 +241,11 @@ class ExperienceUpdate(BaseModel):
     from_: date | None = Field(default=None, alias="from")
     to: date | None = None
     organisation: ShortText | None = None
+    visible_to_bodies: bool | None = None
 
     @model_validator(mode="after")
     def _check(self) -> ExperienceUpdate:
-        for name in ("kind", "title", "description"):
+        for name in ("kind", "title", "description", "visible_to_bodies"):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
         if not self.model_fields_set:

@@ -57,6 +57,7 @@ class SkillRead(ProfilesModel):
     label: str
     level: str
     code: str | None = None
+    visible_to_bodies: bool = True
     created_at: datetime | None = None
 
 
@@ -65,6 +66,7 @@ class RoleRead(ProfilesModel):
     role: str
     label: str | None = None
     curated: bool | None = None
+    visible_to_bodies: bool = True
 
 
 class AffiliationRead(ProfilesModel):
@@ -95,6 +97,7 @@ class ExperienceRead(ProfilesModel):
     from_: date | None = Field(default=None, alias="from")
     to: date | None = None
     organisation: str | None = None
+    visible_to_bodies: bool = True
     created_at: datetime | None = None
     updated_at: datetime | None = None
 

@@ -43,6 +43,7 @@ class Skill(FeedModel):
     label: str
     level: str
     code: str | None = None
+    visible_to_bodies: bool = True
 
 
 class Role(FeedModel):
@@ -50,6 +51,7 @@ class Role(FeedModel):
     role: str
     label: str | None = None
     curated: bool = False
+    visible_to_bodies: bool = True
 
 
 class Badge(FeedModel):
@@ -84,6 +86,7 @@ class Experience(FeedModel):
     title: str
     description: str = ""
     organisation: str | None = None
+    visible_to_bodies: bool = True
 
 
 class RatingAggregate(FeedModel):

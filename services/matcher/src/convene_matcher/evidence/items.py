@@ -23,6 +23,9 @@ EvidenceKind = Literal["skill", "badge", "role", "contribution", "experience"]
 # Appended only: a kind's position is its code in the citizen arrays and saved snapshots.
 EVIDENCE_KINDS: tuple[EvidenceKind, ...] = ("skill", "badge", "role", "contribution", "experience")
 LEVELS = ("want_to_learn", "can_explain", "can_connect", "can_do")
+# The attribute of an item the citizen marked "use for matching but do not show to public
+# bodies" (set only when true, so existing items keep their attributes).
+PRIVATE = "private"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +86,8 @@ def drafts_from_snapshot(snapshot: MatchSnapshot) -> list[ItemDraft]:
             attributes: dict[str, Any] = {"level": skill.level}
             if skill.code:
                 attributes["code"] = skill.code
+            if not skill.visible_to_bodies:
+                attributes[PRIVATE] = True
             drafts.append(ItemDraft("skill", skill.id, skill.label.strip(), attributes))
     for badge in snapshot.badges:
         issuer = f"Issued by {badge.issuer_name}" if badge.issuer_name else None
@@ -95,9 +100,10 @@ def drafts_from_snapshot(snapshot: MatchSnapshot) -> list[ItemDraft]:
     for role in snapshot.roles:
         text = (role.label or role.role).strip()
         if text:
-            drafts.append(
-                ItemDraft("role", role.id, text, {"role": role.role, "curated": role.curated})
-            )
+            role_attributes: dict[str, Any] = {"role": role.role, "curated": role.curated}
+            if not role.visible_to_bodies:
+                role_attributes[PRIVATE] = True
+            drafts.append(ItemDraft("role", role.id, text, role_attributes))
     for contribution in snapshot.contributions:
         if contribution.topic and contribution.topic.strip():
             rated_at = contribution.rated_at.isoformat() if contribution.rated_at else None
@@ -123,6 +129,8 @@ def _experience_drafts(snapshot: MatchSnapshot) -> list[ItemDraft]:
     drafts: list[ItemDraft] = []
     for entry in snapshot.experience:
         attributes: dict[str, Any] = {"entry_kind": entry.kind, "title": entry.title.strip()}
+        if not entry.visible_to_bodies:
+            attributes[PRIVATE] = True
         title = entry.title.strip()
         # The title is its own sentence; the description is kept as written (its last full
         # stop included), so passages quote the citizen exactly.

@@ -38,6 +38,7 @@ class SnapshotSkill(BaseModel):
     label: str
     level: SkillLevel
     code: str | None
+    visible_to_bodies: bool = True
 
 
 class SnapshotRole(BaseModel):
@@ -45,6 +46,7 @@ class SnapshotRole(BaseModel):
     role: str
     label: str
     curated: bool
+    visible_to_bodies: bool = True
 
 
 class SnapshotBadge(BaseModel):
@@ -81,6 +83,7 @@ class SnapshotExperience(BaseModel):
     organisation: str | None
     from_: date | None = Field(default=None, alias="from")
     to: date | None = None
+    visible_to_bodies: bool = True
 
 
 class SnapshotRating(BaseModel):

@@ -12,10 +12,10 @@ from convene_common.db import Connection
 
 _COLUMNS = (
     "id, citizen_id, kind, title, description, started_on, ended_on, organisation, "
-    "created_at, updated_at"
+    "visible_to_bodies, created_at, updated_at"
 )
 UPDATABLE_COLUMNS = frozenset(
-    {"kind", "title", "description", "started_on", "ended_on", "organisation"}
+    {"kind", "title", "description", "started_on", "ended_on", "organisation", "visible_to_bodies"}
 )
 
 
@@ -37,11 +37,13 @@ async def insert_entry(
     started_on: date | None,
     ended_on: date | None,
     organisation: str | None,
+    visible_to_bodies: bool = True,
 ) -> asyncpg.Record:
     row = await connection.fetchrow(
         f"""INSERT INTO experience_entry
-              (id, citizen_id, kind, title, description, started_on, ended_on, organisation)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {_COLUMNS}""",
+              (id, citizen_id, kind, title, description, started_on, ended_on, organisation,
+               visible_to_bodies)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {_COLUMNS}""",
         entry_id,
         citizen_id,
         kind,
@@ -50,6 +52,7 @@ async def insert_entry(
         started_on,
         ended_on,
         organisation,
+        visible_to_bodies,
     )
     assert row is not None
     return row

@@ -36,6 +36,9 @@ class ExperienceCreate(BaseModel):
     from_: date | None = Field(default=None, alias="from")
     to: date | None = None
     organisation: str | None = Field(default=None, min_length=1, max_length=ORGANISATION_MAX)
+    # False: "use for matching but do not show to public bodies" (it still counts; a body's
+    # explanation says "private evidence" in its place).
+    visible_to_bodies: bool = True
 
     @model_validator(mode="after")
     def _ordered(self) -> ExperienceCreate:
@@ -55,10 +58,11 @@ class ExperienceUpdate(BaseModel):
     from_: date | None = Field(default=None, alias="from")
     to: date | None = None
     organisation: str | None = Field(default=None, min_length=1, max_length=ORGANISATION_MAX)
+    visible_to_bodies: bool | None = None
 
     @model_validator(mode="after")
     def _check(self) -> ExperienceUpdate:
-        for name in ("kind", "title", "description"):
+        for name in ("kind", "title", "description", "visible_to_bodies"):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
         _check_order(self.from_, self.to)
@@ -75,6 +79,7 @@ class ExperienceRead(BaseModel):
     from_: date | None = Field(alias="from")
     to: date | None
     organisation: str | None
+    visible_to_bodies: bool = True
     created_at: datetime
     updated_at: datetime
 

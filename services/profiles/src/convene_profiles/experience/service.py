@@ -54,6 +54,7 @@ async def add_entry(
             started_on=data.from_,
             ended_on=data.to,
             organisation=data.organisation,
+            visible_to_bodies=data.visible_to_bodies,
         )
     return experience_read(row)
 
@@ -73,6 +74,8 @@ def _update_values(data: ExperienceUpdate) -> dict[str, Any]:
         values["ended_on"] = data.to
     if "organisation" in fields:
         values["organisation"] = data.organisation
+    if data.visible_to_bodies is not None:
+        values["visible_to_bodies"] = data.visible_to_bodies
     return values
 
 
