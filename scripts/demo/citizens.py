@@ -254,6 +254,7 @@ def _generate(*, count: int, seed: int, offset: int, now: datetime) -> _Generate
                 "id": citizen_id,
                 "email": f"citizen{number}@demo.convene.example",
                 "display_name": f"Demo Citizen {number}",
+                "bio": "",
                 "place_authority_code": place[0],
                 "place_postcode_area": place[1],
                 "place_lat": place[2],
@@ -288,6 +289,7 @@ def _generate(*, count: int, seed: int, offset: int, now: datetime) -> _Generate
                     "label": label,
                     "level": level,
                     "code": None,
+                    "visible_to_bodies": True,
                     "created_at": created_at,
                 }
             )
@@ -299,6 +301,7 @@ def _generate(*, count: int, seed: int, offset: int, now: datetime) -> _Generate
                         "citizen_id": citizen_id,
                         "role_slug": slug,
                         "label": slug,
+                        "visible_to_bodies": True,
                         "created_at": created_at,
                     }
                 )
@@ -316,6 +319,7 @@ def _generate(*, count: int, seed: int, offset: int, now: datetime) -> _Generate
                             "Market trader",
                         ]
                     ),
+                    "visible_to_bodies": True,
                     "created_at": created_at,
                 }
             )

@@ -125,6 +125,9 @@ READS = [
     Read("profiles", "get", f"{CITIZEN}/skills", "200", p.ItemList[p.SkillRead]),
     Read("profiles", "post", f"{CITIZEN}/roles", "201", p.RoleRead),
     Read("profiles", "get", f"{CITIZEN}/roles", "200", p.ItemList[p.RoleRead]),
+    Read("profiles", "post", f"{CITIZEN}/experience", "201", p.ExperienceRead),
+    Read("profiles", "get", f"{CITIZEN}/experience", "200", p.ItemList[p.ExperienceRead]),
+    Read("profiles", "patch", f"{CITIZEN}/experience/{{entry_id}}", "200", p.ExperienceRead),
     Read("profiles", "post", f"{CITIZEN}/affiliations", "201", p.AffiliationRead),
     Read("profiles", "get", f"{CITIZEN}/affiliations", "200", p.ItemList[p.AffiliationRead]),
     Read("profiles", "post", f"{CITIZEN}/badges", "201", p.BadgeRead),
@@ -211,6 +214,10 @@ FORWARDS = [
     Forward("profiles", "patch", CITIZEN, citizens.CitizenUpdate),
     Forward("profiles", "post", f"{CITIZEN}/skills", citizens.SkillCreate, exclude_none=True),
     Forward("profiles", "post", f"{CITIZEN}/roles", citizens.RoleCreate),
+    Forward(
+        "profiles", "post", f"{CITIZEN}/experience", citizens.ExperienceCreate, exclude_none=True
+    ),
+    Forward("profiles", "patch", f"{CITIZEN}/experience/{{entry_id}}", citizens.ExperienceUpdate),
     Forward("profiles", "post", f"{CITIZEN}/affiliations", citizens.AffiliationCreate),
     Forward("profiles", "post", f"{CITIZEN}/badges", citizens.BadgeCreate, exclude_none=True),
     Forward("profiles", "post", "/v1/roles", admin.CuratedRoleCreate, exclude_none=True),

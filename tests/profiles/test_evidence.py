@@ -44,6 +44,7 @@ async def test_skills_add_list_delete_and_feed(
             "label": "Cycling infrastructure design",
             "level": "can_do",
             "code": "http://data.europa.eu/esco/skill/abc",
+            "visible_to_bodies": True,
         }
     ]
     assert "email" not in str(snapshot)

@@ -16,6 +16,7 @@ class ProfilesSettings(ServiceSettings):
     database_schema: str = "profiles"
 
     max_skills_per_citizen: int = Field(default=200, ge=1)
+    max_experience_entries_per_citizen: int = Field(default=100, ge=1)
 
     # Erasure tombstones are sha256(salt || citizen id): the id itself is never kept.
     erasure_salt: SecretStr = SecretStr("development-only-erasure-salt")

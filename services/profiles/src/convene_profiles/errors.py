@@ -36,6 +36,10 @@ class SkillLimitError(ConflictError):
     slug = "skill-limit-reached"
 
 
+class ExperienceLimitError(ConflictError):
+    slug = "experience-limit-reached"
+
+
 class RoleExistsError(ConflictError):
     slug = "role-exists"
 

@@ -20,6 +20,7 @@ from convene_profiles.citizens.router import router as citizens_router
 from convene_profiles.citizens.service import reapply_tombstones
 from convene_profiles.citizens.verification import router as email_verification_router
 from convene_profiles.config import ProfilesSettings
+from convene_profiles.experience.router import router as experience_router
 from convene_profiles.ratings.router import router as ratings_router
 from convene_profiles.roles.router import router as roles_router
 from convene_profiles.skills.router import router as skills_router
@@ -67,6 +68,7 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
         citizens_router,
         skills_router,
         roles_router,
+        experience_router,
         affiliations_router,
         badges_router,
         ratings_router,

@@ -19,6 +19,8 @@ from convene_profiles.badges.schemas import BadgeExport, BadgeRead
 from convene_profiles.changes.schemas import MatchSnapshot
 from convene_profiles.citizens import repository as citizens_repository
 from convene_profiles.citizens.schemas import Availability, CitizenRead, Consent, Place
+from convene_profiles.experience import repository as experience_repository
+from convene_profiles.experience.schemas import ExperienceRead
 from convene_profiles.ratings import repository as ratings_repository
 from convene_profiles.ratings.schemas import RatingAggregate, RatingRead
 from convene_profiles.ratings.scoring import RatingPolicy, aggregate_score
@@ -36,6 +38,7 @@ class CitizenState:
     badges: list[asyncpg.Record] = field(default_factory=list)
     affiliations: list[asyncpg.Record] = field(default_factory=list)
     ratings: list[asyncpg.Record] = field(default_factory=list)
+    experience: list[asyncpg.Record] = field(default_factory=list)
 
 
 async def load_states(
@@ -57,6 +60,8 @@ async def load_states(
         by_id[row["citizen_id"]].affiliations.append(row)
     for row in await ratings_repository.ratings_for_citizens(connection, citizen_ids=ids):
         by_id[row["citizen_id"]].ratings.append(row)
+    for row in await experience_repository.entries_for_citizens(connection, citizen_ids=ids):
+        by_id[row["citizen_id"]].experience.append(row)
     return {citizen_id: by_id[citizen_id] for citizen_id in citizen_ids if citizen_id in by_id}
 
 
@@ -80,6 +85,7 @@ def skill_read(row: asyncpg.Record) -> SkillRead:
         label=row["label"],
         level=row["level"],
         code=row["code"],
+        visible_to_bodies=row["visible_to_bodies"],
         created_at=row["created_at"],
     )
 
@@ -91,7 +97,25 @@ def citizen_role_read(row: asyncpg.Record) -> CitizenRoleRead:
         role=row["role_slug"] if curated else row["label"],
         label=row["label"],
         curated=curated,
+        visible_to_bodies=row["visible_to_bodies"],
         created_at=row["created_at"],
+    )
+
+
+def experience_read(row: asyncpg.Record) -> ExperienceRead:
+    return ExperienceRead.model_validate(
+        {
+            "id": row["id"],
+            "kind": row["kind"],
+            "title": row["title"],
+            "description": row["description"],
+            "from": row["started_on"],
+            "to": row["ended_on"],
+            "organisation": row["organisation"],
+            "visible_to_bodies": row["visible_to_bodies"],
+            "created_at": row["created_at"],
+            "updated_at": row["updated_at"],
+        }
     )
 
 
@@ -161,6 +185,7 @@ def citizen_read(state: CitizenState, *, policy: RatingPolicy) -> CitizenRead:
         id=row["id"],
         email=row["email"],
         display_name=row["display_name"],
+        bio=row["bio"],
         place=place_of(row),
         languages=list(row["languages"]),
         access_needs=list(row["access_needs"]),
@@ -176,6 +201,7 @@ def citizen_read(state: CitizenState, *, policy: RatingPolicy) -> CitizenRead:
         roles=[citizen_role_read(r) for r in state.roles],
         badges=[badge_read(r) for r in state.badges],
         affiliations=[affiliation_read(r) for r in state.affiliations],
+        experience=[experience_read(r) for r in state.experience],
         rating=rating_aggregate(state.ratings, policy=policy),
         created_at=row["created_at"],
         updated_at=row["updated_at"],
@@ -206,7 +232,13 @@ def match_snapshot(
         "languages": list(row["languages"]),
         "access_needs": list(row["access_needs"]),
         "skills": [
-            {"id": r["id"], "label": r["label"], "level": r["level"], "code": r["code"]}
+            {
+                "id": r["id"],
+                "label": r["label"],
+                "level": r["level"],
+                "code": r["code"],
+                "visible_to_bodies": r["visible_to_bodies"],
+            }
             for r in state.skills
         ],
         "roles": [citizen_role_read(r).model_dump(exclude={"created_at"}) for r in state.roles],
@@ -236,6 +268,20 @@ def match_snapshot(
             for r in state.ratings
         ],
         "rating": aggregate.model_dump(),
+        "bio": row["bio"],
+        "experience": [
+            {
+                "id": r["id"],
+                "kind": r["kind"],
+                "title": r["title"],
+                "description": r["description"],
+                "organisation": r["organisation"],
+                "from": r["started_on"],
+                "to": r["ended_on"],
+                "visible_to_bodies": r["visible_to_bodies"],
+            }
+            for r in state.experience
+        ],
     }
     # Validating through the model fixes the shape and renders ids and times as JSON.
     return MatchSnapshot.model_validate(snapshot).model_dump(mode="json")

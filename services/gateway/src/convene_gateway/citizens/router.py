@@ -17,6 +17,8 @@ from convene_gateway.citizens.schemas import (
     CitizenExport,
     CitizenRegister,
     CitizenUpdate,
+    ExperienceCreate,
+    ExperienceUpdate,
     RoleCreate,
     SkillCreate,
 )
@@ -24,6 +26,7 @@ from convene_gateway.clients.profiles_schemas import (
     AffiliationRead,
     BadgeRead,
     CitizenRead,
+    ExperienceRead,
     ItemList,
     RoleRead,
     SkillRead,
@@ -163,6 +166,53 @@ async def list_roles(citizen: CurrentCitizen, profiles: ProfilesDep) -> ItemList
 )
 async def delete_role(role_id: uuid.UUID, citizen: CurrentCitizen, profiles: ProfilesDep) -> None:
     await service.delete_role(profiles=profiles, citizen=citizen, role_id=role_id)
+
+
+# -- experience in your own words ----------------------------------------------------------
+@router.post(
+    "/v1/me/experience",
+    status_code=status.HTTP_201_CREATED,
+    summary="Add an experience entry in your own words",
+    responses=problem_responses(404, 409, 413, *AUTHED),
+)
+async def add_experience(
+    body: ExperienceCreate, citizen: CurrentCitizen, profiles: ProfilesDep
+) -> ExperienceRead:
+    return await service.add_experience(profiles=profiles, citizen=citizen, entry=body)
+
+
+@router.get(
+    "/v1/me/experience", summary="Your experience entries", responses=problem_responses(*AUTHED)
+)
+async def list_experience(
+    citizen: CurrentCitizen, profiles: ProfilesDep
+) -> ItemList[ExperienceRead]:
+    return await service.list_experience(profiles=profiles, citizen=citizen)
+
+
+@router.patch(
+    "/v1/me/experience/{entry_id}",
+    summary="Change an experience entry",
+    responses=problem_responses(400, 404, 413, *AUTHED),
+)
+async def update_experience(
+    entry_id: uuid.UUID, body: ExperienceUpdate, citizen: CurrentCitizen, profiles: ProfilesDep
+) -> ExperienceRead:
+    return await service.update_experience(
+        profiles=profiles, citizen=citizen, entry_id=entry_id, update=body
+    )
+
+
+@router.delete(
+    "/v1/me/experience/{entry_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Remove an experience entry",
+    responses=problem_responses(404, *AUTHED),
+)
+async def delete_experience(
+    entry_id: uuid.UUID, citizen: CurrentCitizen, profiles: ProfilesDep
+) -> None:
+    await service.delete_experience(profiles=profiles, citizen=citizen, entry_id=entry_id)
 
 
 # -- affiliations and declared interests ---------------------------------------------------

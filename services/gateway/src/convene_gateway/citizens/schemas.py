@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -128,6 +128,9 @@ class CitizenUpdate(BaseModel):
     model_config = _STRICT
 
     display_name: ShortText | None = None
+    bio: str | None = Field(
+        default=None, max_length=1000, description="A short bio in your own words; '' clears it."
+    )
     place: Place | None = None
     languages: list[str] | None = Field(default=None, max_length=50)
     access_needs: list[Annotated[str, StringConstraints(min_length=1, max_length=300)]] | None = (
@@ -138,7 +141,7 @@ class CitizenUpdate(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> CitizenUpdate:
-        for name in ("display_name", "languages", "access_needs", "consent", "availability"):
+        for name in ("display_name", "bio", "languages", "access_needs", "consent", "availability"):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
         if not self.model_fields_set:
@@ -170,12 +173,88 @@ class SkillCreate(BaseModel):
         ),
         examples=["http://data.europa.eu/esco/skill/0f7e2a3c-3b5e-4c8b-9d61-2c1f5a8e7b90"],
     )
+    visible_to_bodies: bool = Field(
+        default=True,
+        description="False: use for matching but do not show to public bodies (it still "
+        "counts; a body's explanation says 'private evidence' in its place).",
+    )
 
 
 class RoleCreate(BaseModel):
     model_config = _STRICT
 
     role: ShortText = Field(description="A curated role slug (GET /v1/roles) or free text.")
+    visible_to_bodies: bool = Field(
+        default=True,
+        description="False: use for matching but do not show to public bodies (it still "
+        "counts; a body's explanation says 'private evidence' in its place).",
+    )
+
+
+ExperienceKind = Literal["work", "volunteering", "lived_experience", "study", "campaign", "other"]
+ExperienceTitle = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+]
+ExperienceText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+
+
+def _dates_ordered(started: date | None, ended: date | None) -> None:
+    if started is not None and ended is not None and started > ended:
+        raise ValueError("'from' must not be after 'to'")
+
+
+class ExperienceCreate(BaseModel):
+    """An experience entry in your own words. Long descriptions are split into passages for
+    matching; the passage that matched is what explanations show."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    kind: ExperienceKind
+    title: ExperienceTitle
+    description: ExperienceText = ""
+    from_: date | None = Field(default=None, alias="from")
+    to: date | None = None
+    organisation: ShortText | None = None
+    visible_to_bodies: bool = Field(
+        default=True,
+        description="False: use for matching but do not show to public bodies (it still "
+        "counts; a body's explanation says 'private evidence' in its place).",
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ExperienceCreate:
+        _dates_ordered(self.from_, self.to)
+        return self
+
+    def payload(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class ExperienceUpdate(BaseModel):
+    """Any subset; ``from``, ``to`` and ``organisation`` may be null (cleared)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    kind: ExperienceKind | None = None
+    title: ExperienceTitle | None = None
+    description: ExperienceText | None = None
+    from_: date | None = Field(default=None, alias="from")
+    to: date | None = None
+    organisation: ShortText | None = None
+    visible_to_bodies: bool | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> ExperienceUpdate:
+        for name in ("kind", "title", "description", "visible_to_bodies"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        if not self.model_fields_set:
+            raise ValueError("give at least one field to change")
+        _dates_ordered(self.from_, self.to)
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
 
 class AffiliationCreate(BaseModel):

@@ -20,6 +20,8 @@ from convene_gateway.citizens.schemas import (
     BadgeCreate,
     CitizenExport,
     CitizenUpdate,
+    ExperienceCreate,
+    ExperienceUpdate,
     RoleCreate,
     SkillCreate,
 )
@@ -30,6 +32,7 @@ from convene_gateway.clients.profiles_schemas import (
     AffiliationRead,
     BadgeRead,
     CitizenRead,
+    ExperienceRead,
     ItemList,
     RoleRead,
     SkillRead,
@@ -130,6 +133,36 @@ async def delete_role(
     *, profiles: ProfilesClient, citizen: CitizenPrincipal, role_id: uuid.UUID
 ) -> None:
     await profiles.delete_role(citizen_id=citizen.citizen_id, role_id=role_id)
+
+
+async def add_experience(
+    *, profiles: ProfilesClient, citizen: CitizenPrincipal, entry: ExperienceCreate
+) -> ExperienceRead:
+    return await profiles.add_experience(citizen_id=citizen.citizen_id, entry=entry.payload())
+
+
+async def list_experience(
+    *, profiles: ProfilesClient, citizen: CitizenPrincipal
+) -> ItemList[ExperienceRead]:
+    return await profiles.list_experience(citizen_id=citizen.citizen_id)
+
+
+async def update_experience(
+    *,
+    profiles: ProfilesClient,
+    citizen: CitizenPrincipal,
+    entry_id: uuid.UUID,
+    update: ExperienceUpdate,
+) -> ExperienceRead:
+    return await profiles.update_experience(
+        citizen_id=citizen.citizen_id, entry_id=entry_id, changes=update.changes()
+    )
+
+
+async def delete_experience(
+    *, profiles: ProfilesClient, citizen: CitizenPrincipal, entry_id: uuid.UUID
+) -> None:
+    await profiles.delete_experience(citizen_id=citizen.citizen_id, entry_id=entry_id)
 
 
 async def add_affiliation(

@@ -26,6 +26,7 @@ from convene_gateway.clients.profiles_schemas import (
     ChangePage,
     CitizenRead,
     CuratedRoleRead,
+    ExperienceRead,
     ItemList,
     RoleRead,
     SkillRead,
@@ -120,6 +121,25 @@ class ProfilesClient(ServiceClient):
 
     async def delete_role(self, *, citizen_id: uuid.UUID, role_id: uuid.UUID) -> None:
         await self._delete(f"/v1/citizens/{citizen_id}/roles/{role_id}")
+
+    async def add_experience(
+        self, *, citizen_id: uuid.UUID, entry: dict[str, Any]
+    ) -> ExperienceRead:
+        return await self._post(ExperienceRead, f"/v1/citizens/{citizen_id}/experience", entry)
+
+    async def list_experience(self, *, citizen_id: uuid.UUID) -> ItemList[ExperienceRead]:
+        path = f"/v1/citizens/{citizen_id}/experience"
+        return await self._get(ItemList[ExperienceRead], path)
+
+    async def update_experience(
+        self, *, citizen_id: uuid.UUID, entry_id: uuid.UUID, changes: dict[str, Any]
+    ) -> ExperienceRead:
+        path = f"/v1/citizens/{citizen_id}/experience/{entry_id}"
+        response = await self._send("PATCH", path, json=changes)
+        return self._parse(ExperienceRead, response)
+
+    async def delete_experience(self, *, citizen_id: uuid.UUID, entry_id: uuid.UUID) -> None:
+        await self._delete(f"/v1/citizens/{citizen_id}/experience/{entry_id}")
 
     async def add_affiliation(
         self, *, citizen_id: uuid.UUID, affiliation: dict[str, Any]

@@ -7,7 +7,7 @@ the gateway; the fields the gateway relies on are declared.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -57,6 +57,7 @@ class SkillRead(ProfilesModel):
     label: str
     level: str
     code: str | None = None
+    visible_to_bodies: bool = True
     created_at: datetime | None = None
 
 
@@ -65,6 +66,7 @@ class RoleRead(ProfilesModel):
     role: str
     label: str | None = None
     curated: bool | None = None
+    visible_to_bodies: bool = True
 
 
 class AffiliationRead(ProfilesModel):
@@ -83,10 +85,28 @@ class BadgeRead(ProfilesModel):
     verified: bool | None = None
 
 
+class ExperienceRead(ProfilesModel):
+    """An experience entry in the citizen's own words."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    id: uuid.UUID
+    kind: str
+    title: str
+    description: str = ""
+    from_: date | None = Field(default=None, alias="from")
+    to: date | None = None
+    organisation: str | None = None
+    visible_to_bodies: bool = True
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
 class CitizenRead(ProfilesModel):
     id: uuid.UUID
     email: str
     display_name: str
+    bio: str = ""
     place: PlaceRead | None = None
     languages: list[str] = Field(default_factory=list)
     access_needs: list[str] = Field(default_factory=list)
@@ -96,6 +116,7 @@ class CitizenRead(ProfilesModel):
     roles: list[RoleRead] = Field(default_factory=list)
     badges: list[BadgeRead] = Field(default_factory=list)
     affiliations: list[AffiliationRead] = Field(default_factory=list)
+    experience: list[ExperienceRead] = Field(default_factory=list)
     rating: RatingAggregate | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None

@@ -43,6 +43,7 @@ class Skill(FeedModel):
     label: str
     level: str
     code: str | None = None
+    visible_to_bodies: bool = True
 
 
 class Role(FeedModel):
@@ -50,6 +51,7 @@ class Role(FeedModel):
     role: str
     label: str | None = None
     curated: bool = False
+    visible_to_bodies: bool = True
 
 
 class Badge(FeedModel):
@@ -76,6 +78,17 @@ class Contribution(FeedModel):
     rated_at: datetime | None = None
 
 
+class Experience(FeedModel):
+    """An experience entry in the citizen's own words (``from``/``to`` are not used yet)."""
+
+    id: str
+    kind: str = "other"
+    title: str
+    description: str = ""
+    organisation: str | None = None
+    visible_to_bodies: bool = True
+
+
 class RatingAggregate(FeedModel):
     score: float | None = None
     count: int = 0
@@ -96,6 +109,8 @@ class MatchSnapshot(FeedModel):
     affiliations: list[Affiliation] = Field(default_factory=list)
     contributions: list[Contribution] = Field(default_factory=list)
     rating: RatingAggregate = Field(default_factory=RatingAggregate)
+    bio: str = ""
+    experience: list[Experience] = Field(default_factory=list)
 
 
 class Change(FeedModel):

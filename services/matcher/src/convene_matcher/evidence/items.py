@@ -3,8 +3,12 @@
 One item per skill (text: the label; attribute ``level``), badge (text: name, description,
 criteria and issuer; attribute ``verified``), role (text: the label, else the free-text role;
 attribute ``curated``, ``role`` = slug or text) and rated contribution with a topic (text: the
-topic; attributes ``rating``, ``rated_at``). Weights for these attributes live in
-``scoring.MatchingConfig``; items only carry them.
+topic; attributes ``rating``, ``rated_at``). Experience entries and the bio, in the citizen's
+own words, become several items of kind ``experience``: one per passage of the entry's title
+and description (``evidence.passages``: sentence groups within the model's window), with
+attributes ``entry_kind`` and ``title`` (the bio's passages have ``entry_kind`` "bio"), so an
+explanation shows the passage that matched, not the whole entry. Weights for these
+attributes live in ``scoring.MatchingConfig``; items only carry them.
 """
 
 from __future__ import annotations
@@ -13,10 +17,15 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from convene_matcher.citizens.schemas import MatchSnapshot
+from convene_matcher.evidence.passages import split_passages
 
-EvidenceKind = Literal["skill", "badge", "role", "contribution"]
-EVIDENCE_KINDS: tuple[EvidenceKind, ...] = ("skill", "badge", "role", "contribution")
+EvidenceKind = Literal["skill", "badge", "role", "contribution", "experience"]
+# Appended only: a kind's position is its code in the citizen arrays and saved snapshots.
+EVIDENCE_KINDS: tuple[EvidenceKind, ...] = ("skill", "badge", "role", "contribution", "experience")
 LEVELS = ("want_to_learn", "can_explain", "can_connect", "can_do")
+# The attribute of an item the citizen marked "use for matching but do not show to public
+# bodies" (set only when true, so existing items keep their attributes).
+PRIVATE = "private"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +86,8 @@ def drafts_from_snapshot(snapshot: MatchSnapshot) -> list[ItemDraft]:
             attributes: dict[str, Any] = {"level": skill.level}
             if skill.code:
                 attributes["code"] = skill.code
+            if not skill.visible_to_bodies:
+                attributes[PRIVATE] = True
             drafts.append(ItemDraft("skill", skill.id, skill.label.strip(), attributes))
     for badge in snapshot.badges:
         issuer = f"Issued by {badge.issuer_name}" if badge.issuer_name else None
@@ -89,9 +100,10 @@ def drafts_from_snapshot(snapshot: MatchSnapshot) -> list[ItemDraft]:
     for role in snapshot.roles:
         text = (role.label or role.role).strip()
         if text:
-            drafts.append(
-                ItemDraft("role", role.id, text, {"role": role.role, "curated": role.curated})
-            )
+            role_attributes: dict[str, Any] = {"role": role.role, "curated": role.curated}
+            if not role.visible_to_bodies:
+                role_attributes[PRIVATE] = True
+            drafts.append(ItemDraft("role", role.id, text, role_attributes))
     for contribution in snapshot.contributions:
         if contribution.topic and contribution.topic.strip():
             rated_at = contribution.rated_at.isoformat() if contribution.rated_at else None
@@ -103,4 +115,29 @@ def drafts_from_snapshot(snapshot: MatchSnapshot) -> list[ItemDraft]:
                     {"rating": contribution.rating, "rated_at": rated_at},
                 )
             )
+    drafts.extend(_experience_drafts(snapshot))
+    return drafts
+
+
+BIO_SOURCE = "bio"
+
+
+def _experience_drafts(snapshot: MatchSnapshot) -> list[ItemDraft]:
+    """One item per passage. The title leads the entry's text (it says what the entry is
+    about), so a short entry is one passage "title. description"; a long one is the title's
+    passage(s) and then its description's."""
+    drafts: list[ItemDraft] = []
+    for entry in snapshot.experience:
+        attributes: dict[str, Any] = {"entry_kind": entry.kind, "title": entry.title.strip()}
+        if not entry.visible_to_bodies:
+            attributes[PRIVATE] = True
+        title = entry.title.strip()
+        # The title is its own sentence; the description is kept as written (its last full
+        # stop included), so passages quote the citizen exactly.
+        text = f"{title.rstrip('.')}. {entry.description.strip()}" if title else entry.description
+        for passage in split_passages(text):
+            drafts.append(ItemDraft("experience", entry.id, passage, attributes))
+    if snapshot.bio.strip():
+        for passage in split_passages(snapshot.bio):
+            drafts.append(ItemDraft("experience", BIO_SOURCE, passage, {"entry_kind": "bio"}))
     return drafts

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 
 from convene_matcher.calls.schemas import CallRead
+from convene_matcher.evidence.items import PRIVATE
 from convene_matcher.panel import PanelResult
 from convene_matcher.routing.filters import FILTER_REASONS
 from convene_matcher.routing.frame import RoleSummary, Scored
@@ -67,9 +68,23 @@ def unmet_quotas(
     return unmet
 
 
+PRIVATE_EVIDENCE = "private evidence"
+
+
 def explain(scored: Scored, *, config: MatchingConfig) -> list[dict[str, object]]:
+    """What a body sees of a candidate's best items. An item its citizen marked not visible
+    to bodies still counted; its text (and level) are replaced by "private evidence"."""
     shown: list[dict[str, object]] = []
     for hit in scored.hits[:EVIDENCE_SHOWN]:
+        if hit.item.attributes.get(PRIVATE):
+            shown.append(
+                {
+                    "kind": hit.item.kind,
+                    "text": PRIVATE_EVIDENCE,
+                    "similarity": round(hit.similarity, 4),
+                }
+            )
+            continue
         entry: dict[str, object] = {
             "kind": hit.item.kind,
             "text": hit.item.text,

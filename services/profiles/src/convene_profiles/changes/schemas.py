@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from convene_profiles.affiliations.schemas import AffiliationKind
 from convene_profiles.skills.schemas import SkillLevel
@@ -38,6 +38,7 @@ class SnapshotSkill(BaseModel):
     label: str
     level: SkillLevel
     code: str | None
+    visible_to_bodies: bool = True
 
 
 class SnapshotRole(BaseModel):
@@ -45,6 +46,7 @@ class SnapshotRole(BaseModel):
     role: str
     label: str
     curated: bool
+    visible_to_bodies: bool = True
 
 
 class SnapshotBadge(BaseModel):
@@ -71,6 +73,19 @@ class SnapshotContribution(BaseModel):
     rated_at: datetime
 
 
+class SnapshotExperience(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: UUID
+    kind: str
+    title: str
+    description: str
+    organisation: str | None
+    from_: date | None = Field(default=None, alias="from")
+    to: date | None = None
+    visible_to_bodies: bool = True
+
+
 class SnapshotRating(BaseModel):
     score: float | None
     count: int
@@ -91,6 +106,9 @@ class MatchSnapshot(BaseModel):
     affiliations: list[SnapshotAffiliation]
     contributions: list[SnapshotContribution]
     rating: SnapshotRating
+    # Experience in the citizen's own words; the matcher splits long texts into passages.
+    bio: str = ""
+    experience: list[SnapshotExperience] = Field(default_factory=list)
 
 
 class ChangeRead(BaseModel):

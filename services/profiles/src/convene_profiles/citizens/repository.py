@@ -10,7 +10,8 @@ import asyncpg
 from convene_common.db import Connection
 
 _COLUMNS = (
-    "id, email, display_name, place_authority_code, place_postcode_area, place_lat, place_lon, "
+    "id, email, display_name, bio, place_authority_code, place_postcode_area, place_lat, "
+    "place_lon, "
     "languages, access_needs, consent_matching, consent_contact, max_invitations_per_month, "
     "hours_per_month, unavailable, created_at, updated_at, email_verified"
 )
@@ -19,6 +20,7 @@ _COLUMNS = (
 UPDATABLE_COLUMNS = frozenset(
     {
         "display_name",
+        "bio",
         "place_authority_code",
         "place_postcode_area",
         "place_lat",

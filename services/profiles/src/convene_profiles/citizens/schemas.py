@@ -8,6 +8,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, mode
 
 from convene_profiles.affiliations.schemas import AffiliationRead
 from convene_profiles.badges.schemas import BadgeExport, BadgeRead
+from convene_profiles.experience.schemas import ExperienceRead
 from convene_profiles.languages import ISO_639_1_CODES
 from convene_profiles.ratings.schemas import RatingAggregate, RatingRead
 from convene_profiles.roles.schemas import CitizenRoleRead
@@ -86,6 +87,8 @@ class CitizenUpdate(BaseModel):
     model_config = _STRICT
 
     display_name: str | None = Field(default=None, min_length=1, max_length=200)
+    # A short bio in the citizen's own words; "" clears it.
+    bio: str | None = Field(default=None, max_length=1000)
     place: Place | None = None
     languages: list[str] | None = Field(default=None, max_length=50)
     access_needs: list[str] | None = Field(default=None, max_length=50)
@@ -96,7 +99,7 @@ class CitizenUpdate(BaseModel):
     def _check(self) -> CitizenUpdate:
         if "display_name" in self.model_fields_set and self.display_name is None:
             raise ValueError("display_name cannot be null")
-        for name in ("languages", "access_needs", "consent", "availability"):
+        for name in ("bio", "languages", "access_needs", "consent", "availability"):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
         if self.languages is not None:
@@ -117,6 +120,7 @@ class CitizenRead(BaseModel):
     id: UUID
     email: str
     display_name: str
+    bio: str
     place: Place | None
     languages: list[str]
     access_needs: list[str]
@@ -126,6 +130,7 @@ class CitizenRead(BaseModel):
     roles: list[CitizenRoleRead]
     badges: list[BadgeRead]
     affiliations: list[AffiliationRead]
+    experience: list[ExperienceRead]
     rating: RatingAggregate
     created_at: datetime
     updated_at: datetime
@@ -144,6 +149,7 @@ class CitizenExport(BaseModel):
     roles: list[CitizenRoleRead]
     badges: list[BadgeExport]
     affiliations: list[AffiliationRead]
+    experience: list[ExperienceRead]
     ratings_received: list[RatingRead]
     changes: list[dict[str, Any]]
     exported_at: datetime

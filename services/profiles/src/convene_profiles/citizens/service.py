@@ -33,6 +33,7 @@ from convene_profiles.profile_state import (
     badge_export,
     citizen_read,
     citizen_role_read,
+    experience_read,
     load_states,
     rating_read,
     skill_read,
@@ -122,6 +123,8 @@ def _update_values(data: CitizenUpdate) -> dict[str, Any]:
     fields = data.model_fields_set
     if "display_name" in fields:
         values["display_name"] = data.display_name
+    if data.bio is not None:
+        values["bio"] = data.bio
     if "place" in fields:
         place = data.place
         values["place_authority_code"] = place.authority_code if place else None
@@ -203,6 +206,7 @@ async def export_citizen(
         roles=[citizen_role_read(r) for r in state.roles],
         badges=[badge_export(r) for r in state.badges],
         affiliations=[affiliation_read(r) for r in state.affiliations],
+        experience=[experience_read(r) for r in state.experience],
         ratings_received=[rating_read(r) for r in state.ratings],
         changes=[changes_service.change_read(r).model_dump(mode="json") for r in changes],
         exported_at=datetime.now(UTC),

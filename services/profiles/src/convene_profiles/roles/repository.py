@@ -8,7 +8,7 @@ import asyncpg
 
 from convene_common.db import Connection
 
-_CITIZEN_ROLE_COLUMNS = "id, citizen_id, role_slug, label, created_at"
+_CITIZEN_ROLE_COLUMNS = "id, citizen_id, role_slug, label, visible_to_bodies, created_at"
 
 
 async def list_roles(connection: Connection) -> list[asyncpg.Record]:
@@ -42,14 +42,16 @@ async def insert_citizen_role(
     citizen_id: UUID,
     role_slug: str | None,
     label: str,
+    visible_to_bodies: bool = True,
 ) -> asyncpg.Record:
     row = await connection.fetchrow(
-        f"""INSERT INTO citizen_role (id, citizen_id, role_slug, label) VALUES ($1, $2, $3, $4)
-            RETURNING {_CITIZEN_ROLE_COLUMNS}""",
+        f"""INSERT INTO citizen_role (id, citizen_id, role_slug, label, visible_to_bodies)
+            VALUES ($1, $2, $3, $4, $5) RETURNING {_CITIZEN_ROLE_COLUMNS}""",
         citizen_role_id,
         citizen_id,
         role_slug,
         label,
+        visible_to_bodies,
     )
     assert row is not None
     return row

@@ -32,6 +32,9 @@ class CitizenRoleCreate(BaseModel):
 
     # A curated slug, or free text describing the citizen's own role.
     role: str = Field(min_length=1, max_length=200)
+    # False: "use for matching but do not show to public bodies" (it still counts; a body's
+    # explanation says "private evidence" in its place).
+    visible_to_bodies: bool = True
 
 
 class CitizenRoleRead(BaseModel):
@@ -39,6 +42,7 @@ class CitizenRoleRead(BaseModel):
     role: str
     label: str
     curated: bool
+    visible_to_bodies: bool = True
     created_at: datetime
 
 

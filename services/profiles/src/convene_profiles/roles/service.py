@@ -54,6 +54,7 @@ async def add_citizen_role(
             citizen_id=citizen_id,
             role_slug=curated["slug"] if curated else None,
             label=curated["label"] if curated else data.role,
+            visible_to_bodies=data.visible_to_bodies,
         )
     return citizen_role_read(row)
 

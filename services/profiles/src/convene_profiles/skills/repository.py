@@ -8,7 +8,7 @@ import asyncpg
 
 from convene_common.db import Connection
 
-_COLUMNS = "id, citizen_id, label, level, code, created_at"
+_COLUMNS = "id, citizen_id, label, level, code, visible_to_bodies, created_at"
 
 
 async def count_skills(connection: Connection, *, citizen_id: UUID) -> int:
@@ -26,15 +26,17 @@ async def insert_skill(
     label: str,
     level: str,
     code: str | None,
+    visible_to_bodies: bool = True,
 ) -> asyncpg.Record:
     row = await connection.fetchrow(
-        f"""INSERT INTO skill (id, citizen_id, label, level, code) VALUES ($1, $2, $3, $4, $5)
-            RETURNING {_COLUMNS}""",
+        f"""INSERT INTO skill (id, citizen_id, label, level, code, visible_to_bodies)
+            VALUES ($1, $2, $3, $4, $5, $6) RETURNING {_COLUMNS}""",
         skill_id,
         citizen_id,
         label,
         level,
         code,
+        visible_to_bodies,
     )
     assert row is not None
     return row

@@ -36,6 +36,9 @@ class SkillCreate(BaseModel):
     code: Annotated[str, AfterValidator(_skill_code)] | None = Field(
         default=None, min_length=1, max_length=MAX_SKILL_CODE
     )
+    # False: "use for matching but do not show to public bodies" (it still counts; a body's
+    # explanation says "private evidence" in its place).
+    visible_to_bodies: bool = True
 
 
 class SkillRead(BaseModel):
@@ -43,6 +46,7 @@ class SkillRead(BaseModel):
     label: str
     level: SkillLevel
     code: str | None
+    visible_to_bodies: bool = True
     created_at: datetime
 
 

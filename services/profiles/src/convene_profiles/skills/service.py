@@ -29,6 +29,7 @@ async def add_skill(
             label=data.label,
             level=data.level.value,
             code=data.code,
+            visible_to_bodies=data.visible_to_bodies,
         )
     return skill_read(row)
 

@@ -1,0 +1,1 @@
+"""Experience entries in the citizen's own words."""
