@@ -106,7 +106,7 @@ async def stack(
         },
     )
     run_module(
-        "convene_profiles.demo",
+        "scripts.demo.citizens",
         "--dsn", pg_cluster.dsn(database, role="convene_profiles"),
         "--count", "60", "--seed", "7", "--if-empty",
     )  # fmt: skip

@@ -98,7 +98,7 @@ async def supervised(
         extra_env={"matcher": {"CONVENE_MATCHER_FEED_POLL_SECONDS": "0.2"}},
     )
     run_module(
-        "convene_profiles.demo",
+        "scripts.demo.citizens",
         "--dsn", pg_cluster.dsn(database, role="convene_profiles"),
         "--count", "40", "--seed", "7", "--if-empty",
     )  # fmt: skip

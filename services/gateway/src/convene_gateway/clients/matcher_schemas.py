@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 
 class MatcherModel(BaseModel):
@@ -190,14 +191,15 @@ class RebuildResult(MatcherModel):
 
 
 class AccountEmail(BaseModel):
-    """An email to an explicit address, queued in the matcher's outbox."""
+    """An email to an explicit address, queued in the matcher's outbox (the bounds are the
+    matcher's: a message the gateway builds too long fails here, not as a downstream 422)."""
 
-    kind: str
-    to: str
-    subject: str
-    text: str
-    html: str
-    idempotency_key: str
+    kind: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]{0,39}$")]
+    to: Annotated[str, StringConstraints(min_length=3, max_length=320)]
+    subject: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    text: Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+    html: Annotated[str, StringConstraints(min_length=1, max_length=50_000)]
+    idempotency_key: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     recipient_id: uuid.UUID | None = None
 
 

@@ -1,8 +1,9 @@
 """Every SQL statement of the matcher's export and erasure; functions receive a connection.
 
 Erasure covers every matcher table that can hold a citizen's id, their texts or their answers
-(``tests/matcher/privacy`` walks every table of the schema to hold this): match rows (and,
-by cascade, the invitations on them with their ratings and feedback), invitations, the
+(``tests/matcher/privacy`` walks every table of the schema to hold this): match rows, the
+calls' kept last matches that quote them, (by cascade) the invitations on them with their
+ratings and feedback, invitations, the
 exposure ledger, "not my expertise" feedback, outcome labels, the notifications addressed to
 them (and their delivery attempts), their items in the bodies' stored idempotent replies,
 and the cached vectors of texts only they held.
@@ -53,6 +54,13 @@ async def erase_citizens(
         "DELETE FROM evidence_feedback WHERE citizen_id = ANY($1::uuid[])", ids
     )
     await connection.execute("DELETE FROM invitation WHERE citizen_id = ANY($1::uuid[])", ids)
+    # A call's kept last match (GET /v1/calls/{id}/match) quotes its candidates' evidence:
+    # the ones that held them are dropped (the body routes the call again).
+    await connection.execute(
+        """DELETE FROM call_last_match WHERE call_id IN (
+               SELECT call_id FROM call_match WHERE citizen_id = ANY($1::uuid[]))""",
+        ids,
+    )
     await connection.execute("DELETE FROM call_match WHERE citizen_id = ANY($1::uuid[])", ids)
     await connection.execute("DELETE FROM exposure WHERE citizen_id = ANY($1::uuid[])", ids)
     await connection.execute("DELETE FROM outcome_label WHERE citizen_id = ANY($1::uuid[])", ids)
