@@ -112,7 +112,7 @@ async def register_demo_citizen(
         "/v1/citizens", json={"email": email, "password": PASSWORD, "display_name": "Dee Mo"}
     )
     assert registered.status_code == 201, registered.text
-    await verify_from_outbox(client, matcher_dsn, email)
+    await verify_from_outbox(client, matcher_dsn, email, PASSWORD)
     token = await client.post("/v1/auth/token", data={"username": email, "password": PASSWORD})
     assert token.status_code == 200, token.text
     headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
