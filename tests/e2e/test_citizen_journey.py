@@ -120,7 +120,7 @@ async def test_register_build_profile_with_badge_export_and_erase(suite: Suite) 
         assert registered.status_code == 201, registered.text
         citizen_id = registered.json()["id"]
         await verify_from_outbox(
-            client, suite.cluster.dsn(suite.database, role="convene_matcher"), email
+            client, suite.cluster.dsn(suite.database, role="convene_matcher"), email, password
         )
         auth = {"Authorization": f"Bearer {await _token(client, email, password)}"}
 

@@ -215,13 +215,16 @@ def match_snapshot(
     row = state.citizen
     place = place_of(row)
     aggregate = rating_aggregate(state.ratings, policy=policy, now=now)
+    # Rows built in memory (the demo loader) carry no flag: they are verified, as the
+    # column's default makes every citizen not registered through the gateway.
+    verified = bool(row.get("email_verified", True))
     snapshot = {
         "citizen_id": row["id"],
         # Effective consent: an unverified email address is neither matched nor contacted,
         # so the matcher (routing and the invitation-time recheck) needs no rule of its own.
         "consent": {
-            "matching": row["consent_matching"] and row["email_verified"],
-            "contact": row["consent_contact"] and row["email_verified"],
+            "matching": row["consent_matching"] and verified,
+            "contact": row["consent_contact"] and verified,
         },
         "availability": {
             "max_invitations_per_month": row["max_invitations_per_month"],
