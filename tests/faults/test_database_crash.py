@@ -88,7 +88,10 @@ async def register_writer(
                 client, ledger, "POST", f"{stack.gateway}/v1/citizens", json=body
             )
             if response.status_code == 201:
-                ledger.registrations[email] = response.json()["id"]
+                # A retry of a registration whose answer was lost meets a taken address, and a
+                # taken address is answered like a new one (no enumeration): its id is not the
+                # account's. Such an ack is checked by address only ("").
+                ledger.registrations[email] = response.json()["id"] if attempt == 1 else ""
                 ledger.acked_at.append(time.monotonic())
                 break
             if response.status_code == 409 and attempt > 1:
@@ -247,7 +250,9 @@ async def test_database_crash_under_write_load(stack: FaultStack) -> None:
     assert all(by_email[email] == 1 for email in crash_emails), "a citizen was created twice"
     profile_ids = {citizen["email"]: citizen["id"] for citizen in citizens}
     for email, citizen_id in acked_citizens.items():
-        assert profile_ids.get(email) == citizen_id, f"acknowledged citizen {email} lost"
+        assert email in profile_ids, f"acknowledged citizen {email} lost"
+        if citizen_id:
+            assert profile_ids[email] == citizen_id, f"acknowledged citizen {email} lost"
     assert crash_emails <= set(ledger.registrations)
     assert all(login.status_code == 200 for login in logins), [
         login.text for login in logins if login.status_code != 200
