@@ -33,6 +33,13 @@ class ProfilesSettings(ServiceSettings):
     badge_fetch_allowed_hosts: list[str] = Field(default_factory=list)
     badge_fetch_timeout_seconds: float = Field(default=5.0, gt=0)
     badge_fetch_max_bytes: int = Field(default=256 * 1024, gt=0)
+    # Revocation re-check after import: verified badges whose revocation was last confirmed
+    # more than recheck_hours ago are checked again with their issuer, at most
+    # recheck_batch_size per run; the background task runs every interval seconds (0 = off;
+    # it waits one interval before its first run).
+    badge_recheck_hours: float = Field(default=24.0, ge=0)
+    badge_recheck_batch_size: int = Field(default=200, ge=1, le=10_000)
+    badge_recheck_interval_seconds: float = Field(default=3600.0, ge=0)
 
     changes_max_wait_seconds: float = Field(default=25.0, ge=0)
     changes_poll_interval_seconds: float = Field(default=0.25, gt=0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,6 +17,7 @@ from convene_common.internal_auth import require_internal_token
 from convene_common.logging import configure_logging
 from convene_profiles.affiliations.router import router as affiliations_router
 from convene_profiles.badges.router import router as badges_router
+from convene_profiles.badges.service import recheck_loop
 from convene_profiles.changes.router import router as changes_router
 from convene_profiles.citizens.router import router as citizens_router
 from convene_profiles.citizens.service import reapply_tombstones
@@ -45,14 +48,23 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
             follow_redirects=False,
             headers={"Accept": "application/ld+json, application/json"},
         )
+        recheck: asyncio.Task[None] | None = None
         try:
             if settings.reapply_tombstones_on_startup:
                 async with app.state.pool.acquire() as connection:
                     await reapply_tombstones(
                         connection, salt=settings.erasure_salt.get_secret_value()
                     )
+            if settings.badge_recheck_interval_seconds > 0:
+                recheck = asyncio.create_task(
+                    recheck_loop(app.state.pool, client=app.state.http_client, settings=settings)
+                )
             yield
         finally:
+            if recheck is not None:
+                recheck.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await recheck
             await app.state.http_client.aclose()
             await app.state.pool.close()
 

@@ -110,3 +110,45 @@ async def list_issuers(
         after_id,
         limit,
     )
+
+
+async def badges_due_for_recheck(
+    connection: Connection, *, checked_before: datetime, limit: int
+) -> list[asyncpg.Record]:
+    """Verified, not revoked badges whose revocation was last confirmed before the cut-off,
+    oldest first, with their citizen's email (the recipient check needs it)."""
+    return await connection.fetch(
+        """SELECT b.id, b.citizen_id, b.format, b.raw_credential, b.verification, c.email
+            FROM badge b JOIN citizen c ON c.id = b.citizen_id
+            WHERE b.verified AND b.revoked_at IS NULL AND b.last_checked_at < $1
+            ORDER BY b.last_checked_at, b.id LIMIT $2""",
+        checked_before,
+        limit,
+    )
+
+
+async def mark_rechecked(connection: Connection, *, badge_ids: list[UUID], at: datetime) -> None:
+    await connection.execute(
+        "UPDATE badge SET last_checked_at = $2 WHERE id = ANY($1::uuid[])", badge_ids, at
+    )
+
+
+async def revoke_badge(
+    connection: Connection,
+    *,
+    citizen_id: UUID,
+    badge_id: UUID,
+    verification: dict[str, Any],
+    at: datetime,
+) -> bool:
+    """Marks a still-verified badge revoked and unverified; False when it no longer is one."""
+    result = await connection.execute(
+        """UPDATE badge SET verified = false, revoked_at = $3, last_checked_at = $3,
+                verification = $4
+            WHERE id = $1 AND citizen_id = $2 AND verified AND revoked_at IS NULL""",
+        badge_id,
+        citizen_id,
+        at,
+        verification,
+    )
+    return result != "UPDATE 0"

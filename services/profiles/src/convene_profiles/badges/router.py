@@ -14,6 +14,7 @@ from convene_profiles.badges.schemas import (
     BadgeIssuerRead,
     BadgeList,
     BadgeRead,
+    BadgeRecheckResult,
 )
 from convene_profiles.dependencies import HttpClientDep, PoolDep, SettingsDep
 
@@ -49,6 +50,15 @@ async def remove_badge(
 ) -> Response:
     await service.remove_badge(pool, citizen_id=citizen_id, badge_id=badge_id, settings=settings)
     return Response(status_code=204)
+
+
+@router.post("/v1/badges/recheck")
+async def recheck_badges(
+    pool: PoolDep, settings: SettingsDep, client: HttpClientDep
+) -> BadgeRecheckResult:
+    """Re-checks the revocation of verified badges last checked over badge_recheck_hours ago
+    (the background task does the same every badge_recheck_interval_seconds)."""
+    return await service.recheck_revocations(pool, client=client, settings=settings)
 
 
 @router.get("/v1/badge-issuers", responses=problem_responses(400, 422))

@@ -84,3 +84,11 @@ class BadgeIssuerRead(BaseModel):
 class BadgeIssuerList(BaseModel):
     items: list[BadgeIssuerRead]
     next_cursor: str | None = None
+
+
+class BadgeRecheckResult(BaseModel):
+    """checked: badges whose revocation status was confirmed with the issuer this run;
+    revoked: of those, the ones found revoked (now verified=false)."""
+
+    checked: int
+    revoked: int
