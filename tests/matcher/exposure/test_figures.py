@@ -38,6 +38,13 @@ def test_gini_and_top_share_exact() -> None:
     assert figures.top_share([]) is None
 
 
+# 15 zeros then 1, 1, 3, 5, 10 (20 in all), one person per 5% step: the cumulative shares.
+LORENZ_20 = [{"population": 0.0, "share": 0.0}] + [
+    {"population": round(k / 20, 4), "share": share}
+    for k, share in zip(range(1, 21), [0.0] * 15 + [0.05, 0.1, 0.25, 0.5, 1.0], strict=True)
+]
+
+
 def test_compute_figures_pads_the_never_invited_with_zeros() -> None:
     result = compute_figures(counts=[10, 5, 3, 1, 1], population=20, accepted=2, new=1, days=365)
     assert result.model_dump() == {
@@ -50,6 +57,8 @@ def test_compute_figures_pads_the_never_invited_with_zeros() -> None:
         "gini": 0.86,
         "accepted": 2,
         "new_voices_share": 0.5,
+        "lorenz": LORENZ_20,
+        "citizens_at_monthly_cap": 0,
     }
 
 
@@ -109,6 +118,9 @@ async def test_exposure_route_on_a_constructed_ledger(
             "accepted": 2,
             # x had earlier invitations; z had none before this one.
             "new_voices_share": 0.5,
+            "lorenz": LORENZ_20,
+            # Nobody here has a monthly cap of their own.
+            "citizens_at_monthly_cap": 0,
         }
         # A 7-day window sees only this call's three invitations, one each.
         week = (await client.get("/v1/exposure", params={"days": 7})).json()
