@@ -24,7 +24,7 @@ from tests.web.browser.conftest import (  # noqa: F401  (fixtures)
 from tests.web.browser.conftest import assert_accessible as check_accessible
 from tests.web.staff.journeys import press, seed_citizens
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
 
 async def posted_call(live: Any) -> str:  # noqa: F811

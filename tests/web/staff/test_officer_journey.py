@@ -28,7 +28,7 @@ from tests.web.staff.journeys import (
     seed_citizens,
 )
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
