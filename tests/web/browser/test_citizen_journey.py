@@ -1,7 +1,9 @@
 """A citizen, in Chromium, using only the pages and the mail sink: signs up, confirms the
 email, builds a profile, and accepts an invitation a council sent through the API. Once with
-JavaScript on (signing in and accepting by keyboard alone) and once with it off. axe-core
-(WCAG 2.2 AA) on every page visited, error states included: 0 violations.
+JavaScript on and once with it off; signing in and accepting by keyboard alone with it on, and
+starting, confirming the email, adding a role, undoing an answer and signing out by keyboard
+alone in both. axe-core (WCAG 2.2 AA) on every page visited, error states included: 0
+violations.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from tests.web.browser.conftest import (
     wait_for,
 )
 from tests.web.browser.conftest import assert_accessible as check_accessible
+from tests.web.staff.journeys import press
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.timeout(240)]
 PASSWORD = "a long enough password"
@@ -104,7 +107,7 @@ async def journey(live: LiveSite, chromium: Browser, *, javascript: bool) -> Non
             "Share your expertise with your council"
         )
         await assert_accessible(page, visited)
-        await page.get_by_role("button", name="Start now").click()
+        await press(page, "Start now")  # keyboard only (a link styled as a button: Enter)
         await expect(page).to_have_url(re.compile(r"/create-account$"))
         await assert_accessible(page, visited)
         await page.get_by_role("button", name="Create account").click()
@@ -128,7 +131,7 @@ async def journey(live: LiveSite, chromium: Browser, *, javascript: bool) -> Non
         assert link.startswith(live.web_url + "/verify-email?token=")
         await page.goto(link)
         await assert_accessible(page, visited)
-        await page.get_by_role("button", name="Confirm email address").click()
+        await press(page, "Confirm email address", key="Space")  # keyboard only
         await expect(page.get_by_role("heading", level=1)).to_have_text("Email address confirmed")
         await assert_accessible(page, visited)
 
@@ -168,7 +171,7 @@ async def journey(live: LiveSite, chromium: Browser, *, javascript: bool) -> Non
 
         await page.get_by_role("link", name="Lived experience").click()
         await page.get_by_label("Role").fill("cyclist")
-        await page.get_by_role("button", name="Add role").click()
+        await press(page, "Add role")  # keyboard only
         await expect(page.locator(".govuk-summary-list")).to_contain_text("Cyclist")
         await assert_accessible(page, visited)
         await page.get_by_role("link", name="Return to your profile").click()
@@ -226,7 +229,7 @@ async def journey(live: LiveSite, chromium: Browser, *, javascript: bool) -> Non
         await expect(page.locator(".govuk-tag").first).to_have_text("Accepted")
         await expect(page.get_by_text("1.5 hours")).to_be_visible()
         await assert_accessible(page, visited)
-        await page.get_by_role("button", name="Undo my answer").click()
+        await press(page, "Undo my answer", key="Space")  # keyboard only
         await expect(page.get_by_role("button", name="Decline")).to_be_visible()
         await page.get_by_role("button", name="Accept").click()
         await expect(page.locator(".govuk-tag").first).to_have_text("Accepted")
@@ -235,7 +238,8 @@ async def journey(live: LiveSite, chromium: Browser, *, javascript: bool) -> Non
         await expect(page.get_by_role("heading", name="Accepted (1)")).to_be_visible()
         await page.get_by_role("link", name="Sign out").click()
         await assert_accessible(page, visited)
-        await page.get_by_role("button", name="Sign out").click()
+        await tab_to(page, "main form button.govuk-button")  # keyboard only (the header
+        await page.keyboard.press("Enter")  # has a "Sign out" link too)
         await expect(page.get_by_role("heading", level=1)).to_have_text("You have signed out")
         # No CSP violation or script error on any page so far (the 404 below logs its status).
         assert watch.problems == [], watch.problems

@@ -136,3 +136,29 @@ async def accept_an_invitation(live: Any, call_id: str) -> str:
         )
         assert accepted.status_code == 200, accepted.text
     return str(row["ref"])
+
+
+async def press_tab_until(page: Any, name: str, *, limit: int = 80) -> None:
+    """Keyboard only: Tab until the focused control's accessible text is ``name``, and its
+    focus is visible (GOV.UK's yellow focus state)."""
+    for _ in range(limit):
+        await page.keyboard.press("Tab")
+        focused = await page.evaluate(
+            """() => { const e = document.activeElement;
+                 const s = getComputedStyle(e);
+                 const text = e.getAttribute('aria-label') || e.innerText || e.value || '';
+                 return {text: text.trim(), outline: s.outlineStyle, shadow: s.boxShadow}; }"""
+        )
+        if focused["text"] == name:
+            visible = focused["outline"] != "none" or focused["shadow"] != "none"
+            assert visible, f"no visible focus on {name!r}: {focused}"
+            return
+    raise AssertionError(f"{name!r} is not reachable with Tab")
+
+
+async def press(page: Any, name: str, *, key: str = "Enter") -> None:
+    """Keyboard only: Tab to the control named ``name`` (focus visibly styled), then press
+    Enter (or Space)."""
+    await page.locator("body").focus()
+    await press_tab_until(page, name)
+    await page.keyboard.press(key)

@@ -11,49 +11,42 @@ from typing import Any
 
 import pytest
 
+from tests.web.browser.conftest import assert_accessible as check_accessible
 from tests.web.browser.conftest import (  # noqa: F401  (fixtures)
-    assert_accessible,
     chromium,
     live,
     new_page,
+    no_script_checker,
     screenshot_path,
 )
 from tests.web.staff.journeys import (
     OFFICER_PASSWORD,
     accept_an_invitation,
     add_officer,
+    press,
+    press_tab_until,
     seed_citizens,
 )
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
 
-async def press_tab_until(page: Any, name: str, *, limit: int = 80) -> None:
-    """Keyboard only: Tab until the focused control's accessible text is ``name``, and its
-    focus is visible (GOV.UK's yellow focus state)."""
-    for _ in range(limit):
-        await page.keyboard.press("Tab")
-        focused = await page.evaluate(
-            """() => { const e = document.activeElement;
-                 const s = getComputedStyle(e);
-                 const text = e.getAttribute('aria-label') || e.innerText || e.value || '';
-                 return {text: text.trim(), outline: s.outlineStyle, shadow: s.boxShadow}; }"""
-        )
-        if focused["text"] == name:
-            visible = focused["outline"] != "none" or focused["shadow"] != "none"
-            assert visible, f"no visible focus on {name!r}: {focused}"
-            return
-    raise AssertionError(f"{name!r} is not reachable with Tab")
-
-
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
 async def test_officer_posts_reviews_swaps_invites_rates_and_closes(
     live: Any,  # noqa: F811
     chromium: Any,  # noqa: F811
+    javascript: bool,
 ) -> None:
     await seed_citizens(live)
     email = await add_officer(live)
-    context, page, watch = await new_page(chromium, javascript=True)
+    context, page, watch = await new_page(chromium, javascript=javascript)
+    # With JavaScript off axe runs on the same HTML in a second page whose scripts are blocked.
+    checker_context, checker = (None, None) if javascript else await no_script_checker(chromium)
     visited: list[str] = []
+
+    async def assert_accessible(page: Any, visited: list[str]) -> None:
+        await check_accessible(page, visited, checker=checker)
+
     try:
         await page.goto(f"{live.web_url}/sign-in")
         await page.get_by_label("Email address").fill(email)
@@ -62,7 +55,7 @@ async def test_officer_posts_reviews_swaps_invites_rates_and_closes(
         await page.wait_for_url(re.compile(r"/calls$"))
         await assert_accessible(page, visited)
 
-        await page.get_by_role("button", name="Post a call").click()
+        await press(page, "Post a call")  # keyboard only
         await page.wait_for_url(re.compile(r"/calls/new$"))
         await assert_accessible(page, visited)
 
@@ -106,19 +99,20 @@ async def test_officer_posts_reviews_swaps_invites_rates_and_closes(
 
         await page.wait_for_url(re.compile(r"/calls/new/check$"))
         await assert_accessible(page, visited)
-        await page.get_by_role("button", name="Post the call").click()
+        await press(page, "Post the call")  # keyboard only
         await page.wait_for_url(re.compile(r"/posted$"))
         await assert_accessible(page, visited)
         call_id = page.url.split("/")[-2]
 
-        await page.get_by_role("button", name="Review the proposed panel").click()
+        await press(page, "Review the proposed panel")  # keyboard only: a link, so Enter
         await page.wait_for_url(re.compile(r"/panel$"))
         refs = await page.locator(".govuk-summary-card__title").all_inner_texts()
         assert len(refs) == 4, refs
         await assert_accessible(page, visited)
-        await page.screenshot(
-            path=str(screenshot_path("screenshot-officer-panel.png")), full_page=True
-        )
+        if javascript:
+            await page.screenshot(
+                path=str(screenshot_path("screenshot-officer-panel.png")), full_page=True
+            )
 
         # Swap the first member with the keyboard only.
         await page.locator("body").focus()
@@ -136,7 +130,7 @@ async def test_officer_posts_reviews_swaps_invites_rates_and_closes(
         await page.get_by_role("button", name="Preview the invitation").click()
         await page.get_by_role("heading", name="Preview: what each person receives").wait_for()
         await assert_accessible(page, visited)
-        await page.get_by_role("button", name="Send invitations").click()
+        await press(page, "Send invitations")  # keyboard only
         await page.wait_for_url(re.compile(r"/answers$"))
         await assert_accessible(page, visited)
 
@@ -161,7 +155,7 @@ async def test_officer_posts_reviews_swaps_invites_rates_and_closes(
         await page.get_by_label(
             "What was done with their input, or why the call is cancelled"
         ).fill("We are building the protected lanes you asked for, starting in May.")
-        await page.get_by_role("button", name="Confirm").click()
+        await press(page, "Confirm", key="Space")  # keyboard only
         await page.wait_for_url(re.compile(r"/closed$"))
         await page.get_by_role("heading", name="Call closed").wait_for()
         await assert_accessible(page, visited)
@@ -173,3 +167,5 @@ async def test_officer_posts_reviews_swaps_invites_rates_and_closes(
         assert len(visited) >= 15
     finally:
         await context.close()
+        if checker_context is not None:
+            await checker_context.close()
