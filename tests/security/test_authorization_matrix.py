@@ -33,6 +33,7 @@ BODIES: dict[str, Any] = {
     "PATCH /v1/calls/{call_id}": {"title": "Changed by a stranger"},
     "POST /v1/calls/{call_id}/cancel": {"reason": "Cancelled by a stranger"},
     "PATCH /v1/organisation/members/{account_id}": {"role": "officer"},
+    "PATCH /v1/me/experience/{entry_id}": {"title": "Changed by a stranger"},
 }
 
 
@@ -96,6 +97,15 @@ class World:
             "/v1/me/skills", {"label": "bridge design", "level": "can_do"}, a
         )["id"]
         self.ids["role_id"] = self._post("/v1/me/roles", {"role": "cyclist"}, a)["id"]
+        self.ids["entry_id"] = self._post(
+            "/v1/me/experience",
+            {
+                "kind": "volunteering",
+                "title": "Ride leader",
+                "description": "I lead weekly group rides for new cyclists in the city centre.",
+            },
+            a,
+        )["id"]
         # Configuration 1 (the defaults) is made when the matcher starts.
         self.ids["config_id"] = "1"
         # A well-formed candidate ref (c_ + 20 hex digits) that no call handed out.
@@ -211,6 +221,7 @@ def test_objects_survive_foreign_deletes(suite: Suite, world: World) -> None:
         ("skills", "skill_id"),
         ("roles", "role_id"),
         ("affiliations", "affiliation_id"),
+        ("experience", "entry_id"),
     ):
         response = suite.client.get(f"/v1/me/{collection}", headers=a)
         assert response.status_code == 200
