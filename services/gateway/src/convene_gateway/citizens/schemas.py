@@ -12,8 +12,10 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StringConstraints,
     model_validator,
 )
@@ -173,7 +175,7 @@ class SkillCreate(BaseModel):
         ),
         examples=["http://data.europa.eu/esco/skill/0f7e2a3c-3b5e-4c8b-9d61-2c1f5a8e7b90"],
     )
-    visible_to_bodies: bool = Field(
+    visible_to_bodies: StrictBool = Field(
         default=True,
         description="False: use for matching but do not show to public bodies (it still "
         "counts; a body's explanation says 'private evidence' in its place).",
@@ -184,7 +186,7 @@ class RoleCreate(BaseModel):
     model_config = _STRICT
 
     role: ShortText = Field(description="A curated role slug (GET /v1/roles) or free text.")
-    visible_to_bodies: bool = Field(
+    visible_to_bodies: StrictBool = Field(
         default=True,
         description="False: use for matching but do not show to public bodies (it still "
         "counts; a body's explanation says 'private evidence' in its place).",
@@ -196,6 +198,17 @@ ExperienceTitle = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
 ]
 ExperienceText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+
+
+def _iso_date_only(value: object) -> object:
+    """A date is sent as an ISO 8601 string ("2019-04-01"): a number is refused, not read as
+    a Unix timestamp (pydantic's lax mode would take 0 as 1970-01-01)."""
+    if value is not None and not isinstance(value, (str, date)):
+        raise ValueError("give the date as YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
 
 
 def _dates_ordered(started: date | None, ended: date | None) -> None:
@@ -212,10 +225,10 @@ class ExperienceCreate(BaseModel):
     kind: ExperienceKind
     title: ExperienceTitle
     description: ExperienceText = ""
-    from_: date | None = Field(default=None, alias="from")
-    to: date | None = None
+    from_: IsoDate | None = Field(default=None, alias="from")
+    to: IsoDate | None = None
     organisation: ShortText | None = None
-    visible_to_bodies: bool = Field(
+    visible_to_bodies: StrictBool = Field(
         default=True,
         description="False: use for matching but do not show to public bodies (it still "
         "counts; a body's explanation says 'private evidence' in its place).",
@@ -238,10 +251,10 @@ class ExperienceUpdate(BaseModel):
     kind: ExperienceKind | None = None
     title: ExperienceTitle | None = None
     description: ExperienceText | None = None
-    from_: date | None = Field(default=None, alias="from")
-    to: date | None = None
+    from_: IsoDate | None = Field(default=None, alias="from")
+    to: IsoDate | None = None
     organisation: ShortText | None = None
-    visible_to_bodies: bool | None = None
+    visible_to_bodies: StrictBool | None = None
 
     @model_validator(mode="after")
     def _check(self) -> ExperienceUpdate:
