@@ -103,8 +103,20 @@ def text_of(message: Message) -> str:
     return payload.decode()
 
 
+def plain_texts(smtp: SmtpServer, *, to: str) -> list[str]:
+    """The text/plain parts of every message delivered to ``to``."""
+    texts = []
+    for message in smtp.sink.to(to):
+        for part in message.walk():
+            if part.get_content_type() == "text/plain":
+                payload = part.get_payload(decode=True)
+                if isinstance(payload, bytes):
+                    texts.append(payload.decode())
+    return texts
+
+
 async def register_demo_citizen(
-    client: httpx.AsyncClient, matcher_dsn: str
+    client: httpx.AsyncClient, matcher_dsn: str, smtp: SmtpServer
 ) -> tuple[str, str, dict[str, str]]:
     """The demo citizen as `make run` registers them; returns (id, email, headers)."""
     email = f"demo-{uuid.uuid4().hex[:8]}@invitations.e2e.example"
@@ -112,7 +124,9 @@ async def register_demo_citizen(
         "/v1/citizens", json={"email": email, "password": PASSWORD, "display_name": "Dee Mo"}
     )
     assert registered.status_code == 201, registered.text
-    await verify_from_outbox(client, matcher_dsn, email, PASSWORD)
+    await verify_from_outbox(
+        client, matcher_dsn, email, PASSWORD, delivered=lambda: plain_texts(smtp, to=email)
+    )
     token = await client.post("/v1/auth/token", data={"username": email, "password": PASSWORD})
     assert token.status_code == 200, token.text
     headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
@@ -178,7 +192,7 @@ async def test_invite_accept_email_contact_rate_close_and_the_rating_reaches_mat
         matcher_dsn = suite.cluster.dsn(suite.database, role="convene_matcher")
         council = Council(client, bootstrap["api_key"], token.json()["access_token"], matcher_dsn)
         body = council.body
-        citizen_id, email, me = await register_demo_citizen(client, matcher_dsn)
+        citizen_id, email, me = await register_demo_citizen(client, matcher_dsn, smtp)
         await council.citizen(skills=["Traffic engineering"], roles=["transport engineer"])
         timings["caught up"] = await wait_for(council.caught_up, timeout=60, interval=0.2)
 
