@@ -14,7 +14,7 @@ import uuid
 from convene_gateway.clients.matcher import MatcherClient
 from convene_gateway.clients.matcher_schemas import AccountEmail
 from convene_gateway.emails.messages import Message
-from convene_gateway.errors import GatewayError
+from convene_gateway.errors import DownstreamError, GatewayError
 
 logger = logging.getLogger("convene.gateway.emails")
 
@@ -39,7 +39,8 @@ async def send(
                 recipient_id=account_id,
             )
         )
-    except GatewayError as exc:
+    # Downstream failures are convene_common's ServiceErrors, not GatewayErrors: both here.
+    except (GatewayError, DownstreamError) as exc:
         logger.warning(
             "account email not queued", extra={"kind": message.kind, "status": exc.status}
         )
