@@ -191,6 +191,7 @@ async def test_invite_accept_email_contact_rate_close_and_the_rating_reaches_mat
         assert token.status_code == 200, token.text
         matcher_dsn = suite.cluster.dsn(suite.database, role="convene_matcher")
         council = Council(client, bootstrap["api_key"], token.json()["access_token"], matcher_dsn)
+        council.mailbox = lambda address: plain_texts(smtp, to=address)
         body = council.body
         citizen_id, email, me = await register_demo_citizen(client, matcher_dsn, smtp)
         await council.citizen(skills=["Traffic engineering"], roles=["transport engineer"])
