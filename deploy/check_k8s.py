@@ -14,7 +14,8 @@ any other kustomization field is an error rather than silently ignored), then:
 3. replicas: at least two gateway and matcher pods (HPA minReplicas), the gateway reaching
    the matcher through its Service (which routes to ready pods only; a matcher catching up on
    the change feed is not ready: CONVENE_MATCHER_READY_MAX_FEED_LAG is set), and the worker's
-   SMTP settings and the links in its emails pointing at the pages' Ingress host.
+   SMTP settings, and the links in its and the gateway's emails pointing at the pages'
+   Ingress host.
 
 Usage: python deploy/check_k8s.py [deploy/k8s]
 """
@@ -395,7 +396,10 @@ def check_replicas(by_kind: dict[str, list[Doc]], deployments: dict[str, Doc]) -
     for key in WORKER_SMTP_ENV:
         if not worker.get(f"CONVENE_MATCHER_{key}"):
             problems.append(f"Deployment/notification-worker: CONVENE_MATCHER_{key} is empty")
-    public_url = worker.get("CONVENE_MATCHER_PUBLIC_URL", "")
+    links = {
+        "Deployment/notification-worker": worker.get("CONVENE_MATCHER_PUBLIC_URL", ""),
+        "Deployment/gateway": container_env("gateway").get("CONVENE_GATEWAY_WEB_BASE_URL", ""),
+    }
     page_hosts = {
         f"https://{rule['host']}"
         for ingress in by_kind.get("Ingress", [])
@@ -406,11 +410,12 @@ def check_replicas(by_kind: dict[str, list[Doc]], deployments: dict[str, Doc]) -
             for p in rule["http"]["paths"]
         )
     }
-    if page_hosts and public_url.rstrip("/") not in page_hosts:
-        problems.append(
-            f"Deployment/notification-worker: email links go to {public_url!r}, not the "
-            f"pages' Ingress host {sorted(page_hosts)}"
-        )
+    for where, url in links.items():
+        if page_hosts and url.rstrip("/") not in page_hosts:
+            problems.append(
+                f"{where}: email links go to {url!r}, not the pages' Ingress host "
+                f"{sorted(page_hosts)}"
+            )
     return problems
 
 

@@ -120,12 +120,17 @@ def test_the_worker_mails_the_compose_mail_catcher_with_links_to_the_pages(
     assert set(services[host]["networks"]) & set(services[WORKER]["networks"])
     assert port == "1025"  # Mailpit's SMTP port (its UI is 8025)
     assert default(worker["CONVENE_MATCHER_SMTP_START_TLS"]) == "false"
-    # Links in emails: the web pages' published address and port.
+    # Links in emails: the web pages' published address and port (the worker's links are
+    # /invitations/{id}, a page of services/web).
     public_url = default(worker["CONVENE_MATCHER_PUBLIC_URL"])
     [published] = services["web"]["ports"]
     bind, host_port, container_port = published.rsplit(":", 2)
     assert container_port == services["web"]["environment"]["CONVENE_WEB_PORT"]
     assert public_url == f"http://{default(bind)}:{host_port}"
+    # The gateway's account emails link to the same pages.
+    gateway = services["gateway"]["environment"]
+    assert default(gateway["CONVENE_GATEWAY_WEB_BASE_URL"]) == public_url
+    assert gateway["CONVENE_GATEWAY_WEB_BASE_URL"] == worker["CONVENE_MATCHER_PUBLIC_URL"]
 
 
 def test_every_image_is_built_from_the_one_dockerfile(compose: dict[str, Any]) -> None:
@@ -234,7 +239,8 @@ def _check_k8s() -> Any:
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("check_k8s", REPO_ROOT / "deploy/check_k8s.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -276,5 +282,9 @@ def test_k8s_replica_rules_hold_and_catch_each_mistake() -> None:
     assert problems_after(config("SMTP_HOST", None)) == [
         "Deployment/notification-worker: CONVENE_MATCHER_SMTP_HOST is empty"
     ]
-    [wrong_links] = problems_after(config("PUBLIC_URL", "https://convene.example.org"))
-    assert "email links go to 'https://convene.example.org'" in wrong_links
+    wrong_links = problems_after(config("PUBLIC_URL", "https://convene.example.org"))
+    assert [problem.split(":")[0] for problem in wrong_links] == [
+        "Deployment/notification-worker",
+        "Deployment/gateway",
+    ]
+    assert all("email links go to 'https://convene.example.org'" in p for p in wrong_links)

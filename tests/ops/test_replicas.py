@@ -294,76 +294,87 @@ def test_a_configuration_activated_through_one_gateway_is_used_by_both(stack: St
 
 
 async def test_concurrent_invitations_through_both_replicas_keep_every_cap(stack: Stack) -> None:
-    calls = 50
+    """10 calls with the same text share their top 5 candidates; 50 concurrent requests, each
+    inviting one of them to one call, alternate between the gateways (and so the matchers):
+    each citizen is wanted 10 times, over every monthly cap (1 to 8 in the demo data)."""
+    calls, per_call = 10, 5
     clients = [
         httpx.AsyncClient(base_url=url, headers=stack.headers, timeout=120)
         for url in stack.gateway_urls
     ]
     try:
-        slots = asyncio.Semaphore(6)
 
-        async def create_and_match(index: int) -> str:
+        async def create_and_match(index: int) -> tuple[str, list[str]]:
             client = clients[index % 2]
-            body = {**call_body(f"Caps {index}"), "panel_size": 2}
-            async with slots:
-                created = await client.post("/v1/calls", json=body)
-                assert created.status_code == 201, created.text
-                call_id: str = created.json()["id"]
-                matched = await client.post(f"/v1/calls/{call_id}/match", json={"seed": 3})
-                assert matched.status_code == 200, matched.text
-            return call_id
+            # No hours asked: only the invitation cap can refuse anyone (a citizen's
+            # hours_per_month would refuse some of these candidates from the first request).
+            body = {k: v for k, v in call_body(f"Caps {index}").items() if k != "hours"}
+            created = await client.post("/v1/calls", json=body)
+            assert created.status_code == 201, created.text
+            call_id: str = created.json()["id"]
+            matched = await client.post(f"/v1/calls/{call_id}/match", json={"seed": 3})
+            assert matched.status_code == 200, matched.text
+            refs = [c["ref"] for c in matched.json()["candidates"][:per_call]]
+            assert len(refs) == per_call
+            return call_id, refs
 
-        # The same text: the same few citizens in every panel.
-        started = time.monotonic()
-        call_ids = list(await asyncio.gather(*(create_and_match(i) for i in range(calls))))
-        prepared = time.monotonic() - started
+        shortlists = await asyncio.gather(*(create_and_match(i) for i in range(calls)))
+        wanted_pairs = [(call_id, ref) for call_id, refs in shortlists for ref in refs]
 
         async def invite(index: int) -> httpx.Response:
+            call_id, ref = wanted_pairs[index]
             return await clients[index % 2].post(
-                f"/v1/calls/{call_ids[index]}/invitations", json={}
+                f"/v1/calls/{call_id}/invitations", json={"refs": [ref]}
             )
 
         started = time.monotonic()
         answers = await asyncio.wait_for(
-            asyncio.gather(*(invite(i) for i in range(calls))), timeout=240
+            asyncio.gather(*(invite(i) for i in range(len(wanted_pairs)))), timeout=240
         )
-        print(  # noqa: T201
-            f"{calls} calls made and matched in {prepared:.1f}s, "
-            f"invited concurrently in {time.monotonic() - started:.1f}s"
-        )
+        took = time.monotonic() - started
+        print(f"{len(answers)} invitations sent concurrently in {took:.1f}s")  # noqa: T201
     finally:
         for client in clients:
             await client.aclose()
+    assert len(answers) == 50
     assert all(a.status_code == 201 for a in answers), [a.text for a in answers if a.is_error]
     reasons = {s["reason"] for a in answers for s in a.json()["skipped"]}
     assert reasons <= {"invitation_cap"}, reasons
 
-    connection = await asyncpg.connect(stack.dsn)
+    connection = await asyncio.wait_for(asyncpg.connect(stack.dsn), timeout=30)
     try:
         wanted = await connection.fetch(
-            """SELECT m.citizen_id, count(*) AS panels, c.max_invitations_per_month AS cap
+            """SELECT m.citizen_id, count(*) AS wanted, c.max_invitations_per_month AS cap
                FROM matcher.call_match m JOIN profiles.citizen c ON c.id = m.citizen_id
-               WHERE m.call_id = ANY($1::uuid[]) AND m.in_panel AND m.latest
+               WHERE (m.call_id, m.ref) IN (SELECT * FROM unnest($1::uuid[], $2::text[]))
                GROUP BY m.citizen_id, c.max_invitations_per_month""",
-            call_ids,
+            [call_id for call_id, _ in wanted_pairs],
+            [ref for _, ref in wanted_pairs],
         )
         invited = dict(
             await connection.fetch(
                 """SELECT citizen_id, count(*) FROM matcher.invitation
-                   WHERE created_at >= date_trunc('month', now() AT TIME ZONE 'UTC')
-                       AT TIME ZONE 'UTC'
-                   GROUP BY citizen_id"""
+                   WHERE call_id = ANY($1::uuid[]) GROUP BY citizen_id""",
+                [call_id for call_id, _ in shortlists],
             )
+        )
+        # Nobody's whole month is over the cap either (these were their only invitations).
+        over = await connection.fetch(
+            """SELECT i.citizen_id FROM matcher.invitation i
+               JOIN profiles.citizen c ON c.id = i.citizen_id
+               GROUP BY i.citizen_id, c.max_invitations_per_month
+               HAVING count(*) > c.max_invitations_per_month"""
         )
     finally:
         await connection.close()
-    assert wanted, "no panels"
-    assert any(row["panels"] > row["cap"] for row in wanted), "no cap was ever reached"
+    assert sum(row["wanted"] for row in wanted) == 50
+    assert any(row["wanted"] > row["cap"] for row in wanted), "no cap was ever reached"
     for row in wanted:
         # Exactly up to the cap: never over it, and no one refused while below it.
-        assert invited.get(row["citizen_id"], 0) == min(row["cap"], row["panels"]), dict(row)
+        assert invited.get(row["citizen_id"], 0) == min(row["cap"], row["wanted"]), dict(row)
+    assert over == []
     sent = sum(len(a.json()["items"]) for a in answers)
-    assert sent == sum(min(row["cap"], row["panels"]) for row in wanted)
+    assert sent == sum(min(row["cap"], row["wanted"]) for row in wanted)
 
 
 def register(client: httpx.Client) -> tuple[str, str]:
