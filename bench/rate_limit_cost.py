@@ -23,11 +23,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from convene_common.db import create_pool
+from convene_common.db import Connection
 from convene_common.embedded_pg import EmbeddedPostgres
 from convene_common.migrations import migrate
+from convene_gateway.ratelimit import repository
 from convene_gateway.ratelimit.config import Limit, RateLimits
-from convene_gateway.ratelimit.limiter import RateLimiter, Take
+from convene_gateway.ratelimit.limiter import RateLimiter, Take, open_pool
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results" / "rate_limit_cost.json"
@@ -66,6 +67,32 @@ async def measure(limiter: RateLimiter, *, requests: int, keys: int) -> dict[str
     }
 
 
+async def measure_statement(
+    connection: Connection, *, requests: int, keys: int
+) -> dict[str, float]:
+    walls = []
+    cpu_before = time.process_time()
+    for index in range(requests):
+        takes = [
+            repository.BucketTake(
+                bucket=bucket, key=f"{bucket}:{index % keys}", interval_seconds=6e-5,
+                tolerance_seconds=60.0,
+            )
+            for bucket in ("client", "principal")
+        ]  # fmt: skip
+        started = time.perf_counter()
+        results = await repository.take(connection, takes=takes)
+        walls.append((time.perf_counter() - started) * 1e6)
+        assert all(r.allowed for r in results)
+    cpu = time.process_time() - cpu_before
+    return {
+        "p50_us": round(percentile(walls, 0.5), 1),
+        "p99_us": round(percentile(walls, 0.99), 1),
+        "mean_us": round(statistics.fmean(walls), 1),
+        "gateway_cpu_us_per_take": round(cpu / requests * 1e6, 1),
+    }
+
+
 async def run(requests: int, keys: int) -> dict[str, Any]:
     cluster = EmbeddedPostgres(REPO / ".run" / f"bench-ratelimit-pg-{os.getpid()}")
     cluster.start()
@@ -73,7 +100,9 @@ async def run(requests: int, keys: int) -> dict[str, Any]:
         await cluster.provision("convene_bench", ("gateway",))
         dsn = cluster.dsn("convene_bench", role="convene_gateway")
         await migrate(dsn, schema="gateway", directory=REPO / "services/gateway/migrations")
-        pool = await create_pool(dsn, schema="gateway", min_size=1, max_size=1)
+        # As the gateway makes it (no reset query on release), with one connection so that
+        # its backend's CPU can be read.
+        pool = await open_pool(dsn, schema="gateway", max_size=1)
         async with pool.acquire() as connection:
             backend = await connection.fetchval("SELECT pg_backend_pid()")
         shared = RateLimiter(RateLimits(shared=True))
@@ -83,6 +112,14 @@ async def run(requests: int, keys: int) -> dict[str, Any]:
         shared_figures = await measure(shared, requests=requests, keys=keys)
         db_cpu = backend_cpu_seconds(backend) - db_before
         shared_figures["postgres_cpu_us_per_take"] = round(db_cpu / requests * 1e6, 1)
+        # The statement alone on a held connection: the rest of a shared take is the pool's
+        # acquire and release.
+        async with pool.acquire() as connection:
+            db_before = backend_cpu_seconds(backend)
+            statement_only = await measure_statement(connection, requests=requests, keys=keys)
+            statement_only["postgres_cpu_us_per_take"] = round(
+                (backend_cpu_seconds(backend) - db_before) / requests * 1e6, 1
+            )
         in_process = await measure(
             RateLimiter(RateLimits(shared=False)), requests=requests, keys=keys
         )
@@ -98,6 +135,7 @@ async def run(requests: int, keys: int) -> dict[str, Any]:
         "distinct_keys": keys,
         "buckets_per_request": 2,
         "shared": shared_figures,
+        "shared_statement_on_a_held_connection": statement_only,
         "in_process": in_process,
         "load_average_1m": round(os.getloadavg()[0], 2),
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -38,6 +38,7 @@ from convene_gateway.members.router import router as members_router
 from convene_gateway.openapi import install_openapi_additions
 from convene_gateway.organisations.router import router as organisations_router
 from convene_gateway.ratelimit.limiter import RateLimiter
+from convene_gateway.ratelimit.limiter import open_pool as open_rate_limit_pool
 from convene_gateway.ratelimit.middleware import install_rate_limits
 from convene_gateway.roles.router import router as roles_router
 
@@ -84,7 +85,14 @@ def create_app(
             min_size=settings.database_pool_min,
             max_size=settings.database_pool_max,
         )
-        rate_limiter.bind(app.state.pool)
+        rate_limit_pool = None
+        if settings.rate_limits.enabled and settings.rate_limits.shared:
+            rate_limit_pool = await open_rate_limit_pool(
+                settings.dsn(),
+                schema=settings.database_schema,
+                max_size=settings.rate_limits.pool_max,
+            )
+            rate_limiter.bind(rate_limit_pool)
         purge = asyncio.create_task(
             rate_limiter.purge_full_buckets(every_seconds=settings.rate_limits.purge_every_seconds),
             name="rate-limit-purge",
@@ -104,6 +112,8 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await purge
             rate_limiter.unbind()
+            if rate_limit_pool is not None:
+                await rate_limit_pool.close()
             await app.state.matcher_batch.aclose()
             await app.state.matcher_admin.aclose()
             await app.state.matcher.aclose()

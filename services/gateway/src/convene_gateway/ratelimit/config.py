@@ -24,6 +24,8 @@ class RateLimits(BaseModel):
     # How long a request waits for a database connection to count it before it is counted
     # in this process instead.
     acquire_timeout_seconds: float = Field(default=1.0, gt=0, le=10)
+    # Connections of the limiter's own pool (per replica), beside the gateway's pool.
+    pool_max: int = Field(default=4, ge=1, le=100)
     # How often refilled buckets are deleted from the shared table.
     purge_every_seconds: float = Field(default=60.0, gt=0)
     # Every request from one client address (behind a proxy: the address uvicorn's
