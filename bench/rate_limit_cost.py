@@ -46,6 +46,15 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def summary(walls: list[float], *, cpu_seconds: float) -> dict[str, float]:
+    return {
+        "p50_us": round(percentile(walls, 0.5), 1),
+        "p99_us": round(percentile(walls, 0.99), 1),
+        "mean_us": round(statistics.fmean(walls), 1),
+        "gateway_cpu_us_per_take": round(cpu_seconds / len(walls) * 1e6, 1),
+    }
+
+
 async def measure(limiter: RateLimiter, *, requests: int, keys: int) -> dict[str, float]:
     walls = []
     cpu_before = time.process_time()
@@ -58,13 +67,7 @@ async def measure(limiter: RateLimiter, *, requests: int, keys: int) -> dict[str
         wait, _ = await limiter.take(takes)
         walls.append((time.perf_counter() - started) * 1e6)
         assert wait == 0
-    cpu = time.process_time() - cpu_before
-    return {
-        "p50_us": round(percentile(walls, 0.5), 1),
-        "p99_us": round(percentile(walls, 0.99), 1),
-        "mean_us": round(statistics.fmean(walls), 1),
-        "gateway_cpu_us_per_take": round(cpu / requests * 1e6, 1),
-    }
+    return summary(walls, cpu_seconds=time.process_time() - cpu_before)
 
 
 async def measure_statement(
@@ -84,13 +87,7 @@ async def measure_statement(
         results = await repository.take(connection, takes=takes)
         walls.append((time.perf_counter() - started) * 1e6)
         assert all(r.allowed for r in results)
-    cpu = time.process_time() - cpu_before
-    return {
-        "p50_us": round(percentile(walls, 0.5), 1),
-        "p99_us": round(percentile(walls, 0.99), 1),
-        "mean_us": round(statistics.fmean(walls), 1),
-        "gateway_cpu_us_per_take": round(cpu / requests * 1e6, 1),
-    }
+    return summary(walls, cpu_seconds=time.process_time() - cpu_before)
 
 
 async def run(requests: int, keys: int) -> dict[str, Any]:
