@@ -10,7 +10,12 @@ any other kustomization field is an error rather than silently ignored), then:
 2. checks the project's own rules: probes on /readyz and /livez, resources, non-root and
    read-only root filesystems, no committed Secret, selectors that match, only the gateway
    reachable from outside (the API under /v1 and the pages, never /metrics), one HPA and one
-   PDB where expected, the notification worker running its module.
+   PDB where expected, the notification worker running its module;
+3. replicas: at least two gateway and matcher pods (HPA minReplicas), the gateway reaching
+   the matcher through its Service (which routes to ready pods only; a matcher catching up on
+   the change feed is not ready: CONVENE_MATCHER_READY_MAX_FEED_LAG is set), and the worker's
+   SMTP settings, and the links in its and the gateway's emails pointing at the pages'
+   Ingress host.
 
 Usage: python deploy/check_k8s.py [deploy/k8s]
 """
@@ -43,6 +48,9 @@ WORKERS = {"notification-worker": "convene_matcher.notifications.worker"}
 INGRESS_BACKENDS = {"gateway", "web"}
 GATEWAY_PATHS = {"/v1", "/openapi.json", "/docs"}
 MATCHER_MEMORY_LIMIT_MIB = 2560
+# Replicated services and the least number of pods each runs.
+MIN_REPLICAS = {"gateway": 2, "matcher": 2}
+WORKER_SMTP_ENV = ("SMTP_HOST", "SMTP_PORT", "SMTP_FROM", "SMTP_START_TLS", "PUBLIC_URL")
 
 Doc = dict[str, Any]
 
@@ -340,6 +348,74 @@ def check_rules(docs: list[Doc], *, overlay: bool) -> list[str]:
 
     if not by_kind.get("Job"):
         problems.append("no migration Job")
+    return problems + check_replicas(by_kind, deployments)
+
+
+def env_values(container: Doc, config: Doc) -> dict[str, str]:
+    """A container's environment with ConfigMap references resolved (Secrets left out)."""
+    values = {}
+    for env in container.get("env", []):
+        if "value" in env:
+            values[env["name"]] = str(env["value"])
+        elif ref := env.get("valueFrom", {}).get("configMapKeyRef"):
+            values[env["name"]] = str(config.get(ref["name"], {}).get(ref["key"], ""))
+    return values
+
+
+def check_replicas(by_kind: dict[str, list[Doc]], deployments: dict[str, Doc]) -> list[str]:
+    problems: list[str] = []
+    config = {c["metadata"]["name"]: c.get("data", {}) for c in by_kind.get("ConfigMap", [])}
+    hpas = {
+        h["spec"]["scaleTargetRef"]["name"]: h for h in by_kind.get("HorizontalPodAutoscaler", [])
+    }
+    for name, least in MIN_REPLICAS.items():
+        hpa = hpas.get(name)
+        if hpa is not None and hpa["spec"].get("minReplicas", 1) < least:
+            problems.append(f"HorizontalPodAutoscaler/{name}: minReplicas under {least}")
+    services = {s["metadata"]["name"]: s for s in by_kind.get("Service", [])}
+
+    def container_env(name: str) -> dict[str, str]:
+        deployment = deployments.get(name)
+        if deployment is None:
+            return {}
+        return env_values(deployment["spec"]["template"]["spec"]["containers"][0], config)
+
+    matcher_url = container_env("gateway").get("CONVENE_GATEWAY_MATCHER_URL", "")
+    matcher_service = services.get("matcher")
+    ports = [p["port"] for p in matcher_service["spec"]["ports"]] if matcher_service else []
+    if not any(matcher_url.rstrip("/") == f"http://matcher:{port}" for port in ports):
+        problems.append(
+            f"Deployment/gateway: CONVENE_GATEWAY_MATCHER_URL {matcher_url!r} is not the "
+            "matcher Service (which spreads over ready pods)"
+        )
+    lag = container_env("matcher").get("CONVENE_MATCHER_READY_MAX_FEED_LAG", "")
+    if not lag.isdigit():
+        problems.append("Deployment/matcher: CONVENE_MATCHER_READY_MAX_FEED_LAG is not set")
+
+    worker = container_env("notification-worker")
+    for key in WORKER_SMTP_ENV:
+        if not worker.get(f"CONVENE_MATCHER_{key}"):
+            problems.append(f"Deployment/notification-worker: CONVENE_MATCHER_{key} is empty")
+    links = {
+        "Deployment/notification-worker": worker.get("CONVENE_MATCHER_PUBLIC_URL", ""),
+        "Deployment/gateway": container_env("gateway").get("CONVENE_GATEWAY_WEB_BASE_URL", ""),
+    }
+    page_hosts = {
+        f"https://{rule['host']}"
+        for ingress in by_kind.get("Ingress", [])
+        for rule in ingress["spec"]["rules"]
+        if "host" in rule
+        and any(
+            p["path"] == "/" and p["backend"]["service"]["name"] == "web"
+            for p in rule["http"]["paths"]
+        )
+    }
+    for where, url in links.items():
+        if page_hosts and url.rstrip("/") not in page_hosts:
+            problems.append(
+                f"{where}: email links go to {url!r}, not the pages' Ingress host "
+                f"{sorted(page_hosts)}"
+            )
     return problems
 
 

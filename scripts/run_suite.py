@@ -171,8 +171,12 @@ def main() -> int:
         run_dir=RUN_DIR,
         internal_token=_persistent_secret("internal-token"),
         jwt_secret=_persistent_secret("jwt-secret"),
-        # Account emails link to the pages (/verify-email, /reset-password).
-        extra_env={"gateway": {"CONVENE_GATEWAY_WEB_BASE_URL": web_url}},
+        # Emails link to the pages: accounts' (/verify-email, /reset-password) from the
+        # gateway, invitations' (/invitations/{id}) from the notification worker.
+        extra_env={
+            "gateway": {"CONVENE_GATEWAY_WEB_BASE_URL": web_url},
+            "matcher": {"CONVENE_MATCHER_PUBLIC_URL": web_url},
+        },
     )
     stopping = False
 

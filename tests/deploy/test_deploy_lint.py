@@ -23,7 +23,7 @@ ONE_SHOT_PREFIX = "migrate-"
 # What publishes a port, and on which address: the API and the pages on CONVENE_BIND
 # (loopback by default), the development mail catcher's UI on loopback only.
 PUBLISHED = {
-    "gateway": ["${CONVENE_BIND:-127.0.0.1}:8000:8000"],
+    "gateway": ["${CONVENE_BIND:-127.0.0.1}:8000-8001:8000"],  # one port per replica
     "web": ["${CONVENE_BIND:-127.0.0.1}:8080:8080"],
     "mailpit": ["127.0.0.1:8025:8025"],
 }
@@ -78,6 +78,59 @@ def test_every_process_of_the_suite_runs(compose: dict[str, Any]) -> None:
     web = services["web"]["environment"]
     assert web["CONVENE_WEB_GATEWAY_URL"] == "http://gateway:8000"
     assert web["CONVENE_WEB_PORT"] == "8080"
+
+
+def test_two_matchers_and_two_gateways_and_the_gateway_knows_both_matchers(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    assert compose["name"] == "convene"  # container names below: convene-<service>-<n>
+    matchers = services["matcher"]["deploy"]["replicas"]
+    assert matchers == 2
+    assert services["gateway"]["deploy"]["replicas"] == 2
+    urls = services["gateway"]["environment"]["CONVENE_GATEWAY_MATCHER_URL"].split(",")
+    assert urls == [f"http://convene-matcher-{n}:8002" for n in range(1, matchers + 1)]
+    matcher = services["matcher"]
+    # Each replica its own index copy: an anonymous volume (a named one would be shared).
+    index_dir = matcher["environment"]["CONVENE_MATCHER_INDEX_DIR"]
+    assert matcher["volumes"] == [index_dir]
+    assert int(matcher["environment"]["CONVENE_MATCHER_READY_MAX_FEED_LAG"]) >= 0
+    # The web is one process (its sessions are in memory).
+    assert "deploy" not in services["web"]
+
+
+def test_the_worker_mails_the_compose_mail_catcher_with_links_to_the_pages(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    worker = services[WORKER]["environment"]
+
+    def default(value: str) -> str:
+        match = re.fullmatch(r"\$\{[A-Z0-9_]+:-(.*)\}", value)
+        assert match, value
+        return match.group(1)
+
+    # SMTP: Mailpit's service name on a network both share, at Mailpit's SMTP port, plain.
+    host, port = (
+        default(worker["CONVENE_MATCHER_SMTP_HOST"]),
+        default(worker["CONVENE_MATCHER_SMTP_PORT"]),
+    )
+    assert host in services
+    assert services[host]["image"].startswith("axllent/mailpit:")
+    assert set(services[host]["networks"]) & set(services[WORKER]["networks"])
+    assert port == "1025"  # Mailpit's SMTP port (its UI is 8025)
+    assert default(worker["CONVENE_MATCHER_SMTP_START_TLS"]) == "false"
+    # Links in emails: the web pages' published address and port (the worker's links are
+    # /invitations/{id}, a page of services/web).
+    public_url = default(worker["CONVENE_MATCHER_PUBLIC_URL"])
+    [published] = services["web"]["ports"]
+    bind, host_port, container_port = published.rsplit(":", 2)
+    assert container_port == services["web"]["environment"]["CONVENE_WEB_PORT"]
+    assert public_url == f"http://{default(bind)}:{host_port}"
+    # The gateway's account emails link to the same pages.
+    gateway = services["gateway"]["environment"]
+    assert default(gateway["CONVENE_GATEWAY_WEB_BASE_URL"]) == public_url
+    assert gateway["CONVENE_GATEWAY_WEB_BASE_URL"] == worker["CONVENE_MATCHER_PUBLIC_URL"]
 
 
 def test_every_image_is_built_from_the_one_dockerfile(compose: dict[str, Any]) -> None:
@@ -180,3 +233,58 @@ def test_the_dockerfile_runs_one_worker_as_non_root() -> None:
         assert f"{name}:{port}" in dockerfile, name
     # torch only from the CPU index, exactly pinned.
     assert "torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" in dockerfile
+
+
+def _check_k8s() -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("check_k8s", REPO_ROOT / "deploy/check_k8s.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_k8s_replica_rules_hold_and_catch_each_mistake() -> None:
+    check_k8s = _check_k8s()
+    for overlay in ("staging", "production"):
+        docs = check_k8s.render(REPO_ROOT / "deploy/k8s/overlays" / overlay)
+        assert check_k8s.check_rules(docs, overlay=True) == [], overlay
+
+    def problems_after(change: Any) -> list[str]:
+        docs = check_k8s.render(REPO_ROOT / "deploy/k8s/overlays/staging")
+        for doc in docs:
+            change(doc)
+        found: list[str] = check_k8s.check_rules(docs, overlay=True)
+        return found
+
+    def one_matcher(doc: dict[str, Any]) -> None:
+        if doc["kind"] == "HorizontalPodAutoscaler" and doc["metadata"]["name"] == "matcher":
+            doc["spec"]["minReplicas"] = 1
+
+    def config(key: str, value: str | None) -> Any:
+        def change(doc: dict[str, Any]) -> None:
+            if doc["kind"] == "ConfigMap":
+                if value is None:
+                    doc["data"].pop(key)
+                else:
+                    doc["data"][key] = value
+
+        return change
+
+    assert problems_after(one_matcher) == ["HorizontalPodAutoscaler/matcher: minReplicas under 2"]
+    [wrong_url] = problems_after(config("MATCHER_URL", "http://matcher-0.matcher:8002"))
+    assert "CONVENE_GATEWAY_MATCHER_URL" in wrong_url
+    assert problems_after(config("MATCHER_READY_MAX_FEED_LAG", None)) == [
+        "Deployment/matcher: CONVENE_MATCHER_READY_MAX_FEED_LAG is not set"
+    ]
+    assert problems_after(config("SMTP_HOST", None)) == [
+        "Deployment/notification-worker: CONVENE_MATCHER_SMTP_HOST is empty"
+    ]
+    wrong_links = problems_after(config("PUBLIC_URL", "https://convene.example.org"))
+    assert [problem.split(":")[0] for problem in wrong_links] == [
+        "Deployment/notification-worker",
+        "Deployment/gateway",
+    ]
+    assert all("email links go to 'https://convene.example.org'" in p for p in wrong_links)

@@ -375,8 +375,11 @@ async def test_match_gives_an_explained_pseudonymous_panel_meeting_the_quotas(
     response = await g.client.post(f"/v1/calls/{call['id']}/match", headers=headers)
     assert response.status_code == 200, response.text
     result = response.json()
-    assert set(result) == {"call_id", "candidates", "panel", "unmet", "panel_needs", "stats"}
+    assert set(result) == {
+        "call_id", "candidates", "panel", "unmet", "panel_needs", "stats", "config_id"
+    }  # fmt: skip
     assert result["call_id"] == call["id"]
+    assert result["config_id"] == 1  # the configuration active from the start
     assert result["unmet"] == []
     assert result["panel_needs"] == []  # nobody seeded here has an access need
     panel = {member["ref"]: member["fills"] for member in result["panel"]}

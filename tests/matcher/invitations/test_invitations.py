@@ -3,6 +3,7 @@ a real SMTP server and a real webhook receiver on loopback, the worker's own sen
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -190,6 +191,19 @@ async def test_invite_answer_rate_close_with_emails_and_signed_webhooks(
     assert sorted(m["To"] for m in mails) == sorted(p["email"] for p in people)
     assert all("Oxford Road" in m["Subject"] for m in mails)
     assert "Your view matters." in mails[0].get_payload()
+    # Each links to its invitation's page on the web pages (not to the JSON API).
+    invitation_ids = {item["id"] for item in batch["items"]}
+    linked = {
+        found.group(1)
+        for m in mails
+        if (
+            found := re.search(
+                r"http://127\.0\.0\.1:8080/invitations/([0-9a-f-]{36})\b",
+                m.get_payload(decode=True).decode(),
+            )
+        )
+    }
+    assert linked == invitation_ids
     async with app.state.pool.acquire() as connection:
         delivery_ids = {
             str(r["delivery_id"])

@@ -23,9 +23,21 @@ async def register_json_codecs(connection: asyncpg.Connection[Any]) -> None:
         )
 
 
+async def _keep_session(connection: asyncpg.Connection[Any]) -> None:
+    """A release without asyncpg's reset query (see create_pool)."""
+
+
 async def create_pool(
-    dsn: str, *, schema: str, min_size: int = 1, max_size: int = 10
+    dsn: str,
+    *,
+    schema: str,
+    min_size: int = 1,
+    max_size: int = 10,
+    reset_on_release: bool = True,
 ) -> asyncpg.Pool[Any]:
+    """``reset_on_release=False`` skips the reset query asyncpg runs on every release (one
+    more round trip: unlock advisory locks, close cursors, UNLISTEN, RESET ALL). Only for a
+    pool whose users run single autocommit statements that leave no session state."""
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
@@ -33,6 +45,7 @@ async def create_pool(
         init=register_json_codecs,
         server_settings={"search_path": schema, "application_name": f"convene-{schema}"},
         command_timeout=30,
+        reset=None if reset_on_release else _keep_session,
     )
     assert pool is not None
     return pool

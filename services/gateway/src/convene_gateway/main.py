@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -35,6 +37,8 @@ from convene_gateway.invitations.router import router as invitations_router
 from convene_gateway.members.router import router as members_router
 from convene_gateway.openapi import install_openapi_additions
 from convene_gateway.organisations.router import router as organisations_router
+from convene_gateway.ratelimit.limiter import RateLimiter
+from convene_gateway.ratelimit.limiter import open_pool as open_rate_limit_pool
 from convene_gateway.ratelimit.middleware import install_rate_limits
 from convene_gateway.roles.router import router as roles_router
 
@@ -58,6 +62,7 @@ def create_app(
     """`profiles_transport` and `matcher_transport` replace the network for calls to those
     services (tests hand in the real apps over ASGI, or a MockTransport for failure modes)."""
     settings = settings or GatewaySettings()
+    rate_limiter = RateLimiter(settings.rate_limits)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -69,7 +74,7 @@ def create_app(
         )
         await hasher.prepare()
         app.state.password_hasher = hasher
-        app.state.sign_in_throttle = SignInThrottle(settings.rate_limits)
+        app.state.sign_in_throttle = SignInThrottle(settings.rate_limits, rate_limiter)
         app.state.credentials = CredentialCache.create(
             ttl_seconds=settings.credential_cache_ttl_seconds,
             max_entries=settings.credential_cache_max_entries,
@@ -79,6 +84,18 @@ def create_app(
             schema=settings.database_schema,
             min_size=settings.database_pool_min,
             max_size=settings.database_pool_max,
+        )
+        rate_limit_pool = None
+        if settings.rate_limits.enabled and settings.rate_limits.shared:
+            rate_limit_pool = await open_rate_limit_pool(
+                settings.dsn(),
+                schema=settings.database_schema,
+                max_size=settings.rate_limits.pool_max,
+            )
+            rate_limiter.bind(rate_limit_pool)
+        purge = asyncio.create_task(
+            rate_limiter.purge_full_buckets(every_seconds=settings.rate_limits.purge_every_seconds),
+            name="rate-limit-purge",
         )
         app.state.profiles = ProfilesClient.from_settings(settings, transport=profiles_transport)
         app.state.matcher = MatcherClient.from_settings(settings, transport=matcher_transport)
@@ -91,6 +108,12 @@ def create_app(
         try:
             yield
         finally:
+            purge.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await purge
+            rate_limiter.unbind()
+            if rate_limit_pool is not None:
+                await rate_limit_pool.close()
             await app.state.matcher_batch.aclose()
             await app.state.matcher_admin.aclose()
             await app.state.matcher.aclose()
@@ -127,7 +150,7 @@ def create_app(
     app.include_router(batch_router)
     app.include_router(calls_router)
     app.include_router(affinity_router)
-    install_rate_limits(app, settings)
+    install_rate_limits(app, settings, rate_limiter)
     install_openapi_additions(app)
     return app
 

@@ -71,7 +71,7 @@ async def confirm(
     body: TotpConfirm, session: CurrentSession, pool: PoolDep, throttle: ThrottleDep
 ) -> None:
     claims, _ = session
-    throttle.second_factor(claims.account_id)
+    await throttle.second_factor(claims.account_id)
     async with pool.acquire() as connection, connection.transaction():
         ok = await second_factor.check(
             connection, account_id=claims.account_id, code=body.code, allow_unconfirmed=True

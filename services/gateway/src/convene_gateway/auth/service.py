@@ -111,7 +111,7 @@ async def sign_in(
     totp: str | None,
 ) -> IssuedSession:
     """Password, then (once enrolled) the second factor: a TOTP code or a recovery code."""
-    throttle.login(email)
+    await throttle.login(email)
     account = await verify_password(pool=pool, hasher=hasher, email=email, password=password)
     async with pool.acquire() as connection:
         enrolled = await second_factor.get(connection, account_id=account.id)
@@ -123,7 +123,7 @@ async def sign_in(
                 "current code or a recovery code.",
                 challenge=BEARER_CHALLENGE,
             )
-        throttle.second_factor(account.id)
+        await throttle.second_factor(account.id)
         async with pool.acquire() as connection:
             passed = await second_factor.check(connection, account_id=account.id, code=totp)
         if not passed:

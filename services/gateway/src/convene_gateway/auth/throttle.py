@@ -1,5 +1,6 @@
-"""Per-account brute-force brakes for sign-in and second-factor codes (per process; the
-per-address limits are in the rate-limit middleware)."""
+"""Per-account brute-force brakes for sign-in and second-factor codes, in the same buckets
+as the rate limits (shared by every gateway replica; the per-address limits are in the
+rate-limit middleware)."""
 
 from __future__ import annotations
 
@@ -7,31 +8,36 @@ import hashlib
 import uuid
 
 from convene_gateway.errors import TooManyAttemptsError
-from convene_gateway.ratelimit.buckets import BucketStore
 from convene_gateway.ratelimit.config import RateLimits
+from convene_gateway.ratelimit.limiter import RateLimiter, Take
 
 
 class SignInThrottle:
-    def __init__(self, limits: RateLimits) -> None:
-        self._enabled = limits.enabled
-        self._logins = BucketStore(limits.login_per_account, max_keys=limits.max_tracked_keys)
-        self._codes = BucketStore(limits.totp_per_account, max_keys=limits.max_tracked_keys)
+    def __init__(self, limits: RateLimits, limiter: RateLimiter) -> None:
+        self._limits = limits
+        self._limiter = limiter
 
-    def login(self, email: str) -> None:
+    async def login(self, email: str) -> None:
         """Keyed by the email as given (known or not), so the answer tells nothing."""
-        if not self._enabled:
+        if not self._limits.enabled:
             return
         key = hashlib.sha256(email.strip().lower().encode()).hexdigest()
-        if wait := self._logins.take(key):
+        wait, _ = await self._limiter.take(
+            [Take("login_per_account", key, self._limits.login_per_account)]
+        )
+        if wait:
             raise TooManyAttemptsError(
                 f"Too many sign-in attempts for this account; retry after {wait} seconds.",
                 retry_after_seconds=wait,
             )
 
-    def second_factor(self, account_id: uuid.UUID) -> None:
-        if not self._enabled:
+    async def second_factor(self, account_id: uuid.UUID) -> None:
+        if not self._limits.enabled:
             return
-        if wait := self._codes.take(str(account_id)):
+        wait, _ = await self._limiter.take(
+            [Take("totp_per_account", str(account_id), self._limits.totp_per_account)]
+        )
+        if wait:
             raise TooManyAttemptsError(
                 f"Too many second-factor attempts; retry after {wait} seconds.",
                 retry_after_seconds=wait,

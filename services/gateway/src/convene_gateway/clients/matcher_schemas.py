@@ -159,6 +159,9 @@ class MatchResult(MatcherModel):
         ),
     )
     stats: MatchStatsRead | None = None
+    config_id: int | None = Field(
+        default=None, description="The matching configuration that ranked it."
+    )
 
 
 # -- admin ------------------------------------------------------------------------------

@@ -18,6 +18,16 @@ class RateLimits(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     enabled: bool = True
+    # Buckets in the gateway's PostgreSQL schema, shared by every replica (one statement per
+    # request, ratelimit/limiter.py). False: per process, so N replicas allow N times a limit.
+    shared: bool = True
+    # How long a request waits for a database connection to count it before it is counted
+    # in this process instead.
+    acquire_timeout_seconds: float = Field(default=1.0, gt=0, le=10)
+    # Connections of the limiter's own pool (per replica), beside the gateway's pool.
+    pool_max: int = Field(default=4, ge=1, le=100)
+    # How often refilled buckets are deleted from the shared table.
+    purge_every_seconds: float = Field(default=60.0, gt=0)
     # Every request from one client address (behind a proxy: the address uvicorn's
     # --proxy-headers resolves). Bounds credential spraying and anonymous floods.
     per_client: Limit = Limit(burst=600, per_minute=1200)
@@ -41,5 +51,6 @@ class RateLimits(BaseModel):
     registration: Limit = Limit(burst=20, per_minute=20)
     # GET /v1/me/export per account: the most expensive and most sensitive read.
     export: Limit = Limit(burst=5, per_minute=10 / 60)
-    # Buckets kept in memory at most; the least recently used are forgotten first.
+    # Buckets kept in memory at most (per process, or shared when the database is away); the
+    # least recently used are forgotten first.
     max_tracked_keys: int = Field(default=100_000, ge=100, le=10_000_000)

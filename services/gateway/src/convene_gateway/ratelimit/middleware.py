@@ -5,7 +5,8 @@ well-formed credential, from its principal's bucket: a verified bearer token cou
 its account (not the token, so signing in again does not reset it) and an API key against a
 hash of the key (an invalid key is bounded by the client bucket and then refused by the
 route). Login, registration and export have stricter buckets of their own. A limited request
-is answered 429 problem+json with Retry-After.
+is answered 429 problem+json with Retry-After. The buckets are shared by every gateway
+replica (ratelimit/limiter.py): one statement per request takes all of its tokens.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from convene_common.problems import PROBLEM_MEDIA_TYPE, Problem, problem_respons
 from convene_gateway.auth.tokens import InvalidTokenError, decode_access_token_once
 from convene_gateway.config import GatewaySettings
 from convene_gateway.organisations.keys import parse_key
-from convene_gateway.ratelimit.buckets import BucketStore
+from convene_gateway.ratelimit.limiter import RateLimiter, Take
 
 logger = logging.getLogger("convene.gateway.ratelimit")
 
@@ -42,24 +43,18 @@ ACCOUNT_LINKS = frozenset(
 
 
 class RateLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, settings: GatewaySettings) -> None:
+    def __init__(self, app: ASGIApp, *, settings: GatewaySettings, limiter: RateLimiter) -> None:
         self.app = app
         self._settings = settings
-        limits = settings.rate_limits
-        size = limits.max_tracked_keys
-        self.client = BucketStore(limits.per_client, max_keys=size)
-        self.principal = BucketStore(limits.per_principal, max_keys=size)
-        self.login = BucketStore(limits.login, max_keys=size)
-        self.registration = BucketStore(limits.registration, max_keys=size)
-        self.export = BucketStore(limits.export, max_keys=size)
-        self.account_links = BucketStore(limits.account_links, max_keys=size)
+        self._limits = settings.rate_limits
+        self._limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
         if scope["type"] != "http" or not path.startswith(LIMITED_PREFIX):
             await self.app(scope, receive, send)
             return
-        wait, bucket = self._check(scope)
+        wait, bucket = await self._limiter.take(self._takes(scope))
         if wait:
             # The bucket's name only: never the address, key or account.
             logger.info("rate limited", extra={"bucket": bucket, "retry_after_seconds": wait})
@@ -75,26 +70,25 @@ class RateLimitMiddleware:
             return
         await self.app(scope, receive, send)
 
-    def _check(self, scope: Scope) -> tuple[int, str]:
+    def _takes(self, scope: Scope) -> list[Take]:
+        """The buckets this request counts against, the client's first."""
+        limits = self._limits
         method, path = scope.get("method", ""), scope.get("path", "")
         client = scope.get("client")
         client_key = client[0] if client else "unknown"
-        if wait := self.client.take(client_key):
-            return wait, "client"
-        if (method, path) == LOGIN and (wait := self.login.take(client_key)):
-            return wait, "login"
-        if (method, path) == REGISTRATION and (wait := self.registration.take(client_key)):
-            return wait, "registration"
-        if (method, path) in ACCOUNT_LINKS and (wait := self.account_links.take(client_key)):
-            return wait, "account_links"
+        takes = [Take("client", client_key, limits.per_client)]
+        if (method, path) == LOGIN:
+            takes.append(Take("login", client_key, limits.login))
+        elif (method, path) == REGISTRATION:
+            takes.append(Take("registration", client_key, limits.registration))
+        elif (method, path) in ACCOUNT_LINKS:
+            takes.append(Take("account_links", client_key, limits.account_links))
         principal = self._principal(scope)
-        if principal is None:
-            return 0, ""
-        if (method, path) == EXPORT and (wait := self.export.take(principal)):
-            return wait, "export"
-        if wait := self.principal.take(principal):
-            return wait, "principal"
-        return 0, ""
+        if principal is not None:
+            if (method, path) == EXPORT:
+                takes.append(Take("export", principal, limits.export))
+            takes.append(Take("principal", principal, limits.per_principal))
+        return takes
 
     def _principal(self, scope: Scope) -> str | None:
         authorization = api_key = None
@@ -134,7 +128,7 @@ def too_many_requests_response() -> dict[str, Any]:
     }
 
 
-def install_rate_limits(app: FastAPI, settings: GatewaySettings) -> None:
+def install_rate_limits(app: FastAPI, settings: GatewaySettings, limiter: RateLimiter) -> None:
     """Adds the middleware just inside the request-id middleware, so a 429 carries a request
     id and gets its access-log line."""
     if not settings.rate_limits.enabled:
@@ -147,4 +141,6 @@ def install_rate_limits(app: FastAPI, settings: GatewaySettings) -> None:
         ),
         0,
     )
-    app.user_middleware.insert(position, Middleware(RateLimitMiddleware, settings=settings))
+    app.user_middleware.insert(
+        position, Middleware(RateLimitMiddleware, settings=settings, limiter=limiter)
+    )

@@ -16,8 +16,8 @@ class NotificationSettings(ServiceSettings):
     database_pool_max: int = 6
     profiles_url: str = "http://127.0.0.1:8001"
     profiles_timeout_seconds: float = Field(default=10.0, gt=0)
-    # Links in emails point at the public API.
-    public_url: str = "http://127.0.0.1:8000"
+    # Links in emails point at the pages (services/web: /invitations/{id}).
+    public_url: str = "http://127.0.0.1:8080"
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=1025, ge=1, le=65535)

@@ -24,7 +24,8 @@ def email_for(
 ) -> EmailMessage:
     """Message-ID is the delivery id: a receiver can tell a redelivery from a new message."""
     greeting = f"Dear {display_name}," if display_name else "Hello,"
-    link = f"{public_url}/v1/me/invitations/{context['id']}"
+    # The invitation's page (services/web), where the citizen reads "why you" and answers.
+    link = f"{public_url.rstrip('/')}/invitations/{context['id']}"
     title = context["title"] or "a call for expertise"
     body_name = context["public_body_name"]
     hours = f"about {context['hours']:g} hours" if context["hours"] else "some of your time"

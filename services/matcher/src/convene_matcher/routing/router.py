@@ -36,6 +36,7 @@ async def match_call(
         public_body_id=public_body_id,
         request=body or MatchRequest(),
     )
+    result = result.model_copy(update={"config_id": active.config_id})
     # Kept so GET /v1/calls/{id}/match answers it again without routing.
     await calls_lifecycle.save_last_match(pool=pool, call_id=call_id, result=result)
     return result

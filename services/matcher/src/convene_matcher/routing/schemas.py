@@ -91,3 +91,8 @@ class MatchResult(BaseModel):
         ),
     )
     stats: MatchStats
+    config_id: int | None = Field(
+        default=None,
+        description="The active matching configuration that ranked it (read per request, so "
+        "an activation on any replica applies to the next match everywhere).",
+    )
