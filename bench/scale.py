@@ -16,6 +16,14 @@
    the matcher's own embedding cache table (model "all-MiniLM-L6-v2|whole", key SHA-256 of the
    normalised text), so the matcher builds its store and index **through the change feed**,
    exactly as in production, without calling the model for cached texts.
+   With ``--build-snapshot`` the base population skips profiles and the feed: the bench
+   builds the matcher's snapshot in-process with the matcher's own code (each citizen's feed
+   snapshot through ``CitizenStore.upsert``, ``EvidenceIndex.build`` over the distinct
+   texts, the lexical postings filled, ``save_snapshot``), profiles' feed numbering continues
+   after it, and the matcher starts from it; feed apply is then measured on
+   ``--feed-cached-citizens`` citizens whose vectors are in the embedding cache (cached) and
+   ``--new-citizens`` whose texts nothing caches (embedding). Replaying 100,000 changes
+   through the whole stack took about an hour here (30 changes/s at 250k texts).
 4. The three services run under uvicorn on 127.0.0.1 (scripts.suite). Measured: feed apply
    rate (cached), feed apply with embedding (new citizens whose texts no cache holds),
    routing a fresh call through the gateway (POST /v1/calls then POST /v1/calls/{id}/match;
@@ -127,18 +135,21 @@ def profile_rows(people: Sequence[RealisticCitizen], *, now: datetime) -> dict[s
             "max_invitations_per_month": 4,
             "hours_per_month": 4,
             "unavailable": [],
+            "bio": "",
             "created_at": now,
             "updated_at": now,
         }
         state = CitizenState(citizen=cast(Any, citizen))
         for label, level in person.skills:
             row = {"id": uuid.uuid5(person.id, "s" + label), "citizen_id": person.id,
-                   "label": label, "level": level, "code": None, "created_at": now}  # fmt: skip
+                   "label": label, "level": level, "code": None, "visible_to_bodies": True,
+                   "created_at": now}  # fmt: skip
             out["skill"].append(row)
             state.skills.append(cast(Any, row))
         for role in person.roles:
             row = {"id": uuid.uuid5(person.id, "r" + role), "citizen_id": person.id,
-                   "role_slug": None, "label": role, "created_at": now}  # fmt: skip
+                   "role_slug": None, "label": role, "visible_to_bodies": True,
+                   "created_at": now}  # fmt: skip
             out["citizen_role"].append(row)
             state.roles.append(cast(Any, row))
         for number, experience in enumerate(person.experiences):
@@ -243,6 +254,80 @@ async def fill_embedding_cache(
                 "embedding_cache", records=records,
                 columns=["model", "text_key", "dimension", "vector"],
             )  # fmt: skip
+    finally:
+        await connection.close()
+
+
+def build_matcher_snapshot(
+    people: Sequence[RealisticCitizen],
+    items: Sequence[tuple[str, str, str]],
+    vectors: Any,
+    *,
+    index_dir: Path,
+    lexical: bool = True,
+) -> dict[str, Any]:
+    """The matcher's snapshot made in this process by the matcher's own code: each citizen's
+    feed snapshot (profiles' ``match_snapshot``, through JSON as the feed carries it) goes
+    through ``CitizenStore.upsert`` with seq = its feed position, the index is built by
+    ``EvidenceIndex.build`` over the store's distinct texts (what ``EvidenceService.rebuild``
+    does) and written by ``index.snapshot.save_snapshot``. The matcher then starts from it
+    as after a restart. Replaces the 100,000-change feed catch-up (30 changes/s through the
+    whole stack at 250k texts: about an hour) for the base population only; feed apply is
+    measured on the changes that follow."""
+    from convene_matcher.citizens.schemas import MatchSnapshot
+    from convene_matcher.citizens.store import CitizenStore
+    from convene_matcher.index.evidence_index import IndexParams
+    from convene_matcher.index.snapshot import save_snapshot
+    from convene_matcher.routing.relevance import fill_lexical_postings
+    from convene_matcher.scoring import MatchingConfig
+
+    timings: dict[str, float] = {}
+    phase = time.monotonic()
+    store = CitizenStore()
+    now = datetime.now(UTC).replace(microsecond=0)
+    for start in range(0, len(people), 2000):
+        rows = profile_rows(people[start : start + 2000], now=now)
+        for snapshot in rows["snapshots"]:
+            store.upsert(MatchSnapshot.model_validate_json(json.dumps(snapshot, default=str)))
+    store.seq = len(people)
+    timings["store_s"] = time.monotonic() - phase
+    phase = time.monotonic()
+    row_of = {normalise_text(text): row for row, (_, _, text) in enumerate(items)}
+    texts = list(store.texts())
+    ids = np.fromiter((text_id for text_id, _ in texts), dtype=np.int64, count=len(texts))
+    rows = np.fromiter((row_of[text] for _, text in texts), dtype=np.int64, count=len(texts))
+    del row_of
+    index = EvidenceIndex.build(
+        model_name=CACHE_MODEL, dimension=384, ids=ids, vectors=vectors[rows],
+        params=IndexParams(), seq=store.seq,
+    )  # fmt: skip
+    timings["index_build_s"] = time.monotonic() - phase
+    phase = time.monotonic()
+    if lexical:
+        # As a matcher that ran fill_lexical_postings after its start has them.
+        fill_lexical_postings(store, config=MatchingConfig())
+    timings["lexical_postings_s"] = time.monotonic() - phase
+    phase = time.monotonic()
+    save_snapshot(index_dir, index=index, store=store)
+    timings["snapshot_write_s"] = time.monotonic() - phase
+    return {
+        "seq": store.seq,
+        "texts": store.text_count,
+        "items": store.item_count,
+        "index_kind": index.kind,
+        **{k: round(v, 1) for k, v in timings.items()},
+    }
+
+
+async def continue_feed_after(dsn: str, seq: int) -> None:
+    """Profiles' feed numbering continues after the matcher snapshot's seq (so the changes
+    loaded next are newer than everything the snapshot holds)."""
+    from convene_profiles.changes import repository as changes_repository
+
+    connection = await connect(dsn, "profiles")
+    try:
+        async with connection.transaction():
+            await changes_repository.reserve_seqs(connection, count=seq)
     finally:
         await connection.close()
 
@@ -382,6 +467,36 @@ def py_spy_dump(pid: int, path: Path) -> None:
     path.write_text(result.stdout + result.stderr)
 
 
+def py_spy_record(pid: int, path: Path, *, seconds: int) -> None:
+    """py-spy record (raw collapsed stacks) of a process for ``seconds``, then a summary
+    beside it: the share of non-idle samples that include each frame."""
+    spy = Path(sys.executable).with_name("py-spy")
+    if not spy.exists():
+        return
+    subprocess.run(
+        [str(spy), "record", "--pid", str(pid), "--rate", "50", "--duration", str(seconds),
+         "--format", "raw", "--output", str(path), "--nonblocking"],
+        capture_output=True, text=True, timeout=seconds + 60,
+    )  # fmt: skip
+    if not path.exists():
+        return
+    counts: dict[str, int] = {}
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, number = line.rpartition(" ")
+        if not number.isdigit() or "WorkerThread.run" not in stack:
+            continue  # idle event loop / waiting threads
+        total += int(number)
+        for frame in set(stack.split(";")):
+            counts[frame] = counts.get(frame, 0) + int(number)
+    lines = [f"py-spy record of pid {pid}, {seconds}s; share of worker-thread samples "
+             f"(routing and embedding run in workers) including each frame",
+             f"worker samples {total}"]  # fmt: skip
+    for frame, count in sorted(counts.items(), key=lambda kv: -kv[1])[:80]:
+        lines.append(f"{100 * count / max(total, 1):5.1f}% {frame}")
+    path.with_suffix(".summary.txt").write_text("\n".join(lines) + "\n")
+
+
 # -- recall -------------------------------------------------------------------------------
 def recall_of_snapshot(index_dir: Path, calls: Any, *, k: int = 100) -> dict[str, Any]:
     """recall@k of the matcher's own index (its committed snapshot) against exact search."""
@@ -434,19 +549,42 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {}
     try:
         asyncio.run(prepare_database(cluster, DATABASE))
+        profiles_dsn = cluster.dsn(DATABASE, role="convene_profiles")
+        matcher_dsn = cluster.dsn(DATABASE, role="convene_matcher")
+        snapshot_build: dict[str, Any] | None = None
         phase = time.monotonic()
-        loaded = asyncio.run(
-            load_profiles(cluster.dsn(DATABASE, role="convene_profiles"), iter(data.pop("people")))
-        )
-        profiles_load_s = time.monotonic() - phase
-        phase = time.monotonic()
-        asyncio.run(
-            fill_embedding_cache(cluster.dsn(DATABASE, role="convene_matcher"), items, vectors)
-        )
-        cache_fill_s = time.monotonic() - phase
-        emit(f"loaded {loaded:,} citizens in {profiles_load_s:.0f}s, "
-             f"{len(items):,} cached vectors in {cache_fill_s:.0f}s")  # fmt: skip
+        if args.build_snapshot:
+            people = data.pop("people")
+            snapshot_build = build_matcher_snapshot(
+                people, items, vectors, index_dir=base / "matcher-index"
+            )
+            loaded = len(people)
+            del people
+            asyncio.run(continue_feed_after(profiles_dsn, loaded))
+            emit(f"matcher snapshot built in-process: {snapshot_build} load={loadavg()}")
+            profiles_load_s = cache_fill_s = 0.0
+        else:
+            loaded = asyncio.run(load_profiles(profiles_dsn, iter(data.pop("people"))))
+            profiles_load_s = time.monotonic() - phase
+            phase = time.monotonic()
+            asyncio.run(fill_embedding_cache(matcher_dsn, items, vectors))
+            cache_fill_s = time.monotonic() - phase
+            emit(f"loaded {loaded:,} citizens in {profiles_load_s:.0f}s, "
+                 f"{len(items):,} cached vectors in {cache_fill_s:.0f}s")  # fmt: skip
         del vectors
+        # Citizens whose texts are in the embedding cache but not in the snapshot: the
+        # feed applies them without the model (cached feed apply).
+        cached_people = list(
+            generate_citizens(count=args.feed_cached_citizens, seed=args.seed + 1,
+                              start=args.citizens + args.new_citizens)
+        ) if args.build_snapshot else []  # fmt: skip
+        if cached_people:
+            cached_items = realistic_vectors.distinct_items(cached_people)
+            asyncio.run(
+                fill_embedding_cache(
+                    matcher_dsn, cached_items, data["perturber"].vectors(cached_items)
+                )
+            )
         bootstrap = json.loads(
             run_module(
                 "convene_gateway.bootstrap",
@@ -499,6 +637,23 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
              f"kind {status['kind']}, {feed_s:.0f}s")  # fmt: skip
         matcher_pid = suite.processes["matcher"].process.pid
         first_peak = peak_rss_mb(matcher_pid)
+        feed_cached: dict[str, Any] = {}
+        if cached_people:
+            phase = time.monotonic()
+            asyncio.run(load_profiles(profiles_dsn, iter(cached_people)))
+            status_cached = asyncio.run(catch_up(loaded + len(cached_people)))
+            cached_s = time.monotonic() - phase
+            feed_cached = {
+                "changes": len(cached_people),
+                "texts_added": status_cached["items"] - status["items"],
+                "texts_encoded": status_cached["texts_encoded"] - status["texts_encoded"],
+                "s": round(cached_s, 1),
+                "changes_per_s": round(len(cached_people) / cached_s, 1),
+                "loadavg": loadavg(),
+            }
+            emit(f"feed, cached: {feed_cached}")
+            status = status_cached
+            loaded += len(cached_people)
 
         # Feed with embedding: new citizens whose texts no cache holds.
         phase = time.monotonic()
@@ -521,13 +676,23 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         asyncio.run(route_fresh_calls(gateway, bootstrap["api_key"], first=0, count=5,
                                       clients=1, seed=args.seed))  # warm-up  # fmt: skip
         ticks = os.sysconf("SC_CLK_TCK")
+        record = threading.Thread(
+            target=py_spy_record,
+            args=(matcher_pid, dumps / f"matcher-{args.citizens}-routing.raw"),
+            kwargs={"seconds": args.py_spy_seconds},
+        )
+        if args.py_spy_seconds:
+            record.start()
         before = cpu_ticks(pids)
         one = asyncio.run(
             route_fresh_calls(gateway, bootstrap["api_key"], first=10, count=args.calls,
                               clients=1, seed=args.seed)
         )  # fmt: skip
         cpu_ms_per_call = (cpu_ticks(pids) - before) / ticks * 1000 / max(one["ok"], 1)
+        one["loadavg"] = loadavg()
         emit(f"1 client: {one}; CPU {cpu_ms_per_call:.0f} ms/call load={loadavg()}")
+        if args.py_spy_seconds:
+            record.join()
         spy_path = dumps / f"matcher-{args.citizens}-4-clients.txt"
         spy = threading.Timer(5.0, py_spy_dump, args=(matcher_pid, spy_path))
         spy.start()  # a dump of the matcher's stacks mid-run
@@ -536,6 +701,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                               count=args.calls * 2, clients=4, seed=args.seed)
         )  # fmt: skip
         spy.join(timeout=120)
+        four["loadavg"] = loadavg()
         emit(f"4 clients: {four} load={loadavg()}")
         cpu_bound = 2 * 1000 / cpu_ms_per_call  # calls/s the measured CPU allows on 2 cores
 
@@ -572,9 +738,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "peak_rss_mb": max(first_peak, second_peak),
             "peak_rss_mb_first_run": first_peak,
             "peak_rss_mb_after_restart": second_peak,
-            "feed_apply_cached_changes_per_s": round(loaded / feed_s, 1),
-            "feed_apply_cached_s": round(feed_s, 1),
-            # feed_apply_cached_* count from the services' start: they include start-up.
+            "feed_apply_cached_changes_per_s": (
+                feed_cached["changes_per_s"] if feed_cached else round(loaded / feed_s, 1)
+            ),
+            "feed_apply_cached_s": feed_cached["s"] if feed_cached else round(feed_s, 1),
+            # Without --build-snapshot feed_apply_cached_* count from the services' start
+            # (they include start-up); with it, the cached citizens loaded after it.
+            "feed_apply_cached": feed_cached or None,
+            "matcher_snapshot_build": snapshot_build,
+            "first_start_and_catch_up_s": round(feed_s, 1),
             "services_ready_s": round(services_ready_s, 1),
             "feed_apply_embedding_changes_per_s": round(args.new_citizens / embedded_s, 2),
             "feed_apply_embedding_texts_per_s": round(new_texts / embedded_s, 1),
@@ -586,8 +758,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "perturbation": data["perturbation"],
                 "similarity_real": data["similarity_real"],
                 "similarity_perturbed": data["similarity_perturbed"],
-                "loaded_via": "profiles tables + change feed; vectors via the matcher's "
-                "embedding_cache table (no model call for cached texts)",
+                "loaded_via": (
+                    "matcher snapshot built in-process by the matcher's own store and index "
+                    "code (bench/scale.py build_matcher_snapshot); the matcher starts from it"
+                    if args.build_snapshot
+                    else "profiles tables + change feed; vectors via the matcher's "
+                    "embedding_cache table (no model call for cached texts)"
+                ),
             },
             "profiles_load_s": round(profiles_load_s, 1),
             "cache_fill_s": round(cache_fill_s, 1),
@@ -658,6 +835,19 @@ def main() -> int:
     parser.add_argument("--catch-up-timeout", type=float, default=5400)
     parser.add_argument(
         "--snapshot-every-changes", type=int, default=0, help="matcher setting (0: its default)"
+    )
+    parser.add_argument(
+        "--build-snapshot",
+        action="store_true",
+        help="build the matcher's snapshot of the base population in-process (its own store "
+        "and index code) instead of loading profiles and replaying the whole feed",
+    )
+    parser.add_argument(
+        "--feed-cached-citizens", type=int, default=2000,
+        help="with --build-snapshot: citizens loaded after start-up whose texts are cached",
+    )  # fmt: skip
+    parser.add_argument(
+        "--py-spy-seconds", type=int, default=30, help="py-spy record during 1 client (0: off)"
     )
     parser.add_argument("--keep", action="store_true", help="keep .run/bench-scale-<pid>/")
     parser.add_argument("--json-out", type=Path, default=REPO / "bench" / "results" / "scale.json")

@@ -238,4 +238,5 @@ def population(
         "similarity_perturbed": similarity_profile(vectors[fresh_rows[:compare]], call_vectors),
         "perturbation": {"sigma": perturber.sigma, "dirichlet_mix": list(perturber.mix)},
         "people": people if keep_people else None,
+        "perturber": perturber,
     }

@@ -48,6 +48,30 @@ def test_add_search_remove(kind: str) -> None:
     assert live_vectors.shape == (195, DIM)
 
 
+@pytest.mark.parametrize("kind", ["exact", "hnsw"])
+def test_exact_scores_of_some_ids_follow_adds_and_removals(kind: str) -> None:
+    """exact_scores(queries, ids) keeps its id lookup between calls (no sort of every stored
+    id per call) and renews it after each mutation: new ids are found, removed exact ones
+    are not, and every score is the inner product."""
+    vectors = unit(120, seed=4)
+    ids = np.arange(500, 600, dtype=np.int64)[::-1].copy()  # storage order is not id order
+    index = make(kind, ids, vectors[:100])
+    queries = unit(2, seed=5)
+    wanted = np.array([599, 550, 42], dtype=np.int64)
+    found, scores = index.exact_scores(queries, wanted)
+    assert found.tolist() == [599, 550]
+    np.testing.assert_allclose(scores, queries @ vectors[[0, 49]].T, atol=1e-5)
+    index.add(np.arange(10, 30, dtype=np.int64), vectors[100:])
+    found, scores = index.exact_scores(queries, np.array([12, 599], dtype=np.int64))
+    assert found.tolist() == [12, 599]
+    np.testing.assert_allclose(scores, queries @ vectors[[102, 0]].T, atol=1e-5)
+    if kind == "exact":
+        index.remove(np.array([599], dtype=np.int64))
+        found, scores = index.exact_scores(queries, np.array([599, 550], dtype=np.int64))
+        assert found.tolist() == [550]
+        np.testing.assert_allclose(scores, queries @ vectors[[49]].T, atol=1e-5)
+
+
 def test_hnsw_removal_erases_the_stored_vector() -> None:
     vectors = unit(50, seed=2)
     ids = np.arange(50, dtype=np.int64)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -11,6 +13,7 @@ from convene_matcher.evidence.items import LEVELS, EvidenceItem, EvidenceKind
 from convene_matcher.invitations.feedback import evidence_factor
 from convene_matcher.routing.filters import haversine_km, haversine_km_array
 from convene_matcher.routing.relevance import (
+    fill_lexical_postings,
     kind_weight_table,
     level_weight_table,
     lexical_by_text,
@@ -24,6 +27,7 @@ from convene_matcher.scoring import (
     lexical_similarity,
     lexical_similarity_matrix,
 )
+from convene_matcher.scoring.lexical import lexical_vector
 from tests.matcher.routing.citizens import snapshot
 
 
@@ -117,3 +121,42 @@ def test_lexical_postings_equal_the_pairwise_rule() -> None:
                     store.text(text_id) or "", query, idf_floor=config.lexical_idf_floor
                 )
                 assert found[text_id] == pytest.approx(expected, abs=1e-5)
+
+
+def test_lexical_postings_survive_a_snapshot_and_keep_growing() -> None:
+    """The postings filled after start-up (fill_lexical_postings) are saved with the store's
+    columns and loaded with them: after a restart routing reads them without vectorising a
+    text again, texts that arrive later are added, and every similarity is still the
+    pairwise rule."""
+    store = CitizenStore()
+    rng = np.random.default_rng(5)
+    config = MatchingConfig()
+    for n in range(40):
+        words = " ".join(rng.choice(WORDS, size=int(rng.integers(1, 5))))
+        store.upsert(snapshot(skills=[(f"{words} {n}", "can_do")]))
+    assert fill_lexical_postings(store, config=config, chunk=7) == store.text_count
+    store.seq = 40
+    meta, arrays = store.columns()
+    assert meta["postings"][0]["key"] == ["lexical", float(config.lexical_idf_floor)]
+    loaded = CitizenStore.from_columns(json.loads(json.dumps(meta)), arrays)
+
+    vectorised: list[str] = []
+
+    def counting(text: str) -> dict[str, float]:
+        vectorised.append(text)
+        return lexical_vector(text, idf_floor=float(config.lexical_idf_floor))
+
+    floor = float(config.lexical_idf_floor)
+    postings = loaded.postings(("lexical", floor), counting)
+    ids = np.array([text_id for text_id, _ in loaded.texts()], dtype=np.int64)
+    query = "Planning protected cycling lanes for flood housing"
+    found = postings.similarities(loaded.text, ids, query, loaded.next_text_id)
+    assert vectorised == [query]  # only the query: every text came with the snapshot
+    for n in range(10):  # new texts after the restart
+        loaded.upsert(snapshot(skills=[(f"flood housing lanes {n}", "can_do")]))
+    ids = np.array([text_id for text_id, _ in loaded.texts()], dtype=np.int64)
+    found = lexical_by_text(loaded, ids, query, loaded.next_text_id, config=config)
+    for text_id in ids.tolist():
+        expected = lexical_similarity(loaded.text(text_id) or "", query, idf_floor=floor)
+        assert found[text_id] == pytest.approx(expected, abs=1e-5)
+    assert len(vectorised) == 1 + 1 + 10  # queries twice, the ten new texts once each

@@ -45,6 +45,7 @@ from convene_matcher.metrics.sources import install_matcher_metrics
 from convene_matcher.notifications.router import router as notifications_router
 from convene_matcher.privacy.router import router as privacy_router
 from convene_matcher.routing import pipeline as routing_pipeline
+from convene_matcher.routing import service as routing_service
 from convene_matcher.routing.dependencies import RoutingState, ref_secret_from
 from convene_matcher.routing.router import router as routing_router
 from convene_matcher.scoring import MatchingConfig
@@ -99,6 +100,7 @@ def create_app(
             matching_config=MatchingConfig(),
         )
         state.publish(app)
+        postings_task: asyncio.Task[int] | None = None
         try:
             await configs_service.ensure_default(pool=pool)
             _, state.matching_config = await configs_service.active_config(
@@ -130,9 +132,19 @@ def create_app(
             state.evidence = evidence
             if settings.feed_enabled:
                 state.feed_task = asyncio.create_task(state.feed.run(), name="matcher-change-feed")
+            postings_task = asyncio.create_task(
+                routing_service.warm_lexical_postings(
+                    evidence=evidence, config=state.matching_config
+                ),
+                name="matcher-lexical-postings",
+            )
             state.publish(app)
             yield
         finally:
+            if postings_task is not None:
+                postings_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await postings_task
             await state.evaluations.shutdown()
             if state.feed_task is not None:
                 state.feed_task.cancel()

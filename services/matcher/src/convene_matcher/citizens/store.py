@@ -169,6 +169,9 @@ class CitizenStore:
         # Inverted word vectors of the distinct texts, per vectoriser key (routing's lexical
         # part): they belong to these texts, so they live and die with the store.
         self._postings: dict[object, TextPostings] = {}
+        # Postings loaded with a snapshot, waiting for their vectoriser (the first
+        # ``postings`` call with their key): (words, columns) by key.
+        self._saved_postings: dict[object, tuple[list[str], dict[str, npt.NDArray[Any]]]] = {}
         self._postings_lock = threading.Lock()
 
     # -- reads -------------------------------------------------------------------------
@@ -232,7 +235,12 @@ class CitizenStore:
         with self._postings_lock:
             found = self._postings.get(key)
             if found is None:
-                found = self._postings[key] = TextPostings(vectorise)
+                saved = self._saved_postings.pop(key, None)
+                found = self._postings[key] = (
+                    TextPostings.from_arrays(vectorise, *saved)
+                    if saved is not None
+                    else TextPostings(vectorise)
+                )
             return found
 
     # -- writes ------------------------------------------------------------------------
@@ -380,6 +388,24 @@ class CitizenStore:
             ),
         }
         meta["raw_texts"] = list(raw_texts)
+        # The lexical postings (keys such as ("lexical", 4.0)): vectorising a million texts
+        # again after a restart would cost minutes of CPU, paid by the first calls routed.
+        saved: list[tuple[object, list[str], dict[str, npt.NDArray[Any]]]] = [
+            (key, *postings.to_arrays())
+            for key, postings in self._postings.items()
+            if isinstance(key, tuple) and all(isinstance(part, (str, float)) for part in key)
+        ]
+        saved += [
+            (key, words, columns)
+            for key, (words, columns) in self._saved_postings.items()
+            if key not in self._postings
+        ]
+        meta["postings"] = [
+            {"key": list(cast(tuple[Any, ...], key)), "words": words} for key, words, _ in saved
+        ]
+        for number, (_, _, columns) in enumerate(saved):
+            for name, column in columns.items():
+                arrays[f"postings{number}_{name}"] = column
         return meta, arrays
 
     @classmethod
@@ -421,6 +447,12 @@ class CitizenStore:
             )  # fmt: skip
             store._items[item_id] = item
             store._text_refs[text_id] += 1
+        for number, saved in enumerate(meta.get("postings", [])):
+            prefix = f"postings{number}_"
+            store._saved_postings[tuple(saved["key"])] = (
+                saved["words"],
+                {name[len(prefix) :]: arrays[name] for name in arrays if name.startswith(prefix)},
+            )
         citizen_items = arrays["citizen_items"].tolist()
         offset = 0
         counts = arrays["item_counts"].tolist()

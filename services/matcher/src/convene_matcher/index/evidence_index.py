@@ -106,6 +106,9 @@ class EvidenceIndex:
         self._positions: dict[int, int] = {}
         self._tombstones: set[int] = set()
         self._selector: Any = None
+        # (stored ids in storage order, argsort of them, sorted ids): exact_scores of some
+        # ids looks them up here instead of sorting a million ids per call (10 ms of CPU).
+        self._lookup: tuple[Ids, Ids, Ids] | None = None
 
     # -- construction ------------------------------------------------------------------
     def _empty(self, kind: str) -> Any:
@@ -199,6 +202,7 @@ class EvidenceIndex:
         with self._lock:
             start = int(self._index.ntotal)
             self._index.add_with_ids(array, id_array)
+            self._lookup = None
             if self.kind == "hnsw":
                 for offset, item_id in enumerate(id_array.tolist()):
                     self._positions[item_id] = start + offset
@@ -211,6 +215,7 @@ class EvidenceIndex:
             return 0
         with self._lock:
             if self.kind == "exact":
+                self._lookup = None
                 return int(self._index.remove_ids(id_array))
             storage = self._storage()
             removed = 0
@@ -255,9 +260,9 @@ class EvidenceIndex:
         vectors: all live ones, or those of ``ids`` (ids not stored are left out)."""
         array = self._check(queries)
         with self._lock:
-            stored = self._stored_ids()
             storage = self._storage()
             if ids is None:
+                stored = self._stored_ids()
                 if self._tombstones:
                     tomb = np.fromiter(self._tombstones, dtype=np.int64)
                     positions = np.flatnonzero(~np.isin(stored, tomb))
@@ -268,11 +273,15 @@ class EvidenceIndex:
                     scores = _products(storage, array)
             else:
                 wanted = np.asarray(ids, dtype=np.int64)
-                order = np.argsort(stored, kind="stable")
-                place = np.searchsorted(stored[order], wanted)
+                if self._lookup is None:
+                    stored = self._stored_ids()
+                    order = np.argsort(stored, kind="stable")
+                    self._lookup = (stored, order, stored[order])
+                stored, order, ordered = self._lookup
+                place = np.searchsorted(ordered, wanted)
                 place = np.minimum(place, max(len(order) - 1, 0))
                 hit = (
-                    stored[order][place] == wanted
+                    ordered[place] == wanted
                     if len(order)
                     else np.zeros(len(wanted), dtype=np.bool_)
                 )

@@ -12,6 +12,7 @@ from functools import partial
 import numpy as np
 
 from convene_matcher.citizens.arrays import KIND_CODE, KINDS
+from convene_matcher.citizens.postings import TextPostings
 from convene_matcher.citizens.store import CitizenStore
 from convene_matcher.evidence.items import LEVELS
 from convene_matcher.invitations.feedback import evidence_factor
@@ -121,9 +122,26 @@ def lexical_by_text(
     """Lexical similarity (scoring.lexical) of each given distinct text to the call text, by
     text id (0 elsewhere): like the dense similarities, once per distinct text, not per item.
     The postings are the store's (one per IDF floor)."""
+    return lexical_postings(store, config=config).similarities(
+        store.text, text_ids, query_text, size
+    )
+
+
+def lexical_postings(store: CitizenStore, *, config: MatchingConfig) -> TextPostings:
+    """The store's lexical postings under this configuration's IDF floor."""
     floor = float(config.lexical_idf_floor)
-    postings = store.postings(("lexical", floor), partial(lexical_vector, idf_floor=floor))
-    return postings.similarities(store.text, text_ids, query_text, size)
+    return store.postings(("lexical", floor), partial(lexical_vector, idf_floor=floor))
+
+
+def fill_lexical_postings(store: CitizenStore, *, config: MatchingConfig, chunk: int = 500) -> int:
+    """Vectorises every live text the postings have not met (blocking; the bench's snapshot
+    build). Returns how many were vectorised."""
+    postings = lexical_postings(store, config=config)
+    with store.lock.read():  # the feed mutates the store on the event loop
+        ids = np.fromiter((text_id for text_id, _ in store.texts()), dtype=np.int64)
+    return sum(
+        postings.fill(store.text, ids[start : start + chunk]) for start in range(0, len(ids), chunk)
+    )
 
 
 def code_matches(store: CitizenStore, frame: CandidateFrame, codes: frozenset[str]) -> FloatArray:

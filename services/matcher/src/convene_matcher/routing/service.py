@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
+import anyio
 import asyncpg
 import numpy as np
 
@@ -31,7 +32,7 @@ from convene_matcher.calls.schemas import CallRead
 from convene_matcher.embedding.embedder import Vectors
 from convene_matcher.index.evidence_index import EvidenceIndex, Ids
 from convene_matcher.index.service import EvidenceService
-from convene_matcher.routing import pipeline, repository
+from convene_matcher.routing import pipeline, relevance, repository
 from convene_matcher.routing.dependencies import RoutingState
 from convene_matcher.routing.explain import explain, panel_needs, unmet_quotas
 from convene_matcher.routing.filters import call_filter
@@ -81,6 +82,34 @@ def _similarity(index: EvidenceIndex, queries: Vectors) -> TextSimilarity:
         search_texts=search_texts,
         score_texts=lambda ids: best_over_queries(*index.exact_scores(queries, ids)),
     )
+
+
+# Postings filled in the background worth a snapshot of their own (re-vectorising this many
+# texts after a restart costs the first calls several seconds of CPU).
+POSTINGS_SNAPSHOT_MIN_TEXTS = 10_000
+
+
+async def warm_lexical_postings(
+    *, evidence: EvidenceService, config: MatchingConfig, chunk: int = 500
+) -> int:
+    """Vectorises, in a worker, every text the store's lexical postings (under the active
+    configuration) have not met, ``chunk`` texts per hold of their lock (a route waits at
+    most one chunk). Without this a fresh call pays for its candidates' texts: at 250k texts
+    81.6% of routing's py-spy samples were lexical vectorising. A snapshot that already holds
+    the postings leaves nothing to do; a large fill is saved at once. Returns texts filled."""
+    store = evidence.store
+    postings = relevance.lexical_postings(store, config=config)
+    # On the event loop, where the feed mutates the store: no mutation runs meanwhile.
+    ids = np.fromiter((text_id for text_id, _ in store.texts()), dtype=np.int64)
+    filled = 0
+    for start in range(0, len(ids), chunk):
+        filled += await anyio.to_thread.run_sync(
+            partial(postings.fill, store.text, ids[start : start + chunk])
+        )
+    if filled >= POSTINGS_SNAPSHOT_MIN_TEXTS and store.seq > 0:
+        await evidence.save_snapshot()
+    logger.info("lexical postings filled", extra={"texts": filled})
+    return filled
 
 
 async def route_calls(
