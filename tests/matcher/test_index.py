@@ -140,9 +140,7 @@ def test_search_on_empty_index_returns_no_hits() -> None:
 def test_wrong_dimension_is_rejected() -> None:
     index = EvidenceIndex(model_name="m", dimension=DIM)
     with pytest.raises(ValueError, match="shape"):
-        index.add(
-            np.arange(2, dtype=np.int64), np.zeros((2, DIM + 1), dtype=np.float32), model="m"
-        )
+        index.add(np.arange(2, dtype=np.int64), np.zeros((2, DIM + 1), dtype=np.float32), model="m")
 
 
 def test_vectors_of_another_model_version_are_refused() -> None:

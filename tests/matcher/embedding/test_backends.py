@@ -80,9 +80,11 @@ def test_int8_is_used_only_where_the_cpu_has_vnni_and_never_for_stored_vectors(
     assert not int8_supported(cpu_flags(cpuinfo))
     without = resolve_backend("onnx-int8", flags={"avx2"})
     assert without.backend == "onnx"
-    assert without.reason is not None and "avx512_vnni" in without.reason
+    assert without.reason is not None
+    assert "avx512_vnni" in without.reason
     with_vnni = resolve_backend("onnx-int8", flags={"avx512_vnni"})
     assert with_vnni.backend == "onnx"  # the vectors of record stay fp32
-    assert with_vnni.reason is not None and "candidates" in with_vnni.reason
+    assert with_vnni.reason is not None
+    assert "candidates" in with_vnni.reason
     assert resolve_backend("torch").reason is None
     assert resolve_backend("onnx").backend == "onnx"

@@ -123,8 +123,10 @@ def create_app(
             configured = embedding_spec(settings)
             spec = await reembed_service.active_spec(pool=pool, configured=configured)
             # A model handed in by a test stands for the configured model only.
-            model = embedding_model if spec == configured else None
-            if model is None:
+            model: SentenceModel
+            if embedding_model is not None and spec == configured:
+                model = embedding_model
+            else:
                 model, _ = await anyio.to_thread.run_sync(spec.load)
             version = await anyio.to_thread.run_sync(lambda: spec.version)
             state.embedding_spec = spec

@@ -194,9 +194,7 @@ class EvidenceIndex:
         """Refuses vectors (or query vectors) of another model version than the index's:
         routing never compares, and the index never holds, vectors of two models."""
         if model != self.model_name:
-            raise IndexMismatchError(
-                f"vectors of {model} refused by an index of {self.model_name}"
-            )
+            raise IndexMismatchError(f"vectors of {model} refused by an index of {self.model_name}")
 
     def add(self, ids: Ids, vectors: Vectors, *, model: str) -> None:
         """Adds vectors (made by ``model``, which must be the index's model version) under

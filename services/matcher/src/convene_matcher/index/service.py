@@ -309,9 +309,7 @@ class EvidenceService:
 
             def catch_up() -> None:
                 index.remove(np.asarray(dropped, dtype=np.int64))
-                index.add(
-                    np.asarray(added, dtype=np.int64), vectors, model=embedder.cache_model
-                )
+                index.add(np.asarray(added, dtype=np.int64), vectors, model=embedder.cache_model)
                 index.seq = seq
 
             await anyio.to_thread.run_sync(catch_up)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -87,13 +87,16 @@ def embed_on_ray(
             ray.init(address=options.address, log_to_driver=False, configure_logging=False)
         started_here = True
     try:
+        # One CPU and one model thread per actor: Ray places actors, not threads.
+        actor_spec = replace(spec, threads=1)
         dataset = ray.data.from_items(
-            [{"position": n, "text": text} for n, text in enumerate(texts)]
+            [{"position": n, "text": text} for n, text in enumerate(texts)],
+            override_num_blocks=max(1, -(-len(texts) // options.batch_size)),
         ).map_batches(
             RayEmbedder,
-            fn_constructor_kwargs={"spec": spec},
+            fn_constructor_kwargs={"spec": actor_spec},
             batch_size=options.batch_size,
-            concurrency=options.concurrency,
+            compute=ray.data.ActorPoolStrategy(size=options.concurrency),
             num_cpus=1,
             batch_format="numpy",
         )

@@ -69,9 +69,7 @@ async def insert_job(
 
 
 async def get_job(connection: Connection, *, job_id: uuid.UUID) -> JobRow | None:
-    row = await connection.fetchrow(
-        f"SELECT {_JOB_COLUMNS} FROM reembed_job WHERE id = $1", job_id
-    )
+    row = await connection.fetchrow(f"SELECT {_JOB_COLUMNS} FROM reembed_job WHERE id = $1", job_id)
     return JobRow(**dict(row)) if row is not None else None
 
 
@@ -136,4 +134,3 @@ async def set_active_model(
         model_version,
         job_id,
     )
-

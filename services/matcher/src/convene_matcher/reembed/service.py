@@ -89,7 +89,10 @@ def target_spec(current: EmbeddingSpec, body: ReembedCreate) -> EmbeddingSpec:
     if not path.is_dir():
         raise MatcherError("model_path is not a folder on the matcher's machine.", status=422)
     return replace(
-        current, model_name=body.model_name, model_path=path, backend=body.backend or current.backend
+        current,
+        model_name=body.model_name,
+        model_path=path,
+        backend=body.backend or current.backend,
     )
 
 
