@@ -6,6 +6,7 @@ copied here) with --methods http, and prints its table (loss / easy / hard, mean
 10 variants). --compare adds the harness's own baselines for a paired comparison.
 
     .venv/bin/python bench/goldstandard.py [--variants 1-10] [--compare minilm-top3]
+        [--embedding-backend torch|onnx|onnx-int8]
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -34,8 +36,19 @@ def main() -> None:
     )
     parser.add_argument("--bootstrap", default="0")
     parser.add_argument("--json-out", default=None)
+    parser.add_argument(
+        "--embedding-backend",
+        choices=["torch", "onnx", "onnx-int8"],
+        default="torch",
+        help="the matcher's CONVENE_MATCHER_EMBEDDING_BACKEND (the ONNX export goes to a "
+        "temporary folder)",
+    )
     args = parser.parse_args()
-    with embedded_database() as (_, dsn), matcher_server(dsn) as url:
+    with (
+        tempfile.TemporaryDirectory() as onnx_dir,
+        embedded_database() as (_, dsn),
+        matcher_server(dsn, embedding_backend=args.embedding_backend, onnx_dir=onnx_dir) as url,
+    ):
         methods = ",".join(m for m in ["http", *args.compare.split(",")] if m)
         command = [
             sys.executable, str(args.data / "evaluate.py"), str(args.data),

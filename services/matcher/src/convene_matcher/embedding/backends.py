@@ -160,7 +160,9 @@ def export_onnx(model_path: Path, onnx_dir: Path) -> Path:
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import torch
         from transformers import AutoModel
+        from transformers.utils import logging as transformers_logging
 
+        transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         transformer = AutoModel.from_pretrained(str(model_path)).eval()
 
         class LastHiddenState(torch.nn.Module):
