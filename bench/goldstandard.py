@@ -15,7 +15,6 @@ import argparse
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -40,14 +39,21 @@ def main() -> None:
         "--embedding-backend",
         choices=["torch", "onnx", "onnx-int8"],
         default="torch",
-        help="the matcher's CONVENE_MATCHER_EMBEDDING_BACKEND (the ONNX export goes to a "
-        "temporary folder)",
+        help="the matcher's CONVENE_MATCHER_EMBEDDING_BACKEND",
     )
     args = parser.parse_args()
+    onnx_dir = REPO / ".run" / "onnx"
+    if args.embedding_backend != "torch":
+        # Exported here, once (kept in .run/onnx), so the matcher's start-up only loads it.
+        from convene_matcher.config import MatcherSettings
+        from convene_matcher.embedding.backends import export_onnx
+
+        export_onnx(MatcherSettings().model_path, onnx_dir)
     with (
-        tempfile.TemporaryDirectory() as onnx_dir,
         embedded_database() as (_, dsn),
-        matcher_server(dsn, embedding_backend=args.embedding_backend, onnx_dir=onnx_dir) as url,
+        matcher_server(
+            dsn, embedding_backend=args.embedding_backend, onnx_dir=str(onnx_dir)
+        ) as url,
     ):
         methods = ",".join(m for m in ["http", *args.compare.split(",")] if m)
         command = [

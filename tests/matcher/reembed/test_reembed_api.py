@@ -6,9 +6,12 @@ import uuid
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from convene_matcher.config import MatcherSettings
+from convene_matcher.index.evidence_index import EvidenceIndex, IndexMismatchError
+from convene_matcher.index.service import EvidenceService
 
 
 async def test_the_running_model_version_is_refused_as_a_target(
@@ -44,3 +47,14 @@ async def test_a_missing_folder_unknown_fields_and_jobs_are_refused(
     unknown = await matcher.get(f"/v1/index/reembed/{uuid.uuid4()}")
     assert unknown.status_code == 404
     assert unknown.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_a_switch_to_an_index_of_another_model_version_is_refused(
+    matcher_app: FastAPI,
+) -> None:
+    evidence: EvidenceService = matcher_app.state.evidence
+    before = evidence.generation()
+    stranger = EvidenceIndex(model_name="another@0/fp32|whole", dimension=evidence.index.dimension)
+    with pytest.raises(IndexMismatchError):
+        await evidence.switch_model(embedder=evidence.embedder, index=stranger, texts={})
+    assert evidence.generation() == before
