@@ -64,12 +64,6 @@ class ReembedRunner:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def wait(self, job_id: uuid.UUID) -> None:
-        task = self.tasks.get(job_id)
-        if task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.shield(task)
-
 
 def _read(row: repository.JobRow) -> ReembedRead:
     return ReembedRead.model_validate(row, from_attributes=True)
