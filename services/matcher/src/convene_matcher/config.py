@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
@@ -35,7 +36,15 @@ class MatcherSettings(ServiceSettings):
     # Recorded with every cached vector and index snapshot: vectors of different models
     # are never mixed.
     model_name: str = "all-MiniLM-L6-v2"
+    # Which runtime computes the vectors (embedding/backends.py): torch (sentence-transformers)
+    # or onnx (ONNX Runtime over the same weights, exported locally at first use; equal
+    # vectors, so one model version). onnx-int8 is checked against the CPU at start-up and
+    # runs as fp32 onnx with the reason logged: int8 vectors may only generate candidates.
+    embedding_backend: Literal["torch", "onnx", "onnx-int8"] = "torch"
+    # Where the ONNX export of model_path is kept (named by the weights' digest).
+    onnx_dir: Path = Path(".run/onnx")
     # DESIGN.md: unpinned torch threads collapse under a competing process (108 -> 2 texts/s).
+    # Also ONNX Runtime's intra-op threads.
     torch_threads: int = Field(default=2, ge=1)
     embed_batch_size: int = Field(default=32, ge=1, le=1024)
     # In-memory embedding cache entries (each about 1.5 KB at 384 dimensions); the
@@ -62,6 +71,15 @@ class MatcherSettings(ServiceSettings):
     # HNSW cannot remove vectors: removed ones are zeroed and tombstoned, and the index is
     # rebuilt once tombstones exceed this share of its vectors.
     hnsw_rebuild_tombstone_ratio: float = Field(default=0.2, gt=0, le=1)
+
+    # -- re-embedding (reembed/: blue/green on Ray Data) ---------------------------------
+    # None: Ray in local mode in this process (loopback, usage statistics off); else a
+    # cluster address (ray://host:10001 or auto), where the same job scales out.
+    reembed_ray_address: str | None = None
+    reembed_ray_cpus: int = Field(default=2, ge=1)
+    # Embedding actors (each loads the model once and uses one CPU).
+    reembed_concurrency: int = Field(default=1, ge=1)
+    reembed_batch_size: int = Field(default=256, ge=1, le=10_000)
 
     # -- change feed -------------------------------------------------------------------
     profiles_url: str = "http://127.0.0.1:8001"

@@ -16,7 +16,7 @@ never ``request.app.state.<name>``. The aliases:
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
@@ -27,11 +27,13 @@ from convene_matcher.clients.profiles import ProfilesClient
 from convene_matcher.config import MatcherSettings
 from convene_matcher.configs import service as configs_service
 from convene_matcher.configs.service import ConfigsState
+from convene_matcher.embedding.backends import EmbeddingSpec
 from convene_matcher.embedding.embedder import Embedder
 from convene_matcher.errors import NotReadyError
 from convene_matcher.evaluation.service import EvaluationRunner
 from convene_matcher.feed.consumer import FeedConsumer
 from convene_matcher.index.service import EvidenceService
+from convene_matcher.reembed.service import ReembedRunner
 from convene_matcher.routing.dependencies import RoutingState
 from convene_matcher.scoring import MatchingConfig
 
@@ -51,6 +53,9 @@ class MatcherState:
     evidence: EvidenceService | None = None
     feed: FeedConsumer | None = None
     feed_task: asyncio.Task[None] | None = None
+    # The spec of the model running now (reembed/ switches it) and this process's job.
+    embedding_spec: EmbeddingSpec | None = None
+    reembeds: ReembedRunner = field(default_factory=ReembedRunner)
 
     def publish(self, app: FastAPI) -> None:
         """Puts the state on ``app.state.matcher``, and (until every router reads the typed

@@ -32,7 +32,8 @@ from convene_matcher.configs import service as configs_service
 from convene_matcher.configs.router import router as configs_router
 from convene_matcher.configs.service import ConfigsState
 from convene_matcher.dependencies import MatcherState
-from convene_matcher.embedding.embedder import Embedder, SentenceModel, load_sentence_transformer
+from convene_matcher.embedding.backends import EmbeddingSpec
+from convene_matcher.embedding.embedder import Embedder, SentenceModel
 from convene_matcher.evaluation import service as evaluation_service
 from convene_matcher.evaluation.router import router as evaluation_router
 from convene_matcher.exposure.router import router as exposure_router
@@ -44,6 +45,8 @@ from convene_matcher.invitations.router import router as invitations_router
 from convene_matcher.metrics.sources import install_matcher_metrics
 from convene_matcher.notifications.router import router as notifications_router
 from convene_matcher.privacy.router import router as privacy_router
+from convene_matcher.reembed import service as reembed_service
+from convene_matcher.reembed.router import router as reembed_router
 from convene_matcher.routing import pipeline as routing_pipeline
 from convene_matcher.routing import service as routing_service
 from convene_matcher.routing.dependencies import RoutingState, ref_secret_from
@@ -62,6 +65,17 @@ def index_params(settings: MatcherSettings) -> IndexParams:
         hnsw_ef_search=settings.hnsw_ef_search,
         hnsw_ef_construction=settings.hnsw_ef_construction,
         rebuild_tombstone_ratio=settings.hnsw_rebuild_tombstone_ratio,
+    )
+
+
+def embedding_spec(settings: MatcherSettings) -> EmbeddingSpec:
+    return EmbeddingSpec(
+        model_name=settings.model_name,
+        model_path=settings.model_path,
+        backend=settings.embedding_backend,
+        threads=settings.torch_threads,
+        onnx_dir=settings.onnx_dir,
+        batch_size=settings.embed_batch_size,
     )
 
 
@@ -107,16 +121,20 @@ def create_app(
                 pool=pool, state=state.configs
             )
             await evaluation_service.recover(pool=pool)
-            model = embedding_model
-            if model is None:
-                model = await anyio.to_thread.run_sync(
-                    lambda: load_sentence_transformer(
-                        settings.model_path, torch_threads=settings.torch_threads
-                    )
-                )
+            await reembed_service.recover(pool=pool)
+            configured = embedding_spec(settings)
+            spec = await reembed_service.active_spec(pool=pool, configured=configured)
+            # A model handed in by a test stands for the configured model only.
+            model: SentenceModel
+            if embedding_model is not None and spec == configured:
+                model = embedding_model
+            else:
+                model, _ = await anyio.to_thread.run_sync(spec.load)
+            version = await anyio.to_thread.run_sync(lambda: spec.version)
+            state.embedding_spec = spec
             embedder = Embedder(
                 model=model,
-                model_name=settings.model_name,
+                model_name=version,
                 batch_size=settings.embed_batch_size,
                 cache_entries=settings.embed_cache_entries,
             )
@@ -146,6 +164,7 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await postings_task
             await state.evaluations.shutdown()
+            await state.reembeds.shutdown()
             if state.feed_task is not None:
                 state.feed_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -176,6 +195,7 @@ def create_app(
     internal = [Depends(require_internal_token(token))]
     app.include_router(affinity_router, dependencies=internal)
     app.include_router(index_router, dependencies=internal)
+    app.include_router(reembed_router, dependencies=internal)
     app.include_router(calls_router, dependencies=internal)
     app.include_router(routing_router, dependencies=internal)
     app.include_router(configs_router, dependencies=internal)

@@ -25,6 +25,12 @@ logger = logging.getLogger("convene.matcher.embedding")
 Vectors = npt.NDArray[np.float32]
 
 
+def cache_model_name(model_version: str, *, chunk_words: int | None = None) -> str:
+    """The key vectors are recorded under: model version and text recipe."""
+    recipe = f"chunks{chunk_words}" if chunk_words else "whole"
+    return f"{model_version}|{recipe}"
+
+
 class SentenceModel(Protocol):
     """The part of sentence_transformers.SentenceTransformer the embedder uses."""
 
@@ -86,6 +92,10 @@ class Embedder:
     vector (the model truncates at 256 word pieces) and the vectors of its sentence chunks,
     so the end of a long abstract or badge description counts too. The recipe is part of
     ``cache_model``, so changing it never mixes vectors.
+
+    ``model_name`` is the model version (``backends.model_fingerprint``: name, weights digest,
+    precision); ``cache_model`` (version + text recipe) is what every cached vector and index
+    snapshot records.
     """
 
     def __init__(
@@ -105,8 +115,7 @@ class Embedder:
         if dimension is None:
             raise ValueError("the model does not report its embedding dimension")
         self.dimension = dimension
-        recipe = f"chunks{chunk_words}" if chunk_words else "whole"
-        self.cache_model = f"{model_name}|{recipe}"
+        self.cache_model = cache_model_name(model_name, chunk_words=chunk_words)
         self._memory = _MemoryCache(cache_entries)
         # One model call at a time: torch already uses every thread it is given.
         self._limiter = anyio.CapacityLimiter(1)

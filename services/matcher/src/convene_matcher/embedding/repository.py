@@ -34,3 +34,9 @@ async def insert_vectors(
         [key for key, _ in vectors],
         [vector for _, vector in vectors],
     )
+
+
+async def delete_vectors(connection: Connection, *, model: str, keys: list[bytes]) -> None:
+    await connection.execute(
+        "DELETE FROM embedding_cache WHERE model = $1 AND text_key = ANY($2)", model, keys
+    )

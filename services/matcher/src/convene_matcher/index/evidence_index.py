@@ -45,7 +45,7 @@ FORMAT_VERSION = 2
 
 
 class IndexMismatchError(RuntimeError):
-    """A snapshot was made with another model or dimension: it must not be used."""
+    """A snapshot or vectors made with another model version or dimension: never mixed."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,8 @@ class EvidenceIndex:
     def __init__(
         self,
         *,
+        # The model version of every vector held (Embedder.cache_model: name, weights
+        # digest, precision, text recipe); recorded in the snapshot metadata.
         model_name: str,
         dimension: int,
         params: IndexParams | None = None,
@@ -134,7 +136,7 @@ class EvidenceIndex:
         params = params or IndexParams()
         kind: Literal["exact", "hnsw"] = "exact" if len(ids) <= params.exact_max_items else "hnsw"
         index = cls(model_name=model_name, dimension=dimension, params=params, kind=kind, seq=seq)
-        index.add(ids, vectors)
+        index.add(ids, vectors, model=model_name)
         return index
 
     def rebuilt(self) -> EvidenceIndex:
@@ -191,8 +193,16 @@ class EvidenceIndex:
             # Shrunk well below the threshold: exact search is both exact and cheap again.
             return self.count < self.params.exact_max_items // 2
 
-    def add(self, ids: Ids, vectors: Vectors) -> None:
-        """Adds vectors under ids never used before in this index (the store allocates them)."""
+    def require_model(self, model: str) -> None:
+        """Refuses vectors (or query vectors) of another model version than the index's:
+        routing never compares, and the index never holds, vectors of two models."""
+        if model != self.model_name:
+            raise IndexMismatchError(f"vectors of {model} refused by an index of {self.model_name}")
+
+    def add(self, ids: Ids, vectors: Vectors, *, model: str) -> None:
+        """Adds vectors (made by ``model``, which must be the index's model version) under
+        ids never used before in this index (the store allocates them)."""
+        self.require_model(model)
         array = self._check(vectors)
         id_array = np.ascontiguousarray(ids, dtype=np.int64)
         if len(id_array) != len(array):

@@ -32,15 +32,28 @@ import numpy as np
 
 from convene_matcher.citizens.schemas import Change
 from convene_matcher.citizens.store import CitizenStore
+from convene_matcher.embedding import repository as embedding_repository
 from convene_matcher.embedding.embedder import Embedder, Vectors
 from convene_matcher.embedding.text import normalise_text, text_key
 from convene_matcher.evidence.items import ItemDraft, drafts_from_snapshot
-from convene_matcher.index.evidence_index import EvidenceIndex, Ids, IndexParams
+from convene_matcher.index.evidence_index import (
+    EvidenceIndex,
+    Ids,
+    IndexMismatchError,
+    IndexParams,
+)
 from convene_matcher.index.snapshot import capture_snapshot, load_snapshot, write_snapshot
 from convene_matcher.privacy import repository as privacy_repository
 
 logger = logging.getLogger("convene.matcher.evidence")
 T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class SwitchResult:
+    added: int
+    dropped: int
+    seq: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +101,11 @@ class EvidenceService:
     @property
     def seq(self) -> int:
         return self.store.seq
+
+    def generation(self) -> tuple[Embedder, EvidenceIndex]:
+        """The embedder and the index of one model version, read together (a model switch
+        replaces both in one step, with no await between)."""
+        return self.embedder, self.index
 
     # -- start-up / persistence --------------------------------------------------------
     async def load(self) -> bool:
@@ -223,9 +241,11 @@ class EvidenceService:
                 else np.empty((0, index.dimension), dtype=np.float32)
             )
 
+            model = self.embedder.cache_model
+
             def mutate() -> None:
                 index.remove(np.asarray(to_remove, dtype=np.int64))
-                index.add(add_ids, add_vectors)
+                index.add(add_ids, add_vectors, model=model)
                 index.seq = last_seq
 
             await anyio.to_thread.run_sync(mutate)
@@ -258,6 +278,49 @@ class EvidenceService:
                 self.store.seq = seq
                 self.index.seq = seq
                 self.changes_since_snapshot += 1
+
+    # -- model switch (reembed/) --------------------------------------------------------
+    async def switch_model(
+        self, *, embedder: Embedder, index: EvidenceIndex, texts: dict[int, str]
+    ) -> SwitchResult:
+        """Makes ``index`` (built aside by a re-embedding job from ``texts``: text id ->
+        normalised text, all with ``embedder``) current, with ``embedder``, in one step.
+
+        Under the mutation lock, first catches it up with what the feed changed since the
+        job read the store: texts added are embedded with the new embedder, texts dropped
+        are removed (and their new-model cache rows deleted: an erased citizen's texts may
+        be among them). Then both references are replaced with no await between, so a
+        request sees the old pair or the new one, never one of each."""
+        if index.model_name != embedder.cache_model:
+            raise IndexMismatchError("the new index was not built by the new embedder")
+        async with self._mutation:
+            live = dict(self.store.texts())
+            added = [text_id for text_id in live if text_id not in texts]
+            dropped = [text_id for text_id in texts if text_id not in live]
+            vectors = await embedder.embed([live[t] for t in added], pool=self.pool)
+            if dropped and self.pool is not None:
+                keys = [text_key(texts[t]) for t in dropped]
+                async with self.pool.acquire() as connection:
+                    await embedding_repository.delete_vectors(
+                        connection, model=embedder.cache_model, keys=keys
+                    )
+                embedder.forget(keys)
+            seq = self.store.seq
+
+            def catch_up() -> None:
+                index.remove(np.asarray(dropped, dtype=np.int64))
+                index.add(np.asarray(added, dtype=np.int64), vectors, model=embedder.cache_model)
+                index.seq = seq
+
+            await anyio.to_thread.run_sync(catch_up)
+            old = self.index.model_name
+            self.embedder, self.index = embedder, index
+            self.changes_since_snapshot += 1  # the next snapshot is of the new model
+        logger.info(
+            "embedding model switched",
+            extra={"from": old, "to": index.model_name, "items": index.count},
+        )
+        return SwitchResult(added=len(added), dropped=len(dropped), seq=seq)
 
     # -- rebuilds ----------------------------------------------------------------------
     async def compact(self) -> None:

@@ -69,8 +69,13 @@ async def erase_citizens(
         "DELETE FROM notification WHERE channel = 'email' AND recipient_id = ANY($1::uuid[])", ids
     )
     if cache_model is not None and text_keys:
+        # Every model version's vectors of those texts: a re-embedding job (reembed_job)
+        # builds the next version's rows beside the serving ones, and a failed job's stay.
         await connection.execute(
-            "DELETE FROM embedding_cache WHERE model = $1 AND text_key = ANY($2::bytea[])",
+            """DELETE FROM embedding_cache
+               WHERE model IN (SELECT $1 UNION SELECT source_model FROM reembed_job
+                               UNION SELECT target_model FROM reembed_job)
+                 AND text_key = ANY($2::bytea[])""",
             cache_model,
             list(text_keys),
         )

@@ -129,8 +129,12 @@ async def route_calls(
     evidence dated at or after it; ``invitations`` replaces the ledger's counts."""
     texts = [pipeline.query_texts(call, config=config) for call in calls]
     flat = [text for call_texts in texts for text in call_texts]
+    # One model generation for the whole call: a re-embedding job may switch embedder and
+    # index while this call awaits, and the index refuses query vectors of another model.
+    embedder, index = evidence.generation()
     with timed_stage("embed"):
-        vectors = await evidence.embedder.embed(flat, pool=pool) if flat else None
+        vectors = await embedder.embed(flat, pool=pool) if flat else None
+    index.require_model(embedder.cache_model)
     async with pool.acquire() as connection:
         if invitations is None:
             invitations = await repository.invitations_in_window(
@@ -139,7 +143,7 @@ async def route_calls(
                 window_start=now - timedelta(days=config.exposure_window_days),
             )
         feedback = await repository.feedback_counts(connection)
-    store, index = evidence.store, evidence.index
+    store = evidence.store
     routed: list[Routed] = []
     offset = 0
     for n, (call, call_texts) in enumerate(zip(calls, texts, strict=True)):

@@ -1,0 +1,91 @@
+"""The ONNX Runtime backend against sentence-transformers on torch: same model, same vectors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from convene_matcher.config import MatcherSettings
+from convene_matcher.embedding.backends import (
+    EmbeddingSpec,
+    OnnxSentenceModel,
+    cpu_flags,
+    export_onnx,
+    int8_supported,
+    model_fingerprint,
+    resolve_backend,
+)
+from convene_matcher.embedding.embedder import Embedder, SentenceModel
+
+
+@pytest.fixture(scope="session")
+def onnx_model(tmp_path_factory: pytest.TempPathFactory) -> OnnxSentenceModel:
+    model_path = MatcherSettings().model_path
+    onnx_file = export_onnx(model_path, tmp_path_factory.mktemp("onnx"))
+    return OnnxSentenceModel(model_path=model_path, onnx_file=onnx_file, threads=2)
+
+
+def varied_texts(count: int) -> list[str]:
+    """Realistic evidence (skill labels, roles, 20-150-word experience) and call texts."""
+    from bench.realistic.generator import generate_citizens
+    from bench.realistic.vectors import call_queries, distinct_items
+
+    items = distinct_items(list(generate_citizens(count=160, seed=13)))
+    short = [text for kind, _, text in items if kind != "experience"]
+    described = [text for kind, _, text in items if kind == "experience"]
+    # Skill labels and roles, 150 experience passages (20-150 words) and 100 calls: the
+    # passages cost the most, so a busy shared machine keeps this test within its timeout.
+    texts = short[: count - 250] + described[:150] + call_queries(13, 100)
+    assert len(set(texts)) == count
+    return texts
+
+
+def test_onnx_fp32_gives_the_torch_vectors_on_1000_varied_texts(
+    sentence_model: SentenceModel, onnx_model: OnnxSentenceModel
+) -> None:
+    texts = varied_texts(1_000)
+    torch_embedder = Embedder(model=sentence_model, model_name="m", cache_entries=0)
+    onnx_embedder = Embedder(model=onnx_model, model_name="m", cache_entries=0)
+    reference = torch_embedder.encode_normalised(texts)
+    candidate = onnx_embedder.encode_normalised(texts)
+    cosines = (reference * candidate).sum(axis=1)
+    assert cosines.min() >= 0.9999, f"worst text: {texts[int(cosines.argmin())][:80]!r}"
+    assert np.allclose(np.linalg.norm(candidate, axis=1), 1.0, atol=1e-5)
+    # Long texts are truncated the same way (the model's max_seq_length, 256 word pieces).
+    long_text = " ".join(texts[:40])
+    whole = onnx_model.encode([long_text], normalize_embeddings=True)
+    reference_whole = sentence_model.encode([long_text], normalize_embeddings=True)
+    assert float((whole @ np.asarray(reference_whole).T)[0, 0]) >= 0.9999
+
+
+def test_backends_share_one_model_version_and_another_name_or_weights_is_another() -> None:
+    model_path = MatcherSettings().model_path
+    torch_spec = EmbeddingSpec(model_name="all-MiniLM-L6-v2", model_path=model_path)
+    onnx_spec = EmbeddingSpec(model_name="all-MiniLM-L6-v2", model_path=model_path, backend="onnx")
+    assert torch_spec.version == onnx_spec.version
+    assert torch_spec.version.startswith("all-MiniLM-L6-v2@")
+    assert torch_spec.version.endswith("/fp32")
+    assert model_fingerprint("another", model_path) != torch_spec.version
+    assert model_fingerprint("all-MiniLM-L6-v2", model_path, "int8") != torch_spec.version
+
+
+def test_int8_is_used_only_where_the_cpu_has_vnni_and_never_for_stored_vectors(
+    tmp_path: Path,
+) -> None:
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse avx2 avx512f avx512_vnni\n")
+    assert int8_supported(cpu_flags(cpuinfo))
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse avx2\n")
+    assert not int8_supported(cpu_flags(cpuinfo))
+    without = resolve_backend("onnx-int8", flags={"avx2"})
+    assert without.backend == "onnx"
+    assert without.reason is not None
+    assert "avx512_vnni" in without.reason
+    with_vnni = resolve_backend("onnx-int8", flags={"avx512_vnni"})
+    assert with_vnni.backend == "onnx"  # the vectors of record stay fp32
+    assert with_vnni.reason is not None
+    assert "candidates" in with_vnni.reason
+    assert resolve_backend("torch").reason is None
+    assert resolve_backend("onnx").backend == "onnx"
