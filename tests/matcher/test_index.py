@@ -61,7 +61,7 @@ def test_exact_scores_of_some_ids_follow_adds_and_removals(kind: str) -> None:
     found, scores = index.exact_scores(queries, wanted)
     assert found.tolist() == [599, 550]
     np.testing.assert_allclose(scores, queries @ vectors[[0, 49]].T, atol=1e-5)
-    index.add(np.arange(10, 30, dtype=np.int64), vectors[100:])
+    index.add(np.arange(10, 30, dtype=np.int64), vectors[100:], model="m")
     found, scores = index.exact_scores(queries, np.array([12, 599], dtype=np.int64))
     assert found.tolist() == [12, 599]
     np.testing.assert_allclose(scores, queries @ vectors[[102, 0]].T, atol=1e-5)
