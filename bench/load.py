@@ -27,7 +27,12 @@ table and writes --json-out (default bench/results/load.json). Everything stops 
 
 The two phases run --runs times in a row (default 5) against the same services, and every
 run is reported, not the best: a stall that comes once in a few minutes (a snapshot, a
-checkpoint, a cache expiring) shows up. The first time in a run that a read is unanswered
+checkpoint, a cache expiring) shows up. Beside each run's latencies, measures that a busy
+machine does not fake are recorded during its reads (ServiceWatch): each service's CPU
+milliseconds per read (/proc), the gateway's event-loop lag and GC pauses (its /metrics
+histograms, convene_event_loop_lag_seconds and convene_gc_pause_seconds), and the load
+average at the start and end of the run: latencies from a machine whose load average is
+far above its 2 cores measure the machine, CPU per read measures the code. The first time in a run that a read is unanswered
 --stall-ms after its scheduled start, each service's stacks are dumped with py-spy into
 --stall-dir, so the stall can be located.
 """
