@@ -33,8 +33,8 @@ milliseconds per read (/proc), the gateway's event-loop lag and GC pauses (its /
 histograms, convene_event_loop_lag_seconds and convene_gc_pause_seconds), and the load
 average at the start and end of the run: latencies from a machine whose load average is
 far above its 2 cores measure the machine, CPU per read measures the code.
-The first time in a run that a read is unanswered --stall-ms after its scheduled start, each service's stacks are dumped with py-spy into
---stall-dir, so the stall can be located.
+The first time in a run that a read is unanswered --stall-ms after its scheduled start,
+each service's stacks are dumped with py-spy into --stall-dir, so the stall can be located.
 """
 
 from __future__ import annotations
