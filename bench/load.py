@@ -27,9 +27,14 @@ table and writes --json-out (default bench/results/load.json). Everything stops 
 
 The two phases run --runs times in a row (default 5) against the same services, and every
 run is reported, not the best: a stall that comes once in a few minutes (a snapshot, a
-checkpoint, a cache expiring) shows up. The first time in a run that a read is unanswered
---stall-ms after its scheduled start, each service's stacks are dumped with py-spy into
---stall-dir, so the stall can be located.
+checkpoint, a cache expiring) shows up. Beside each run's latencies, measures that a busy
+machine does not fake are recorded during its reads (ServiceWatch): each service's CPU
+milliseconds per read (/proc), the gateway's event-loop lag and GC pauses (its /metrics
+histograms, convene_event_loop_lag_seconds and convene_gc_pause_seconds), and the load
+average at the start and end of the run: latencies from a machine whose load average is
+far above its 2 cores measure the machine, CPU per read measures the code.
+The first time in a run that a read is unanswered --stall-ms after its scheduled start,
+each service's stacks are dumped with py-spy into --stall-dir, so the stall can be located.
 """
 
 from __future__ import annotations
@@ -194,6 +199,86 @@ def header_lines(headers: dict[str, str]) -> bytes:
     return "".join(f"{name}: {value}\r\n" for name, value in headers.items()).encode()
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def histogram_counts(text: str, name: str, **labels: str) -> dict[float, float]:
+    """Cumulative bucket counts (upper bound -> count) of one Prometheus histogram series,
+    summed over the series' other labels."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    counts: dict[float, float] = {}
+    for family in text_string_to_metric_families(text):
+        if family.name != name:
+            continue
+        for sample in family.samples:
+            if sample.name != f"{name}_bucket":
+                continue
+            if any(sample.labels.get(k) != v for k, v in labels.items()):
+                continue
+            bound = float(sample.labels["le"])
+            counts[bound] = counts.get(bound, 0.0) + sample.value
+    return counts
+
+
+def histogram_delta(before: dict[float, float], after: dict[float, float]) -> dict[str, Any]:
+    """Samples between two scrapes: how many, the smallest bucket bound holding all of them
+    (the maximum, to the bucket), and how many exceeded 100 ms."""
+    delta = {bound: after[bound] - before.get(bound, 0.0) for bound in sorted(after)}
+    total = delta.get(float("inf"), 0.0)
+    max_le = next((bound for bound, count in delta.items() if count >= total), None)
+    over_100ms = total - delta.get(0.1, total)
+    return {
+        "samples": int(total),
+        "max_at_most_s": None if max_le is None or total == 0 else max_le,
+        "over_100ms": int(over_100ms),
+    }
+
+
+class ServiceWatch:
+    """Per run: each service's CPU time, and the gateway's event-loop lag and GC pauses from
+    its /metrics: deterministic-ish measures of a stall that a busy machine does not fake
+    (CPU per request does not grow with a neighbour's load; a loop held by our own code
+    shows as lag even when the machine is quiet)."""
+
+    def __init__(self, pids: dict[str, int], gateway_url: str) -> None:
+        self.pids, self.gateway_url = pids, gateway_url
+        self._cpu: dict[str, float] = {}
+        self._lag: dict[float, float] = {}
+        self._gc: dict[float, float] = {}
+        self._loadavg: float = 0.0
+
+    async def _scrape(self, client: httpx.AsyncClient) -> str:
+        return (await client.get(f"{self.gateway_url}/metrics")).text
+
+    async def start(self, client: httpx.AsyncClient) -> None:
+        text = await self._scrape(client)
+        self._lag = histogram_counts(text, "convene_event_loop_lag_seconds")
+        self._gc = histogram_counts(text, "convene_gc_pause_seconds")
+        self._cpu = {name: process_cpu_seconds(pid) for name, pid in self.pids.items()}
+        self._loadavg = os.getloadavg()[0]
+
+    async def stop(self, client: httpx.AsyncClient, *, requests: int) -> dict[str, Any]:
+        cpu = {name: process_cpu_seconds(pid) - self._cpu[name] for name, pid in self.pids.items()}
+        text = await self._scrape(client)
+        return {
+            "loadavg_1m_start": round(self._loadavg, 2),
+            "loadavg_1m_end": round(os.getloadavg()[0], 2),
+            "cpu_ms_per_request": {
+                name: round(seconds * 1000 / max(requests, 1), 3) for name, seconds in cpu.items()
+            },
+            "gateway_loop_lag": histogram_delta(
+                self._lag, histogram_counts(text, "convene_event_loop_lag_seconds")
+            ),
+            "gateway_gc_pauses": histogram_delta(
+                self._gc, histogram_counts(text, "convene_gc_pause_seconds")
+            ),
+        }
+
+
 Request = Callable[[int], Awaitable[int]]
 TRANSPORT_ERRORS = (httpx.HTTPError, OSError, asyncio.IncompleteReadError, ValueError, IndexError)
 
@@ -319,8 +404,12 @@ class StallWatch:
 
 
 async def measure(
-    url: str, api_key: str, args: argparse.Namespace, watch: StallWatch | None = None
-) -> tuple[list[tuple[Phase, Phase]], dict[str, Any]]:
+    url: str,
+    api_key: str,
+    args: argparse.Namespace,
+    watch: StallWatch | None = None,
+    services: ServiceWatch | None = None,
+) -> tuple[list[tuple[Phase, Phase, dict[str, Any]]], dict[str, Any]]:
     citizen_token, call_ids, admin_headers = await prepare(url, api_key)
     citizen = {"Authorization": f"Bearer {citizen_token}"}
     body = {"X-API-Key": api_key}
@@ -347,9 +436,11 @@ async def measure(
                 await client.post(f"/v1/calls/{call_ids[number]}/match", headers=body)
             ).raise_for_status()
 
-        runs: list[tuple[Phase, Phase]] = []
+        runs: list[tuple[Phase, Phase, dict[str, Any]]] = []
         for run in range(1, args.runs + 1):
             reads = Phase("reads", rate=args.rate, duration=args.duration)
+            if services is not None:
+                await services.start(client)
             if watch is not None:
                 watch.fired = False
                 label = f"run{run}"
@@ -357,10 +448,13 @@ async def measure(
                                 stall_ms=watch.threshold_ms)  # fmt: skip
             else:
                 await open_loop(reads, read)
+            observed = (
+                await services.stop(client, requests=reads.sent) if services is not None else {}
+            )
             routing = Phase("routing", rate=args.routing_rate, duration=args.routing_duration)
             await open_loop(routing, route)
-            runs.append((reads, routing))
-            print(f"  run {run}: reads {reads.summary()}", flush=True)  # noqa: T201
+            runs.append((reads, routing, observed))
+            print(f"  run {run}: reads {reads.summary()} {observed}", flush=True)  # noqa: T201
         reader.close()
         status = (await client.get("/v1/admin/index/status", headers=admin_headers)).json()
     # .get: an overloaded gateway may answer this last request with a problem, not a status.
@@ -431,7 +525,10 @@ def main() -> int:
         suite.wait_all_ready(timeout=600)
         pids = {name: suite.processes[name].process.pid for name in SERVICES}
         watch = StallWatch(pids, args.stall_dir.resolve(), threshold_ms=args.stall_ms)
-        runs, index = run_light(measure(suite.url("gateway"), bootstrap["api_key"], args, watch))
+        services = ServiceWatch(pids, suite.url("gateway"))
+        runs, index = run_light(
+            measure(suite.url("gateway"), bootstrap["api_key"], args, watch, services)
+        )
     finally:
         if suite is not None:
             suite.stop_all()
@@ -439,12 +536,13 @@ def main() -> int:
         shutil.rmtree(base, ignore_errors=True)
 
     summaries = []
-    for reads, routing in runs:
+    for reads, routing, observed in runs:
         read_figures = reads.summary()
         summaries.append(
             {
                 "reads": read_figures,
                 "routing": routing.summary(),
+                "during_reads": observed,
                 "reads_goal_met": read_figures["p99_ms"] is not None
                 and read_figures["p99_ms"] < GOALS["reads_p99_ms"]
                 and read_figures["errors"] == GOALS["reads_errors"],
@@ -487,6 +585,15 @@ def main() -> int:
             )
             if figures["error_kinds"]:
                 print(f"       errors: {figures['error_kinds']}")  # noqa: T201
+        if observed := summary["during_reads"]:
+            lag = observed["gateway_loop_lag"]
+            print(  # noqa: T201
+                f"       during reads: load {observed['loadavg_1m_start']}->"
+                f"{observed['loadavg_1m_end']}; CPU ms/read {observed['cpu_ms_per_request']};"
+                f" gateway loop lag max <= {lag['max_at_most_s']} s ({lag['over_100ms']} of"
+                f" {lag['samples']} wake-ups > 100 ms); GC pause max <="
+                f" {observed['gateway_gc_pauses']['max_at_most_s']} s"
+            )
     verdict = f"{result['runs_meeting_goal']} of {len(summaries)} runs met"
     print(f"  goal (each run: reads p99 < {GOALS['reads_p99_ms']:.0f} ms, 0 errors): {verdict}")  # noqa: T201
     if watch.dumps:

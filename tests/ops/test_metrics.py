@@ -21,6 +21,8 @@ COMMON_FAMILIES = {
     "convene_rate_limit_refusals": "counter",
     "convene_routing_stage_seconds": "histogram",
     "convene_embedding_batch_seconds": "histogram",
+    "convene_event_loop_lag_seconds": "histogram",
+    "convene_gc_pause_seconds": "histogram",
 }
 MATCHER_FAMILIES = {
     "convene_feed_applied_sequence": "gauge",
@@ -64,6 +66,37 @@ async def test_every_service_serves_its_metric_families(calls_gateway: CallsGate
         # The pool exists (lifespan ran) and reports its size.
         assert scraped.value("convene_db_pool_max", service=service) >= 1, service
         assert "/metrics" not in (app.openapi().get("paths") or {}), service
+
+
+async def test_event_loop_lag_and_gc_pauses_are_measured(calls_gateway: CallsGateway) -> None:
+    """The lag watch wakes every 100 ms; a loop held for 400 ms shows as a wake-up at least
+    300 ms late."""
+    import asyncio
+    import gc
+    import time
+
+    app = calls_gateway.app
+    before = await scrape(app)
+    lag_count = "convene_event_loop_lag_seconds_count"
+    within_100ms = {"service": "gateway", "le": "0.1"}
+    await asyncio.sleep(0.25)
+    time.sleep(0.4)  # holds the loop, as a blocking call in a route would
+    await asyncio.sleep(0.25)
+    gc.collect()
+    after = await scrape(app)
+    assert after.value(lag_count, service="gateway") > before.value(lag_count, service="gateway")
+    # The held loop: a wake-up later than 100 ms (the count above the 0.1 s bucket grew).
+    late = after.value(lag_count, service="gateway") - after.value(
+        "convene_event_loop_lag_seconds_bucket", **within_100ms
+    )
+    late_before = before.value(lag_count, service="gateway") - before.value(
+        "convene_event_loop_lag_seconds_bucket", **within_100ms
+    )
+    assert late > late_before
+    gc_count = "convene_gc_pause_seconds_count"
+    assert after.value(gc_count, service="gateway", generation="2") > before.value(
+        gc_count, service="gateway", generation="2"
+    )
 
 
 async def test_metrics_move_when_a_call_is_routed_and_invited(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import httpx
 
 from convene_common.replicas import REPLICAS_HOST, ReplicaTransport, replica_client_args
+from convene_common.service_transport import BoundedTransport
 
 
 def replica(name: str, *, ready: bool = True, refuse: bool = False) -> httpx.MockTransport:
@@ -69,10 +70,18 @@ async def test_when_no_replica_is_ready_each_is_still_tried() -> None:
     await transport.aclose()
 
 
-def test_one_url_is_used_as_it_is_and_several_get_the_transport() -> None:
-    limits = httpx.Limits()
-    assert replica_client_args("http://m:8002/", limits=limits) == ("http://m:8002", None)
-    base_url, transport = replica_client_args("http://m1:8002, http://m2:8002", limits=limits)
+def test_one_url_gets_one_transport_and_several_get_the_replica_transport() -> None:
+    made: list[BoundedTransport] = []
+
+    def make() -> BoundedTransport:
+        made.append(BoundedTransport(max_connections=4))
+        return made[-1]
+
+    base_url, transport = replica_client_args("http://m:8002/", make_transport=make)
+    assert (base_url, transport) == ("http://m:8002", made[0])
+    base_url, transport = replica_client_args("http://m1:8002, http://m2:8002", make_transport=make)
     assert base_url == f"http://{REPLICAS_HOST}"
     assert isinstance(transport, ReplicaTransport)
     assert [str(url) for url in transport.urls] == ["http://m1:8002", "http://m2:8002"]
+    # One bounded transport per replica: each replica gets its own connection bound.
+    assert len(made) == 3

@@ -132,3 +132,92 @@ def test_selection_equals_brute_force_optimum(seed: int) -> None:
     assert got[1] == best[1]
     assert got[2] == pytest.approx(best[2], abs=1e-3)
     assert sum(result.shortfall.values()) == best[0]
+
+
+def _naive_greedy(
+    candidates: list[PanelCandidate], *, quotas: list[Quota], panel_size: int, cap: int
+) -> list[str]:
+    """The greedy fallback as first written: re-check the whole panel per candidate."""
+    chosen: list[PanelCandidate] = []
+
+    def fits(candidate: PanelCandidate) -> bool:
+        return is_feasible([*chosen, candidate], quotas=quotas, panel_size=panel_size, cap=cap)
+
+    for quota in quotas:
+        for candidate in candidates:
+            if sum(1 for c in chosen if quota.role in c.roles) >= quota.min:
+                break
+            if quota.role in candidate.roles and candidate not in chosen and fits(candidate):
+                chosen.append(candidate)
+    for candidate in candidates:
+        if len(chosen) >= panel_size:
+            break
+        if candidate not in chosen and fits(candidate):
+            chosen.append(candidate)
+    order = {c.key: i for i, c in enumerate(candidates)}
+    return [c.key for c in sorted(chosen, key=lambda c: order[c.key])]
+
+
+def test_incremental_greedy_matches_the_naive_one_on_random_instances() -> None:
+    from convene_matcher.panel.selection import _greedy
+
+    rng = random.Random(13)
+    roles = ["a", "b", "c", "d"]
+    for _ in range(200):
+        candidates = sorted_best_first(
+            [
+                PanelCandidate(
+                    f"p{i}",
+                    rng.random(),
+                    frozenset(rng.sample(roles, rng.randint(0, 2))),
+                    frozenset({f"org{rng.randint(0, 4)}"} if rng.random() < 0.7 else set()),
+                )
+                for i in range(rng.randint(1, 40))
+            ]
+        )
+        quotas = [
+            Quota(role, low, low + rng.randint(0, 4))
+            for role in rng.sample(roles, rng.randint(0, 4))
+            for low in [rng.randint(0, 3)]
+        ]
+        size = rng.randint(1, 12)
+        cap = affiliation_cap(size, rng.choice([0.2, 0.34, 1.0]))
+        got = [c.key for c in _greedy(candidates, quotas=quotas, panel_size=size, cap=cap)]
+        assert got == _naive_greedy(candidates, quotas=quotas, panel_size=size, cap=cap)
+
+
+def test_a_220_seat_panel_with_binding_quotas_is_chosen_within_the_time_limit() -> None:
+    """schemathesis once had the gateway time out routing a 220-seat call: the panel step
+    must stay bounded by the solver's time limit however large the panel."""
+    import time
+
+    rng = random.Random(1)
+    roles = [f"role{i}" for i in range(8)]
+    candidates = sorted_best_first(
+        [
+            PanelCandidate(
+                f"c{i}",
+                rng.random(),
+                frozenset(rng.sample(roles, rng.randint(0, 2))),
+                frozenset({f"org{rng.randint(0, 11)}"}),
+            )
+            for i in range(1_000)
+        ]
+    )
+    quotas = [Quota(role, 60, 220) for role in roles[:4]]
+    started = time.process_time()
+    result = select_panel(
+        candidates,
+        quotas=quotas,
+        panel_size=220,
+        max_affiliation_share=0.34,
+        time_limit_seconds=1.0,
+    )
+    cpu = time.process_time() - started
+    assert result.method == "solver"
+    assert len(result.members) == 220
+    assert result.shortfall == {}
+    chosen = [c for c in candidates if c.key in set(result.members)]
+    assert is_feasible(chosen, quotas=quotas, panel_size=220, cap=affiliation_cap(220, 0.34))
+    # The solver's 1 s limit (one worker) plus model building and the greedy hint.
+    assert cpu < 2.5, cpu

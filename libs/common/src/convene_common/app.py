@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -11,6 +13,7 @@ from fastapi import FastAPI, Response
 from convene_common.health import ReadinessCheck, health_router
 from convene_common.limits import BodySizeLimitMiddleware, RouteLimits
 from convene_common.logging import RequestIdMiddleware
+from convene_common.observability.loop import GC_TIMER, watch_loop_lag
 from convene_common.observability.metrics import (
     CONTENT_TYPE,
     ServiceMetrics,
@@ -52,10 +55,18 @@ def create_service_app(
     async def observed_lifespan(app: FastAPI) -> AsyncIterator[Any]:
         # Tasks the lifespan starts (the change feed) record into this app's metrics.
         use_metrics(metrics)
+        lag_watch = asyncio.get_running_loop().create_task(
+            watch_loop_lag(metrics.event_loop_lag.labels(service_name)), name="loop-lag"
+        )
+        GC_TIMER.add(metrics.observe_gc_pause)
         try:
             async with lifespan(app) as state:
                 yield state
         finally:
+            GC_TIMER.remove(metrics.observe_gc_pause)
+            lag_watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await lag_watch
             tracer_provider.shutdown()
 
     app = FastAPI(title=title, description=description, version=version, lifespan=observed_lifespan)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import httpx
 
@@ -130,11 +130,12 @@ class ReplicaTransport(httpx.AsyncBaseTransport):
 
 
 def replica_client_args(
-    url_setting: str, *, limits: httpx.Limits
-) -> tuple[str, httpx.AsyncBaseTransport | None]:
-    """(base_url, transport) for a client of the service at ``url_setting``: one URL is used
-    as it is; several get a ``ReplicaTransport``."""
+    url_setting: str, *, make_transport: Callable[[], httpx.AsyncBaseTransport]
+) -> tuple[str, httpx.AsyncBaseTransport]:
+    """(base_url, transport) for a client of the service at ``url_setting``: one URL gets
+    one ``make_transport()``; several get a ``ReplicaTransport`` over one each."""
     urls = split_urls(url_setting)
     if len(urls) == 1:
-        return urls[0], None
-    return f"http://{REPLICAS_HOST}", ReplicaTransport(urls, limits=limits)
+        return urls[0], make_transport()
+    transports = [make_transport() for _ in urls]
+    return f"http://{REPLICAS_HOST}", ReplicaTransport(urls, transports=transports)

@@ -24,6 +24,7 @@ from convene_common.logging import REQUEST_ID_HEADER, current_request_id
 from convene_common.observability import trace_event_hooks
 from convene_common.problems import PROBLEM_TYPE_BASE, ServiceError
 from convene_common.replicas import replica_client_args
+from convene_common.service_transport import BoundedTransport
 
 logger = logging.getLogger("convene.downstream")
 
@@ -73,21 +74,24 @@ def service_http(
 ) -> httpx.AsyncClient:
     """The httpx client a ServiceClient wraps: JSON, the internal token, no redirects, the
     caller's trace context on every request. Several comma-separated URLs in ``base_url``
-    spread requests over the ready replicas (convene_common.replicas)."""
+    spread requests over the ready replicas (convene_common.replicas).
+
+    At most ``max_connections`` requests are in flight to each replica, each on a kept-alive
+    connection; the rest wait their turn in O(1) (``BoundedTransport``: httpx's own pool
+    rescans every connection and queued request on each request and response, and under a
+    backlog that cost stalled the gateway)."""
     headers = {"Accept": "application/json"}
     if internal_token is not None:
         headers[INTERNAL_TOKEN_HEADER] = internal_token
-    limits = httpx.Limits(
-        max_connections=max_connections, max_keepalive_connections=max_connections
-    )
     if transport is None:
-        base_url, transport = replica_client_args(base_url, limits=limits)
+        base_url, transport = replica_client_args(
+            base_url, make_transport=lambda: BoundedTransport(max_connections=max_connections)
+        )
     return httpx.AsyncClient(
         base_url=base_url,
         timeout=timeout,
         headers=headers,
         transport=transport,
-        limits=limits,
         follow_redirects=False,
         event_hooks=trace_event_hooks(),
     )

@@ -30,10 +30,11 @@ class GatewaySettings(ServiceSettings):
     downstream_read_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
     downstream_write_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
     downstream_pool_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
-    # Connections per downstream client, every one kept alive once opened: a burst above a
-    # smaller keep-alive pool would close them after use and pay a new TCP connection (and
-    # the downstream a new uvicorn connection) per request, just when the load is highest.
-    downstream_max_connections: int = Field(default=100, ge=1, le=1000)
+    # Requests in flight per downstream client (and replica), each on a kept-alive connection;
+    # more wait their turn in O(1) (convene_common.service_transport). 200 reads/s at a few
+    # ms each need a handful; a larger bound only lets a backlog pile onto the services'
+    # small database pools instead of waiting here.
+    downstream_max_connections: int = Field(default=32, ge=1, le=1000)
     # Whole-call deadline over connect, send and every read: a downstream that drips its
     # answer byte by byte defeats per-read timeouts but not this.
     downstream_deadline_seconds: float = Field(default=10.0, gt=0, le=300)

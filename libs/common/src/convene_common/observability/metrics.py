@@ -31,6 +31,8 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from convene_common.observability.loop import GC_BUCKETS, LAG_BUCKETS
+
 logger = logging.getLogger("convene.metrics")
 # The *_created series double every counter's samples and no dashboard or rule here reads them.
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -109,6 +111,21 @@ class ServiceMetrics:
             ["service", "bucket"],
             registry=registry,
         )
+        self.event_loop_lag = Histogram(
+            "convene_event_loop_lag_seconds",
+            "How late the event loop woke a task that asked to wake every 100 ms: while one "
+            "request holds the loop, every other request waits this long.",
+            ["service"],
+            buckets=LAG_BUCKETS,
+            registry=registry,
+        )
+        self.gc_pause = Histogram(
+            "convene_gc_pause_seconds",
+            "Garbage-collection pauses of the process, by generation.",
+            ["service", "generation"],
+            buckets=GC_BUCKETS,
+            registry=registry,
+        )
         self.scrape_errors = Counter(
             "convene_metrics_source_errors_total",
             "Scrape-time metric sources that failed or timed out.",
@@ -125,6 +142,9 @@ class ServiceMetrics:
         self.embedding_batch.labels(service)
         self.embedding_texts.labels(service)
         self.http_in_flight.labels(service)
+        self.event_loop_lag.labels(service)
+        for generation in ("0", "1", "2"):
+            self.gc_pause.labels(service, generation)
 
     # -- recording ---------------------------------------------------------------------
     def observe_request(self, *, method: str, route: str, status: int, seconds: float) -> None:
@@ -138,6 +158,9 @@ class ServiceMetrics:
     def observe_embedding_batch(self, *, seconds: float, texts: int) -> None:
         self.embedding_batch.labels(self.service).observe(seconds)
         self.embedding_texts.labels(self.service).inc(texts)
+
+    def observe_gc_pause(self, generation: str, seconds: float) -> None:
+        self.gc_pause.labels(self.service, generation).observe(seconds)
 
     def count_rate_limit_refusal(self, bucket: str) -> None:
         self.rate_limit_refusals.labels(self.service, bucket).inc()
