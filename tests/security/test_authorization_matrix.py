@@ -135,10 +135,17 @@ class World:
 
     def _make_contribution(self) -> None:
         """citizen_a's invitation to body_x's call, accepted, with a contribution: the
-        invitation and its contribution are citizen_a's objects (when routing invites them)."""
+        invitation and its contribution are citizen_a's objects."""
         a = self.citizen_a_headers
         consent = self.suite.client.patch(
-            "/v1/me", json={"consent": {"matching": True, "contact": False}}, headers=a
+            "/v1/me",
+            json={
+                "consent": {"matching": True, "contact": False},
+                # The call's place and language filters.
+                "place": {"authority_code": "E08000003"},
+                "languages": ["en"],
+            },
+            headers=a,
         )
         assert consent.status_code == 200, consent.text
         self._post("/v1/me/skills", {"label": "urban planning", "level": "can_do"}, a)
@@ -159,8 +166,7 @@ class World:
                 if items:
                     break
             time.sleep(0.5)
-        if not items:
-            return
+        assert items, "citizen_a was not invited: the matrix would not try their invitation"
         invitation_id = items[0]["id"]
         accepted = self.suite.client.post(
             f"/v1/me/invitations/{invitation_id}/accept", json={}, headers=self.citizen_a_headers
