@@ -343,6 +343,7 @@ def _generate(*, count: int, seed: int, offset: int, now: datetime) -> _Generate
             bodies = rng.sample(PUBLIC_BODIES, k=rng.randint(1, 3))
             for body in bodies:
                 quality = rng.gauss(3.8, 0.8)
+                topic = rng.choice(TOPICS)
                 out.ratings.append(
                     {
                         "id": new_id(),
@@ -351,8 +352,11 @@ def _generate(*, count: int, seed: int, offset: int, now: datetime) -> _Generate
                         "contribution_id": new_id(),
                         "rating": max(1, min(5, round(quality))),
                         "comment": None,
-                        "topic": rng.choice(TOPICS),
+                        "topic": None,
                         "rated_at": now - timedelta(days=rng.uniform(1, 700)),
+                        # What the demo contributor wrote: their topic, as the evidence text.
+                        "contribution_text": topic,
+                        "confidential": False,
                     }
                 )
         if chosen and rng.random() < 0.18:

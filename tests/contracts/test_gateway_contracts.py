@@ -26,6 +26,7 @@ from convene_gateway.calls import schemas as calls
 from convene_gateway.citizens import schemas as citizens
 from convene_gateway.clients import matcher_schemas as m
 from convene_gateway.clients import profiles_schemas as p
+from convene_gateway.contributions import schemas as contributions
 from convene_gateway.invitations import schemas as invitations
 from convene_matcher.config import MatcherSettings
 from convene_matcher.main import create_app as create_matcher_app
@@ -205,6 +206,34 @@ READS = [
         "200",
         invitations.CitizenInvitationDetail,
     ),
+    Read(
+        "matcher",
+        "post",
+        f"{CITIZEN_INVITATION}/follow-outcome",
+        "200",
+        invitations.CitizenInvitationDetail,
+    ),
+    Read(
+        "matcher",
+        "post",
+        f"{CITIZEN_INVITATION}/contribution",
+        "200",
+        contributions.ContributionRead,
+    ),
+    Read(
+        "matcher",
+        "get",
+        f"{CITIZEN_INVITATION}/contribution",
+        "200",
+        contributions.ContributionRead,
+    ),
+    Read(
+        "matcher",
+        "get",
+        f"{CALL}/contributions",
+        "200",
+        contributions.MatcherBodyContributionList,
+    ),
     Read("matcher", "get", "/v1/exposure", "200", invitations.ExposureFigures),
     Read("matcher", "get", "/v1/notifications/dead", "200", invitations.DeadLetterPage),
     Read("matcher", "post", f"{CALL}/cancel", "200", m.CallCancelledRead),
@@ -277,6 +306,13 @@ FORWARDS = [
     ),
     Forward("matcher", "post", f"{CITIZEN_INVITATION}/accept", invitations.AcceptRequest),
     Forward("matcher", "post", f"{CITIZEN_INVITATION}/decline", invitations.DeclineRequest),
+    Forward(
+        "matcher",
+        "post",
+        f"{CITIZEN_INVITATION}/contribution",
+        contributions.ContributionWrite,
+        exclude_none=True,
+    ),
     Forward("matcher", "post", "/v1/notifications/emails", m.AccountEmail),
 ]
 

@@ -305,6 +305,17 @@ async def test_invite_accept_email_contact_rate_close_and_the_rating_reaches_mat
         unrated = await similar_standing()
         assert unrated["adjustments"]["rating"] == 0
 
+        # -- the contribution the body reads and rates --------------------------------------
+        answer = "Protect the junctions with kerbs; paint alone does not keep cyclists safe."
+        submitted = await client.post(
+            mine + "/contribution",
+            headers=me,
+            json={"answers": [{"question": detail["call"]["questions"][0], "text": answer}]},
+        )
+        assert submitted.status_code == 200, submitted.text
+        read = await client.get(f"/v1/calls/{call_id}/contributions", headers=body)
+        assert [i["answers"][0]["text"] for i in read.json()["items"]] == [answer]
+
         # -- rating (once), closing (once), the outcome email ------------------------------
         rating_url = f"/v1/calls/{call_id}/contributions/{ref}/rating"
         rated = await client.post(

@@ -156,7 +156,8 @@ async def test_unknown_fields_and_bad_values_are_422(gateway: Gateway) -> None:
         ("PATCH", "/v1/me", {"email": "new@example.org"}),
         ("PATCH", "/v1/me", {"languages": ["english"]}),
         ("PATCH", "/v1/me", {"place": {"lat": 53.8}}),
-        ("PATCH", "/v1/me", {"consent": {"matching": True}}),
+        ("PATCH", "/v1/me", {"consent": {}}),
+        ("PATCH", "/v1/me", {"consent": {"matching": None}}),
         ("PATCH", "/v1/me", {}),
         (
             "PATCH",

@@ -125,6 +125,17 @@ async def test_panel_invited_citizen_accepts_body_sees_contact_rates_and_closes(
 
     ref = next(i["ref"] for i in listing if i["contact"] is not None)
     rating_url = f"/v1/calls/{call['id']}/contributions/{ref}/rating"
+    problem(
+        await gw.client.post(rating_url, headers=body_headers, json={"rating": 5}),
+        409,
+        "contribution-not-submitted",
+    )
+    submitted = await gw.client.post(
+        f"/v1/me/invitations/{item['id']}/contribution",
+        headers=consenting_headers,
+        json={"comment": "Kerbs, not paint, keep the lane protected."},
+    )
+    assert submitted.status_code == 200, submitted.text
     rated = await gw.client.post(rating_url, headers=body_headers, json={"rating": 5})
     assert rated.status_code == 201, rated.text
     problem(
@@ -136,7 +147,8 @@ async def test_panel_invited_citizen_accepts_body_sees_contact_rates_and_closes(
     record = gw.matcher_app.state.evidence.store.get(consenting["id"])
     assert record is not None
     assert record.snapshot.rating.count == 1
-    assert record.snapshot.contributions[0].topic == "Protected bike lanes on Oxford Road"
+    assert record.snapshot.contributions[0].text == "Kerbs, not paint, keep the lane protected."
+    assert record.snapshot.contributions[0].topic is None
 
     close_url = f"/v1/calls/{call['id']}/close"
     closed = await gw.client.post(close_url, headers=body_headers, json={"outcome": "Built it."})

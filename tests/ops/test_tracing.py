@@ -89,6 +89,12 @@ async def test_a_callers_traceparent_is_continued_through_all_three_services(
     )
     assert accepted.status_code == 200, accepted.text
     (ref,) = [i["ref"] for i in invited.json()["items"]]
+    submitted = await gw.client.post(
+        f"/v1/me/invitations/{item['id']}/contribution",
+        headers=citizen_headers,
+        json={"comment": "My answer."},
+    )
+    assert submitted.status_code == 200, submitted.text
 
     spans.clear()
     rated = await gw.client.post(

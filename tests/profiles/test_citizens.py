@@ -24,7 +24,11 @@ async def test_register_is_idempotent_and_defaults_are_documented(
     assert first.status_code == 201, first.text
     created = first.json()
     assert created["id"] == citizen_id
-    assert created["consent"] == {"matching": True, "contact": False}
+    assert created["consent"] == {
+        "matching": True,
+        "contact": False,
+        "contributions_as_evidence": True,
+    }
     assert created["place"] is None
     assert created["skills"] == []
     assert created["rating"] == {"score": None, "count": 0}
@@ -106,7 +110,11 @@ async def test_patch_updates_profile(
     assert body["display_name"] == "Ada L."
     assert body["place"] == patch["place"]
     assert body["languages"] == ["en", "cy"]
-    assert body["consent"] == {"matching": False, "contact": True}
+    assert body["consent"] == {
+        "matching": False,
+        "contact": True,
+        "contributions_as_evidence": True,
+    }
     assert body["availability"]["max_invitations_per_month"] == 2
     assert body["availability"]["unavailable"][0]["start"].startswith("2030-01-01T00:00:00")
     # A partial patch touches only what it names; place null clears the place.
@@ -126,7 +134,8 @@ async def test_bad_patches_are_problems_that_change_nothing(
         {"languages": ["xx"]},
         {"place": {"lat": 53.0}},
         {"place": {"authority_code": "Manchester"}},
-        {"consent": {"matching": True}},
+        {"consent": {}},
+        {"consent": {"matching": None}},
         {"availability": {"max_invitations_per_month": -1, "hours_per_month": 1}},
         {
             "availability": {

@@ -165,7 +165,8 @@ async def test_ratings_one_per_contribution_and_body(
         "public_body_id": str(uuid.uuid4()),
         "contribution_id": str(uuid.uuid4()),
         "rating": 5,
-        "topic": "bike lanes",
+        "contribution_text": "I cycle Oxford Road daily; the lane needs a kerb.",
+        "confidential": True,
     }
     assert (await client.post(base, json=rating)).status_code == 201
     before = await table_counts(db)
@@ -182,7 +183,19 @@ async def test_ratings_one_per_contribution_and_body(
     assert abs(listing["aggregate"]["score"] - 11 / 3) < 0.01
     snapshot = await latest_snapshot(client, citizen["id"])
     assert snapshot["contributions"][0]["id"] == rating["contribution_id"]
-    assert snapshot["contributions"][0]["topic"] == "bike lanes"
+    assert snapshot["contributions"][0]["text"].startswith("I cycle Oxford Road")
+    assert snapshot["contributions"][0]["confidential"] is True
+    assert snapshot["contributions"][0]["topic"] is None
+    # Without the consent, the snapshot keeps the rating but not the text.
+    patched = await client.patch(
+        f"/v1/citizens/{citizen['id']}", json={"consent": {"contributions_as_evidence": False}}
+    )
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["consent"]["contributions_as_evidence"] is False
+    assert patched.json()["consent"]["matching"] is not None
+    snapshot = await latest_snapshot(client, citizen["id"])
+    assert snapshot["contributions"][0]["text"] is None
+    assert snapshot["contributions"][0]["rating"] == 5
     assert snapshot["rating"]["count"] == 1
     # Another body may rate the same contribution.
     other = {**rating, "public_body_id": str(uuid.uuid4()), "rating": 4}

@@ -12,6 +12,7 @@ are covered the day they land and incomplete coverage is visible.
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,6 +31,7 @@ BODIES: dict[str, Any] = {
     "POST /v1/calls/{call_id}/contributions/{ref}/rating": {"rating": 4},
     "POST /v1/me/invitations/{invitation_id}/accept": {},
     "POST /v1/me/invitations/{invitation_id}/decline": {},
+    "POST /v1/me/invitations/{invitation_id}/contribution": {"comment": "A stranger's words."},
     "PATCH /v1/calls/{call_id}": {"title": "Changed by a stranger"},
     "POST /v1/calls/{call_id}/cancel": {"reason": "Cancelled by a stranger"},
     "PATCH /v1/organisation/members/{account_id}": {"role": "officer"},
@@ -129,6 +131,53 @@ class World:
                 f"/v1/calls/{self.ids['call_id']}/match", json={}, headers=self.body_x_headers
             )
             assert matched.status_code == 200, matched.text
+            self._make_contribution()
+
+    def _make_contribution(self) -> None:
+        """citizen_a's invitation to body_x's call, accepted, with a contribution: the
+        invitation and its contribution are citizen_a's objects."""
+        a = self.citizen_a_headers
+        consent = self.suite.client.patch(
+            "/v1/me",
+            json={
+                "consent": {"matching": True, "contact": False},
+                # The call's place and language filters.
+                "place": {"authority_code": "E08000003"},
+                "languages": ["en"],
+            },
+            headers=a,
+        )
+        assert consent.status_code == 200, consent.text
+        self._post("/v1/me/skills", {"label": "urban planning", "level": "can_do"}, a)
+        items: list[dict[str, Any]] = []
+        for _ in range(20):  # the change feed reaches the matcher within a few seconds
+            matched = self.suite.client.post(
+                f"/v1/calls/{self.ids['call_id']}/match", json={}, headers=self.body_x_headers
+            )
+            if matched.status_code == 200 and matched.json()["panel"]:
+                invited = self.suite.client.post(
+                    f"/v1/calls/{self.ids['call_id']}/invitations",
+                    json={},
+                    headers={**self.body_x_headers, "Idempotency-Key": uuid.uuid4().hex},
+                )
+                assert invited.status_code == 201, invited.text
+                mine = self.suite.client.get("/v1/me/invitations", headers=a)
+                items = [i for i in mine.json()["items"] if i["call_id"] == self.ids["call_id"]]
+                if items:
+                    break
+            time.sleep(0.5)
+        assert items, "citizen_a was not invited: the matrix would not try their invitation"
+        invitation_id = items[0]["id"]
+        accepted = self.suite.client.post(
+            f"/v1/me/invitations/{invitation_id}/accept", json={}, headers=self.citizen_a_headers
+        )
+        assert accepted.status_code == 200, accepted.text
+        self._post(
+            f"/v1/me/invitations/{invitation_id}/contribution",
+            {"comment": "Junctions need their own signal phase."},
+            self.citizen_a_headers,
+        )
+        self.ids["invitation_id"] = invitation_id
 
     def value(self, parameter: str) -> str:
         if parameter in self.ids:
@@ -229,6 +278,12 @@ def test_objects_survive_foreign_deletes(suite: Suite, world: World) -> None:
     if "call_id" in world.ids:
         own = suite.client.get(f"/v1/calls/{world.ids['call_id']}", headers=world.body_x_headers)
         assert own.status_code == 200, own.text
+    if "invitation_id" in world.ids:
+        contribution = suite.client.get(
+            f"/v1/me/invitations/{world.ids['invitation_id']}/contribution", headers=a
+        )
+        assert contribution.status_code == 200, contribution.text
+        assert contribution.json()["comment"] == "Junctions need their own signal phase."
 
 
 def test_owners_reach_their_own_objects(suite: Suite, world: World) -> None:

@@ -151,7 +151,11 @@ async def test_value_parts_go_through_check_your_answers(citizen: Browser) -> No
     assert "Matching" in text
     me = await citizen.gateway.client.get("/v1/me", headers=await _headers(citizen))
     body = me.json()
-    assert body["consent"] == {"matching": True, "contact": False}
+    assert body["consent"] == {
+        "matching": True,
+        "contact": False,
+        "contributions_as_evidence": False,  # not ticked
+    }
     assert body["place"]["postcode_area"] == "M1"
     assert body["place"]["authority_code"] == "E08000003"
     assert body["languages"] == ["en", "de"]

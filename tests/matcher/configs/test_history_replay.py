@@ -20,6 +20,8 @@ from tests.matcher.routing.citizens import load, snapshot
 
 BODY = uuid.UUID("00000000-0000-4000-8000-00000000e7a1")
 TITLE = "Protected cycle lanes on Oxford Road"
+# What the contributor wrote for this very call (a rated contribution's text is evidence).
+ANSWER = "Protected cycle lanes on Oxford Road need kerbs at every junction."
 
 
 async def test_a_replayed_call_does_not_see_the_rating_it_produced(
@@ -41,11 +43,11 @@ async def test_a_replayed_call_does_not_see_the_rating_it_produced(
     call = await get_call(pool=matcher_app.state.pool, call_id=call_id, public_body_id=BODY)
     earlier = call.created_at - timedelta(days=200)
     later = call.created_at + timedelta(days=3)
-    # Rated for this very call (its title is the contribution's topic), and once long before.
+    # Rated for this very call (its text is the contribution's evidence), and once long before.
     contributor = snapshot(skills=[("cycling in city traffic", "can_do")]).model_copy(
         update={
             "contributions": [
-                Contribution(id=str(uuid.uuid4()), topic=TITLE, rating=5, rated_at=later),
+                Contribution(id=str(uuid.uuid4()), text=ANSWER, rating=5, rated_at=later),
                 Contribution(id=str(uuid.uuid4()), topic=None, rating=4, rated_at=earlier),
             ]
         }
@@ -61,7 +63,7 @@ async def test_a_replayed_call_does_not_see_the_rating_it_produced(
 
     live = await matcher.post(f"/v1/calls/{call_id}/match", params={"public_body_id": str(BODY)})
     live_candidate = next(c for c in live.json()["candidates"] if c["ref"] == ref)
-    assert TITLE in [e["text"] for e in live_candidate["evidence"]]
+    assert ANSWER in [e["text"] for e in live_candidate["evidence"]]
 
     replayed = await replay_call(
         pool=matcher_app.state.pool,
@@ -71,7 +73,7 @@ async def test_a_replayed_call_does_not_see_the_rating_it_produced(
         call=call,
     )
     candidate = find(replayed.candidates)
-    assert TITLE not in [e.text for e in candidate.evidence]
+    assert ANSWER not in [e.text for e in candidate.evidence]
     assert [e.text for e in candidate.evidence] == ["cycling in city traffic"]
     # Only the earlier rating (4, 200 days old) counts: (3 x 2 + w x 4) / (2 + w).
     weight = 0.5 ** (200 / 365)

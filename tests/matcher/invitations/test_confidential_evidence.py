@@ -1,5 +1,6 @@
-"""A rating never turns a confidential or restricted call's text into evidence that another
-body sees: rating -> profiles ratings ledger -> feed -> evidence -> another body's match."""
+"""A rating never turns a confidential or restricted call's text -- its title, or the
+contribution's answers -- into evidence that another body sees: contribution -> rating ->
+profiles ratings ledger -> feed -> evidence -> another body's match."""
 
 from __future__ import annotations
 
@@ -18,6 +19,11 @@ from tests.matcher.invitations.test_invitations import BODY, NOW, OTHER_BODY, ca
 PUBLIC_TITLE = "Public review of the Oxford Road cycle lanes"
 CONFIDENTIAL_TITLE = "Secret plan to close the Oxford Road cycle depot"
 RESTRICTED_TITLE = "Restricted briefing on Oxford Road cycle depot staffing"
+ANSWERS = {
+    "public": "I repair bikes at the Oxford Road cycle depot every Saturday morning.",
+    "confidential": "Closing the Oxford Road cycle depot would strand forty repair volunteers.",
+    "restricted": "The Oxford Road cycle depot staffing rota has three mechanics per shift.",
+}
 
 
 @pytest.fixture
@@ -64,6 +70,11 @@ async def contributed_and_rated(
     (item,) = invited.json()["items"]
     accepted = await matcher.post(f"/v1/citizens/{citizen_id}/invitations/{item['id']}/accept")
     assert accepted.status_code == 200, accepted.text
+    submitted = await matcher.post(
+        f"/v1/citizens/{citizen_id}/invitations/{item['id']}/contribution",
+        json={"comment": ANSWERS[confidentiality]},
+    )
+    assert submitted.status_code == 200, submitted.text
     rated = await matcher.post(
         f"/v1/calls/{call_id}/contributions/{item['ref']}/rating", params=q, json={"rating": 5}
     )
@@ -105,10 +116,26 @@ async def test_confidential_and_restricted_titles_never_become_visible_evidence(
     matched = await matcher.post(f"/v1/calls/{response.json()['id']}/match", params=other)
     assert matched.status_code == 200, matched.text
     seen = [text.lower() for text in strings(matched.json())]
-    assert not [t for t in seen if CONFIDENTIAL_TITLE.lower() in t]
-    assert not [t for t in seen if RESTRICTED_TITLE.lower() in t]
-    # The walk does find evidence: the public call's title is shown as the citizen's.
-    assert [t for t in seen if PUBLIC_TITLE.lower() in t]
+    for secret in (CONFIDENTIAL_TITLE, RESTRICTED_TITLE, ANSWERS["confidential"]):
+        assert not [t for t in seen if secret.lower() in t]
+    assert not [t for t in seen if ANSWERS["restricted"].lower() in t]
+    # No call's title is evidence any more, not even a public one's.
+    assert not [t for t in seen if PUBLIC_TITLE.lower() in t]
+    # The walk does find evidence: the confidential ones count, as "private evidence".
+    (candidate,) = [c for c in matched.json()["candidates"] if c["evidence"]][:1]
+    shown = [(e["kind"], e["text"]) for e in candidate["evidence"]]
+    assert ("contribution", "private evidence") in shown, shown
+    # All three texts are the citizen's evidence; only the public one may be shown.
+    items = {
+        item.text: bool(item.attributes.get("private"))
+        for item in app.state.evidence.store.items_of(citizen_id)
+        if item.kind == "contribution"
+    }
+    assert items == {
+        ANSWERS["public"]: False,
+        ANSWERS["confidential"]: True,
+        ANSWERS["restricted"]: True,
+    }
     # The ratings still count: the citizen's aggregate holds all three.
     record = app.state.evidence.store.get(citizen_id)
     assert record.snapshot.rating.count == 3

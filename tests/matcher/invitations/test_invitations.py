@@ -269,12 +269,22 @@ async def test_invite_answer_rate_close_with_emails_and_signed_webhooks(
     assert request.headers["webhook-id"] == event["id"]
     assert first["id"] not in request.body.decode()
 
-    # Rating goes to the profiles ledger with the call title as topic; once only.
+    # Rating needs a submitted contribution; it goes to the profiles ledger with the
+    # contribution's text (never the call's title); once only.
+    assert_problem(
+        await matcher.post(rated, params=Q, json={"rating": 5}), 409, "contribution-not-submitted"
+    )
+    submitted = await matcher.post(
+        base + "/contribution", json={"comment": "Kerbs at the junctions, please."}
+    )
+    assert submitted.status_code == 200, submitted.text
     response = await matcher.post(rated, params=Q, json={"rating": 5, "comment": "Very useful"})
     assert response.status_code == 201, response.text
     ratings = (await profiles.get(f"/v1/citizens/{first['id']}/ratings")).json()
     (ledger,) = ratings["items"]
-    assert ledger["topic"] == "Protected bike lanes on Oxford Road"
+    assert ledger["topic"] is None
+    assert ledger["contribution_text"] == "Kerbs at the junctions, please."
+    assert ledger["confidential"] is False
     assert ledger["contribution_id"] == invitation_id
     assert_problem(await matcher.post(rated, params=Q, json={"rating": 4}), 409, "duplicate-rating")
     assert_problem(await matcher.post(base + "/undo"), 409, "invitation-rated")
@@ -581,6 +591,7 @@ async def test_body_withdraws_one_invitation_and_the_citizen_is_told(
         assert (await matcher.post(base + "/accept")).status_code == 200
     assert (await matcher.post(mine[3] + "/decline")).status_code == 200
     ref_2 = item_ref(invited.json(), people[2], call)
+    assert (await matcher.post(mine[2] + "/contribution", json={"comment": "Yes."})).is_success
     rated = await matcher.post(
         f"/v1/calls/{call['id']}/contributions/{ref_2}/rating", params=Q, json={"rating": 4}
     )

@@ -88,6 +88,11 @@ async def leave_traces(
     assert declined.status_code == 200, declined.text
     body_view = await matcher.get(f"/v1/calls/{first}/invitations", params=Q)
     (mine,) = [i for i in body_view.json()["items"] if i["contact_citizen_id"] == person]
+    submitted = await matcher.post(
+        f"/v1/citizens/{person}/invitations/{by_call[first]}/contribution",
+        json={"comment": "The canal locks leak at the third gate."},
+    )
+    assert submitted.status_code == 200, submitted.text
     rated = await matcher.post(
         f"/v1/calls/{first}/contributions/{mine['ref']}/rating",
         params=Q,

@@ -64,7 +64,8 @@ def snapshot(
             {"id": new_id(), "organisation": organisation, "kind": kind}
             for organisation, kind in affiliations
         ],
-        "contributions": [{"id": new_id(), "topic": topic, "rating": 5} for topic in topics],
+        # A rated contribution whose text (what they wrote) is evidence.
+        "contributions": [{"id": new_id(), "text": topic, "rating": 5} for topic in topics],
         "rating": {"score": rating, "count": 1 if rating else 0},
     }
     return MatchSnapshot.model_validate(data)

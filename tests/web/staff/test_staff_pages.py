@@ -293,9 +293,11 @@ async def test_officer_posts_the_bike_lane_call_reviews_swaps_invites_rates_and_
     assert "Acceptance rate" in figures.text
 
 
-async def accept_one(web: StaffBrowser, call_id: str) -> dict[str, Any]:
-    """One invited citizen accepts, through the real matcher (the citizen pages are another
-    engineer's): the answers page must then show the contact details."""
+async def accept_one(
+    web: StaffBrowser, call_id: str, *, comment: str = "I cycle Oxford Road every day."
+) -> dict[str, Any]:
+    """One invited citizen accepts and submits a contribution (``comment``), through the
+    real matcher: the answers page must then show the contact details and the contribution."""
     assert web.calls is not None
     matcher = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=web.calls.matcher_app), base_url="http://m"
@@ -318,4 +320,10 @@ async def accept_one(web: StaffBrowser, call_id: str) -> dict[str, Any]:
             headers={"X-Internal-Token": INTERNAL_TOKEN},
         )
         assert accepted.status_code == 200, accepted.text
-        return {"ref": row["ref"]}
+        submitted = await matcher.post(
+            f"/v1/citizens/{row['citizen_id']}/invitations/{row['id']}/contribution",
+            headers={"X-Internal-Token": INTERNAL_TOKEN},
+            json={"comment": comment},
+        )
+        assert submitted.status_code == 200, submitted.text
+        return {"ref": row["ref"], "id": str(row["id"]), "citizen_id": str(row["citizen_id"])}

@@ -33,6 +33,7 @@ from convene_gateway.clients.matcher_admin import MatcherAdminClient
 from convene_gateway.clients.matcher_batch import MatcherBatchClient
 from convene_gateway.clients.profiles import ProfilesClient
 from convene_gateway.config import GatewaySettings
+from convene_gateway.contributions.router import router as contributions_router
 from convene_gateway.invitations.router import router as invitations_router
 from convene_gateway.members.router import router as members_router
 from convene_gateway.openapi import install_openapi_additions
@@ -144,6 +145,7 @@ def create_app(
     app.include_router(roles_router)
     app.include_router(citizens_router)
     app.include_router(invitations_router)
+    app.include_router(contributions_router)
     app.include_router(organisations_router)
     app.include_router(admin_router)
     app.include_router(admin_matching_router)

@@ -7,7 +7,10 @@ Layout (one folder per domain):
   cache (table ``embedding_cache``) keyed by (model, sha256 of the normalised text).
 - ``citizens/`` the change-feed schemas (MatchSnapshot, Change) and CitizenStore, the in-memory
   mirror routing filters on (never call profiles while routing).
-- ``evidence/`` evidence items: one per skill / badge / role / rated contribution.
+- ``evidence/`` evidence items: one per skill / badge / role; one per passage of each
+  experience entry and of each rated contribution's text.
+- ``contributions/`` an accepted invitee's answers (submit, replace, withdraw; the body's
+  list under the ref).
 - ``index/`` EvidenceIndex (FAISS: exact flat up to a threshold, HNSW beyond), snapshots of
   index + store under one seq, EvidenceService (keeps embedder, store and index in step;
   ``EvidenceDep``), GET /v1/index/status, POST /v1/index/rebuild.

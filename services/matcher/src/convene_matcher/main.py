@@ -31,6 +31,7 @@ from convene_matcher.config import MatcherSettings
 from convene_matcher.configs import service as configs_service
 from convene_matcher.configs.router import router as configs_router
 from convene_matcher.configs.service import ConfigsState
+from convene_matcher.contributions.router import router as contributions_router
 from convene_matcher.dependencies import MatcherState
 from convene_matcher.embedding.backends import EmbeddingSpec
 from convene_matcher.embedding.embedder import Embedder, SentenceModel
@@ -202,6 +203,7 @@ def create_app(
     app.include_router(batch_router, dependencies=internal)
     app.include_router(evaluation_router, dependencies=internal)
     app.include_router(invitations_router, dependencies=internal)
+    app.include_router(contributions_router, dependencies=internal)
     app.include_router(exposure_router, dependencies=internal)
     app.include_router(privacy_router, dependencies=internal)
     app.include_router(notifications_router, dependencies=internal)

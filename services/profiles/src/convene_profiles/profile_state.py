@@ -165,7 +165,14 @@ def rating_read(row: asyncpg.Record) -> RatingRead:
         comment=row["comment"],
         topic=row["topic"],
         rated_at=row["rated_at"],
+        contribution_text=row["contribution_text"],
+        confidential=row["confidential"],
     )
+
+
+def _contributions_as_evidence(row: asyncpg.Record) -> bool:
+    # Rows built in memory (the demo loader) carry no column: the column's default, on.
+    return bool(row.get("consent_contributions_as_evidence", True))
 
 
 def rating_aggregate(
@@ -189,7 +196,11 @@ def citizen_read(state: CitizenState, *, policy: RatingPolicy) -> CitizenRead:
         place=place_of(row),
         languages=list(row["languages"]),
         access_needs=list(row["access_needs"]),
-        consent=Consent(matching=row["consent_matching"], contact=row["consent_contact"]),
+        consent=Consent(
+            matching=row["consent_matching"],
+            contact=row["consent_contact"],
+            contributions_as_evidence=_contributions_as_evidence(row),
+        ),
         availability=Availability.model_validate(
             {
                 "max_invitations_per_month": row["max_invitations_per_month"],
@@ -218,6 +229,7 @@ def match_snapshot(
     # Rows built in memory (the demo loader) carry no flag: they are verified, as the
     # column's default makes every citizen not registered through the gateway.
     verified = bool(row.get("email_verified", True))
+    evidence_consent = _contributions_as_evidence(row)
     snapshot = {
         "citizen_id": row["id"],
         # Effective consent: an unverified email address is neither matched nor contacted,
@@ -261,12 +273,17 @@ def match_snapshot(
             {"id": r["id"], "organisation": r["organisation"], "kind": r["kind"]}
             for r in state.affiliations
         ],
+        # Every rating (the matcher decays them into the rating term); the contribution's
+        # text only while the citizen consents to contributions as evidence (turning it off
+        # publishes a snapshot without the texts, so the matcher drops those items).
         "contributions": [
             {
                 "id": r["contribution_id"],
-                "topic": r["topic"],
+                "topic": None,
                 "rating": r["rating"],
                 "rated_at": r["rated_at"],
+                "text": r.get("contribution_text") if evidence_consent else None,
+                "confidential": bool(r.get("confidential", False)),
             }
             for r in state.ratings
         ],

@@ -97,10 +97,30 @@ class Place(BaseModel):
 
 
 class Consent(BaseModel):
+    """Any subset of your consents; each one given replaces the stored value."""
+
     model_config = _STRICT
 
-    matching: bool
-    contact: bool
+    matching: bool | None = Field(default=None, description="Be matched to calls.")
+    contact: bool | None = Field(
+        default=None, description="Show your name and email to a body whose invitation you accept."
+    )
+    contributions_as_evidence: bool | None = Field(
+        default=None,
+        description=(
+            "Use the text of your rated contributions as evidence of your expertise (on by "
+            "default); turning it off removes that evidence."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> Consent:
+        if not self.model_fields_set:
+            raise ValueError("give at least one consent")
+        for name in self.model_fields_set:
+            if getattr(self, name) is None:
+                raise ValueError(f"consent.{name} cannot be null")
+        return self
 
 
 class UnavailablePeriod(BaseModel):

@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 from convene_gateway.clients.matcher import IDEMPOTENCY_KEY_HEADER, MatcherClient
+from convene_gateway.contributions.schemas import ContributionRead, MatcherBodyContributionList
 from convene_gateway.invitations.schemas import (
     BodyStats,
     CitizenInvitationDetail,
@@ -138,3 +139,36 @@ class MatcherInvitationsClient:
         if cursor is not None:
             params["cursor"] = cursor
         return await self._m._get(DeadLetterPage, "/v1/notifications/dead", params=params)
+
+    # -- contributions -------------------------------------------------------------------
+    @staticmethod
+    def _contribution_path(citizen_id: uuid.UUID, invitation_id: uuid.UUID) -> str:
+        return f"/v1/citizens/{citizen_id}/invitations/{invitation_id}/contribution"
+
+    async def submit_contribution(
+        self, *, citizen_id: uuid.UUID, invitation_id: uuid.UUID, body: dict[str, Any]
+    ) -> ContributionRead:
+        return await self._m._post(
+            ContributionRead, self._contribution_path(citizen_id, invitation_id), body
+        )
+
+    async def get_contribution(
+        self, *, citizen_id: uuid.UUID, invitation_id: uuid.UUID
+    ) -> ContributionRead:
+        return await self._m._get(
+            ContributionRead, self._contribution_path(citizen_id, invitation_id)
+        )
+
+    async def withdraw_contribution(
+        self, *, citizen_id: uuid.UUID, invitation_id: uuid.UUID
+    ) -> None:
+        await self._m._delete(self._contribution_path(citizen_id, invitation_id))
+
+    async def list_contributions(
+        self, *, call_id: uuid.UUID, public_body_id: uuid.UUID
+    ) -> MatcherBodyContributionList:
+        return await self._m._get(
+            MatcherBodyContributionList,
+            f"/v1/calls/{call_id}/contributions",
+            params=self._body(public_body_id),
+        )

@@ -34,6 +34,7 @@ class PlaceRead(ProfilesModel):
 class ConsentRead(ProfilesModel):
     matching: bool | None = None
     contact: bool | None = None
+    contributions_as_evidence: bool | None = None
 
 
 class UnavailablePeriod(ProfilesModel):

@@ -84,15 +84,9 @@ async def _record_contacts(
 ) -> None:
     """One audit entry per answer that showed a citizen's contact details to the body."""
     revealed = [str(item.id) for item in items if item.contact is not None]
-    if revealed:
-        await audit.record_now(
-            pool=pool,
-            actor=Actor.of(body),
-            action="contact.revealed",
-            object_type="call",
-            object_id=call_id,
-            detail={"invitations": revealed},
-        )
+    await service.record_revealed(
+        pool=pool, body=body, call_id=call_id, detail={"invitations": revealed}
+    )
 
 
 @router.get(
@@ -130,7 +124,10 @@ async def withdraw(
 @router.post(
     "/v1/calls/{call_id:uuid}/contributions/{ref}/rating",
     status_code=status.HTTP_201_CREATED,
-    summary="Rate an accepted contribution (once)",
+    summary="Rate a submitted contribution (once)",
+    description="1-5 and an optional comment. The contribution must have been submitted "
+    "(409 contribution-not-submitted otherwise). Its text becomes evidence of the citizen's "
+    "expertise, weighted by the rating (1-2 stars: none), when they consent.",
     responses=problem_responses(404, 409, *AUTHED),
 )
 async def rate(
@@ -171,7 +168,9 @@ async def close(
     pool: PoolDep,
 ) -> CloseResult:
     closed = await service.client(matcher).close(
-        call_id=call_id, public_body_id=body.organisation_id, body=request_body.model_dump()
+        call_id=call_id,
+        public_body_id=body.organisation_id,
+        body=request_body.model_dump(mode="json"),
     )
     await audit.record_now(
         pool=pool,
@@ -271,6 +270,24 @@ async def decline(
         invitation_id=invitation_id,
         action="decline",
         body=(body or DeclineRequest()).model_dump(),
+    )
+
+
+@router.post(
+    "/v1/me/invitations/{invitation_id}/follow-outcome",
+    summary="You declined: ask to be told the outcome when the call closes",
+    description="The outcome is emailed to you at close and shown on your invitation. Only "
+    "for invitations you declined (409 otherwise; contributors are told anyway).",
+    responses=problem_responses(404, 409, *AUTHED),
+)
+async def follow_outcome(
+    invitation_id: uuid.UUID, citizen: CurrentCitizen, matcher: MatcherDep
+) -> CitizenInvitationDetail:
+    return await service.client(matcher).citizen_answer(
+        citizen_id=citizen.citizen_id,
+        invitation_id=invitation_id,
+        action="follow-outcome",
+        body=None,
     )
 
 

@@ -92,10 +92,25 @@ class RatingRead(BaseModel):
     rated_at: datetime
 
 
+class Cited(BaseModel):
+    """A contribution the outcome cites: one of its answers (``question``) or all of it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ref: Ref
+    question: Annotated[str, StringConstraints(min_length=1, max_length=2_000)] | None = None
+
+
 class CloseRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     outcome: Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
+    cited: list[Cited] = Field(
+        default_factory=list,
+        max_length=500,
+        description='Contributions the outcome cites ("you said, we did"); each contributor '
+        "sees which of their answers were cited.",
+    )
 
 
 class CloseResult(BaseModel):
@@ -104,6 +119,12 @@ class CloseResult(BaseModel):
     closed_at: datetime
     notified: int
     withdrawn: int
+    cited: list[Cited] = Field(default_factory=list)
+
+
+class CitedAnswer(BaseModel):
+    question: str | None = Field(description="null: your comment / the whole contribution.")
+    text: str | None
 
 
 class BodyStats(BaseModel):
@@ -206,6 +227,16 @@ class CitizenInvitationDetail(CitizenInvitationRead):
     call: CallSummary
     outcome: str | None = None
     can_undo: bool
+    cited: list[CitedAnswer] = Field(
+        default_factory=list, description="Your answers the closing outcome cites."
+    )
+    follow_outcome: bool = Field(
+        default=False, description="You declined and asked to be told the outcome."
+    )
+    has_contribution: bool = False
+    can_contribute: bool = Field(
+        default=False, description="Accepted, open, before the deadline and not yet rated."
+    )
 
 
 class LorenzPoint(BaseModel):

@@ -7,6 +7,10 @@ import asyncio
 import logging
 import uuid
 
+from convene_common.db import Pool
+from convene_gateway.audit import service as audit
+from convene_gateway.audit.service import Actor
+from convene_gateway.auth.schemas import PublicBodyPrincipal
 from convene_gateway.clients.matcher import MatcherClient
 from convene_gateway.clients.matcher_invitations import MatcherInvitationsClient
 from convene_gateway.clients.profiles import ProfilesClient
@@ -32,6 +36,14 @@ async def _contact(profiles: ProfilesClient, citizen_id: uuid.UUID) -> Contact |
     return Contact(name=citizen.display_name, email=citizen.email)
 
 
+async def contacts_of(
+    citizen_ids: list[uuid.UUID], *, profiles: ProfilesClient
+) -> list[Contact | None]:
+    """Name and email per citizen who consents to contact (None otherwise); the caller
+    passes only citizens who accepted."""
+    return list(await asyncio.gather(*(_contact(profiles, c) for c in citizen_ids)))
+
+
 async def with_contacts(
     items: list[MatcherInvitation], *, profiles: ProfilesClient
 ) -> list[InvitationRead]:
@@ -44,6 +56,22 @@ async def with_contacts(
         InvitationRead(**i.model_dump(exclude={"contact_citizen_id"}), contact=by_id.get(i.id))
         for i in items
     ]
+
+
+async def record_revealed(
+    *, pool: Pool, body: PublicBodyPrincipal, call_id: uuid.UUID, detail: dict[str, list[str]]
+) -> None:
+    """The audit entry of a read that showed citizens' contact details (``detail`` names
+    what was read: invitations or contributions); nothing when none were shown."""
+    if any(detail.values()):
+        await audit.record_now(
+            pool=pool,
+            actor=Actor.of(body),
+            action="contact.revealed",
+            object_type="call",
+            object_id=call_id,
+            detail=detail,
+        )
 
 
 def client(matcher: MatcherClient) -> MatcherInvitationsClient:

@@ -72,10 +72,17 @@ class Affiliation(FeedModel):
 
 
 class Contribution(FeedModel):
+    """A rated contribution: its rating (the rating term) and, while the citizen consents to
+    contributions as evidence, its text in their own words (evidence items)."""
+
     id: str
+    # No longer evidence: a call's title is the body's words, not the citizen's.
     topic: str | None = None
     rating: float | None = None
     rated_at: datetime | None = None
+    text: str | None = None
+    # From a confidential or restricted call: counts for matching, never shown to a body.
+    confidential: bool = False
 
 
 class Experience(FeedModel):

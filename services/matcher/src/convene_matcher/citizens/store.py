@@ -149,7 +149,13 @@ def _row(item: EvidenceItem) -> ItemRow:
         code=code,
         expires=_seconds(attributes.get("expires_at")),
         dated=_seconds(attributes.get("rated_at")),
+        rating=_rating(item),
     )
+
+
+def _rating(item: EvidenceItem) -> int:
+    rating = item.attributes.get("rating") if item.kind == "contribution" else None
+    return int(rating) if isinstance(rating, int | float) and 1 <= rating <= 5 else 0
 
 
 class CitizenStore:

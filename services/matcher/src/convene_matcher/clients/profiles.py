@@ -71,6 +71,10 @@ class RatingSent(BaseModel):
     rating: int
     comment: str | None = None
     topic: str | None = None
+    # The rated contribution in the citizen's words (its evidence), and whether it came from
+    # a confidential or restricted call (then it is never shown to a body).
+    contribution_text: str | None = None
+    confidential: bool = False
 
 
 class ProfilesClient(ServiceClient):

@@ -91,7 +91,7 @@ def validate_settings(settings: Mapping[str, Any]) -> MatchingConfig:
         if isinstance(value, int | float) and not low <= value <= high:
             errors.append(_error(f"settings.{name}", f"must be between {low:g} and {high:g}"))
     low, high = LEVEL_WEIGHT_BOUNDS
-    for weights_field in ("level_weights", "kind_weights"):
+    for weights_field in ("level_weights", "kind_weights", "contribution_rating_weights"):
         for key, weight in values.get(weights_field, {}).items():
             if not low <= weight <= high:
                 errors.append(

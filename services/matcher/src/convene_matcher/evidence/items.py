@@ -2,8 +2,10 @@
 
 One item per skill (text: the label; attribute ``level``), badge (text: name, description,
 criteria and issuer; attribute ``verified``), role (text: the label, else the free-text role;
-attribute ``curated``, ``role`` = slug or text) and rated contribution with a topic (text: the
-topic; attributes ``rating``, ``rated_at``). Experience entries and the bio, in the citizen's
+attribute ``curated``, ``role`` = slug or text) and rated contribution with a text (one item
+per passage of the contribution's answers, as for experience; attributes ``rating`` (1-5),
+``rated_at``, and ``private`` when the contribution came from a confidential or restricted
+call). Experience entries and the bio, in the citizen's
 own words, become several items of kind ``experience``: one per passage of the entry's title
 and description (``evidence.passages``: sentence groups within the model's window), with
 attributes ``entry_kind`` and ``title`` (the bio's passages have ``entry_kind`` "bio"), so an
@@ -104,22 +106,31 @@ def drafts_from_snapshot(snapshot: MatchSnapshot) -> list[ItemDraft]:
             if not role.visible_to_bodies:
                 role_attributes[PRIVATE] = True
             drafts.append(ItemDraft("role", role.id, text, role_attributes))
-    for contribution in snapshot.contributions:
-        if contribution.topic and contribution.topic.strip():
-            rated_at = contribution.rated_at.isoformat() if contribution.rated_at else None
-            drafts.append(
-                ItemDraft(
-                    "contribution",
-                    contribution.id,
-                    contribution.topic.strip(),
-                    {"rating": contribution.rating, "rated_at": rated_at},
-                )
-            )
+    drafts.extend(_contribution_drafts(snapshot))
     drafts.extend(_experience_drafts(snapshot))
     return drafts
 
 
 BIO_SOURCE = "bio"
+
+
+def _contribution_drafts(snapshot: MatchSnapshot) -> list[ItemDraft]:
+    """One item per passage of each rated contribution's text (profiles sends the text only
+    with the citizen's consent). How much a rating counts (1-2: nothing) and its decay are
+    routing's, from ``MatchingConfig``: the item carries the rating and its date."""
+    drafts: list[ItemDraft] = []
+    for contribution in snapshot.contributions:
+        if not contribution.text or not contribution.text.strip() or not contribution.rating:
+            continue
+        attributes: dict[str, Any] = {
+            "rating": int(contribution.rating),
+            "rated_at": contribution.rated_at.isoformat() if contribution.rated_at else None,
+        }
+        if contribution.confidential:
+            attributes[PRIVATE] = True
+        for passage in split_passages(contribution.text):
+            drafts.append(ItemDraft("contribution", contribution.id, passage, attributes))
+    return drafts
 
 
 def _experience_drafts(snapshot: MatchSnapshot) -> list[ItemDraft]:

@@ -18,6 +18,7 @@ from datetime import datetime
 
 from convene_common.db import Pool
 from convene_matcher.citizens.store import CitizenStore
+from convene_matcher.contributions import repository as contributions
 from convene_matcher.errors import NotFoundError
 from convene_matcher.exposure import repository as exposure
 from convene_matcher.exposure.capacity import fits
@@ -30,6 +31,7 @@ from convene_matcher.invitations.errors import (
     InvitationExpiredError,
     InvitationValidationError,
     InvitationWithdrawnError,
+    NotDeclinedError,
     NothingToUndoError,
     RatingLockedError,
 )
@@ -133,8 +135,9 @@ async def accept(
         )
         await events.answered(connection, row=row, status="accepted", hours=hours)
         updated = await _locked(connection, citizen_id=citizen_id, invitation_id=invitation_id)
+        contribution = await contributions.get(connection, invitation_id=invitation_id)
     logger.info("invitation accepted", extra={"invitation_id": str(invitation_id)})
-    return citizen_detail(updated, now=now)
+    return citizen_detail(updated, now=now, contribution=contribution)
 
 
 async def decline(
@@ -163,8 +166,9 @@ async def decline(
             )
         await events.answered(connection, row=row, status="declined", hours=None)
         updated = await _locked(connection, citizen_id=citizen_id, invitation_id=invitation_id)
+        contribution = await contributions.get(connection, invitation_id=invitation_id)
     logger.info("invitation declined", extra={"invitation_id": str(invitation_id)})
-    return citizen_detail(updated, now=now)
+    return citizen_detail(updated, now=now, contribution=contribution)
 
 
 async def undo(
@@ -189,5 +193,25 @@ async def undo(
         await repository.remove_feedback(connection, invitation_id=invitation_id)
         await events.answered(connection, row=row, status="pending", hours=None)
         updated = await _locked(connection, citizen_id=citizen_id, invitation_id=invitation_id)
+        contribution = await contributions.get(connection, invitation_id=invitation_id)
     logger.info("invitation answer undone", extra={"invitation_id": str(invitation_id)})
+    return citizen_detail(updated, now=now, contribution=contribution)
+
+
+async def follow_outcome(
+    *, pool: Pool, citizen_id: uuid.UUID, invitation_id: uuid.UUID
+) -> CitizenInvitationDetail:
+    """A citizen who declined asks to be told the outcome: emailed at close, shown here."""
+    now = now_utc()
+    async with pool.acquire() as connection, connection.transaction():
+        row = await _locked(connection, citizen_id=citizen_id, invitation_id=invitation_id)
+        if row.status != "declined":
+            raise NotDeclinedError(
+                "Only a citizen who declined asks to be told the outcome; contributors are "
+                "told it anyway."
+            )
+        if row.call_status != "open":
+            raise CallClosedError("The call is already closed; its outcome is shown here.")
+        await repository.set_follow_outcome(connection, invitation_id=invitation_id)
+        updated = await _locked(connection, citizen_id=citizen_id, invitation_id=invitation_id)
     return citizen_detail(updated, now=now)

@@ -4,7 +4,11 @@
   before its deadline; the citizen is emailed and the body's webhook told. Withdrawing a
   declined, already withdrawn or rated invitation, or after the deadline or closing: 409.
 - Closing: the call becomes closed, pending invitations are withdrawn, and every contributor
-  (accepted invitation) is sent the outcome. Closing twice: 409.
+  (accepted invitation) and every citizen who declined but asked to be told is sent the
+  outcome. The outcome may cite contributions ("you said, we did"): each cited ref must have a
+  submitted contribution of an accepted invitation, and a cited question must be one it
+  answered (422 naming the entry); each contributor then sees which of their answers were
+  cited. Closing twice: 409.
 """
 
 from __future__ import annotations
@@ -13,16 +17,23 @@ import logging
 import uuid
 
 from convene_common.db import Pool
+from convene_matcher.contributions import repository as contributions
 from convene_matcher.errors import NotFoundError
 from convene_matcher.invitations import events, repository
 from convene_matcher.invitations.errors import (
     CallClosedError,
     InvitationDeclinedError,
     InvitationExpiredError,
+    InvitationValidationError,
     InvitationWithdrawnError,
     RatingLockedError,
 )
-from convene_matcher.invitations.schemas import CloseRequest, CloseResult, InvitationBodyRead
+from convene_matcher.invitations.schemas import (
+    Cited,
+    CloseRequest,
+    CloseResult,
+    InvitationBodyRead,
+)
 from convene_matcher.invitations.views import body_read, now_utc
 
 logger = logging.getLogger("convene.matcher.invitations")
@@ -82,9 +93,16 @@ async def close(
             raise NotFoundError("No such call.")
         if call.status == "closed":
             raise CallClosedError("The call is already closed; its outcome was sent.")
-        closed = await repository.close_call(connection, call_id=call_id, outcome=body.outcome)
+        await _check_cited(connection, call_id=call_id, cited=body.cited)
+        closed = await repository.close_call(
+            connection,
+            call_id=call_id,
+            outcome=body.outcome,
+            cited=[entry.model_dump() for entry in body.cited],
+        )
         withdrawn = await repository.withdraw_pending(connection, call_id=call_id)
         contributors = await repository.accepted_citizens(connection, call_id=call_id)
+        followers = await repository.outcome_followers(connection, call_id=call_id)
         await events.send_emails(
             connection,
             rows=[
@@ -94,7 +112,7 @@ async def close(
                     invitation_id=row["id"],
                     call_id=call_id,
                 )
-                for row in contributors
+                for row in [*contributors, *followers]
             ],
         )
         await events.webhook(
@@ -115,6 +133,28 @@ async def close(
         call_id=call_id,
         outcome=closed["outcome"],
         closed_at=closed["closed_at"],
-        notified=len(contributors),
+        notified=len(contributors) + len(followers),
         withdrawn=withdrawn,
+        cited=body.cited,
     )
+
+
+async def _check_cited(
+    connection: repository.Connection, *, call_id: uuid.UUID, cited: list[Cited]
+) -> None:
+    if not cited:
+        return
+    submitted = {
+        row.ref: {answer["question"] for answer in row.contribution.answers}
+        for row in await contributions.list_for_call(connection, call_id=call_id)
+    }
+    for index, entry in enumerate(cited):
+        answered = submitted.get(entry.ref)
+        if answered is None:
+            raise InvitationValidationError(
+                f"cited.{index}.ref", "has no submitted contribution to this call"
+            )
+        if entry.question is not None and entry.question not in answered:
+            raise InvitationValidationError(
+                f"cited.{index}.question", "is not a question this contribution answers"
+            )

@@ -99,3 +99,21 @@ class InvitationThrottledError(MatcherError):
 class ProfilesUnavailableError(MatcherError):
     status = 503
     slug = "profiles-unavailable"
+
+
+class ContributionNotSubmittedError(ConflictError):
+    slug = "contribution-not-submitted"
+
+
+class ContributionClosedError(ConflictError):
+    """The call's deadline has passed (or it is closed): contributions no longer change."""
+
+    slug = "contribution-deadline-passed"
+
+
+class ContributionRatedError(ConflictError):
+    slug = "contribution-rated"
+
+
+class NotDeclinedError(ConflictError):
+    slug = "invitation-not-declined"

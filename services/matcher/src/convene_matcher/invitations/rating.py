@@ -1,12 +1,14 @@
-"""A body rates a contribution (an accepted invitation).
+"""A body rates a submitted contribution (of an accepted invitation).
 
-The rating goes to the profiles ratings ledger (contribution id = invitation id, topic = the
-call title) and is recorded here once per body.
-
-The topic becomes the citizen's evidence, shown to every body that routes a call to them
-(``candidates[].evidence``). Until contributions carry their own text, only a ``public``
-call's title may become that topic: a ``confidential`` or ``restricted`` call's rating is
-sent with no topic, so it still counts in the citizen's rating but never shows its text.
+The rating goes to the profiles ratings ledger (contribution id = invitation id) with the
+contribution's TEXT -- its answers and comment, in the citizen's own words -- and whether the
+call was confidential or restricted. Profiles puts the text on the change feed while the
+citizen consents to contributions as evidence (``consent.contributions_as_evidence``), and
+``evidence.items`` makes passages of it, weighted by the rating and decayed by its age at
+routing time (``MatchingConfig.contribution_rating_weights``, ``rating_half_life_days``).
+The call's title is never sent: it is the body's words, and a confidential call's title must
+not reach another body. A confidential or restricted call's contribution is evidence marked
+private: it counts for matching and a body sees "private evidence" in its place.
 """
 
 from __future__ import annotations
@@ -17,10 +19,13 @@ import uuid
 from convene_common.db import Pool
 from convene_common.service_client import DownstreamError, DownstreamProblemError
 from convene_matcher.clients.profiles import ProfilesClient, RatingSent
+from convene_matcher.contributions import repository as contributions
+from convene_matcher.contributions.repository import ContributionRow
 from convene_matcher.errors import NotFoundError
 from convene_matcher.invitations import repository
 from convene_matcher.invitations.errors import (
     ContributionNotAcceptedError,
+    ContributionNotSubmittedError,
     DuplicateRatingError,
     ProfilesUnavailableError,
 )
@@ -28,14 +33,14 @@ from convene_matcher.invitations.schemas import RatingCreate, RatingRead
 
 logger = logging.getLogger("convene.matcher.invitations")
 
-TOPIC_MAX_CHARS = 300
 
-
-def evidence_topic(*, title: str, confidentiality: str) -> str | None:
-    """The call's text a rating may make visible as evidence (None: nothing)."""
-    if confidentiality != "public":
-        return None
-    return title[:TOPIC_MAX_CHARS] or None
+def contribution_text(contribution: ContributionRow) -> str:
+    """The evidence text: the answers, then the comment, as the citizen wrote them (the
+    questions are the body's words and stay out)."""
+    parts = [answer["text"] for answer in contribution.answers]
+    if contribution.comment:
+        parts.append(contribution.comment)
+    return "\n\n".join(part.strip() for part in parts if part.strip())
 
 
 async def rate(
@@ -60,12 +65,18 @@ async def rate(
             )
         if row.rating is not None:
             raise DuplicateRatingError("This contribution has already been rated by you.")
+        contribution = await contributions.get(connection, invitation_id=row.id)
+        if contribution is None:
+            raise ContributionNotSubmittedError(
+                "The citizen has not submitted a contribution yet; rate it once it is in."
+            )
     rating = RatingSent(
         public_body_id=public_body_id,
         contribution_id=row.id,
         rating=body.rating,
         comment=body.comment,
-        topic=evidence_topic(title=row.call_title, confidentiality=row.confidentiality),
+        contribution_text=contribution_text(contribution)[:120_000],
+        confidential=row.confidentiality != "public",
     )
     try:
         recorded = await profiles.record_rating(citizen_id=row.citizen_id, rating=rating)

@@ -93,6 +93,10 @@ class InvitationRow:
     fills: list[str]
     rating: int | None
     outcome: str | None
+    # The closing outcome's citations ([{ref, question}]) and whether a citizen who declined
+    # asked to be told the outcome.
+    cited: list[dict[str, Any]]
+    follow_outcome: bool
 
     @classmethod
     def from_record(cls, row: Row) -> InvitationRow:
@@ -122,6 +126,8 @@ class InvitationRow:
             fills=list(row["fills"] or []),
             rating=row["rating"],
             outcome=row["outcome"],
+            cited=list(_json(row["cited"]) or []),
+            follow_outcome=row["follow_outcome"],
         )
 
     @property
@@ -142,7 +148,7 @@ _INVITATION_SELECT = """
            c.title AS call_title, c.public_body_name, c.deadline, c.hours AS hours_asked,
            c.status AS call_status, c.confidentiality, c.description, c.questions, c.skills,
            m.explanation, m.fills,
-           r.rating, o.outcome
+           r.rating, o.outcome, o.cited, i.follow_outcome
     FROM invitation i
     JOIN call c ON c.id = i.call_id
     JOIN call_match m ON m.call_id = i.call_id AND m.ref = i.ref
@@ -173,13 +179,16 @@ async def get_call(
     return CallRow.from_record(row) if row is not None else None
 
 
-async def close_call(connection: Connection, *, call_id: uuid.UUID, outcome: str) -> Row:
+async def close_call(
+    connection: Connection, *, call_id: uuid.UUID, outcome: str, cited: list[dict[str, Any]]
+) -> Row:
     await connection.execute("UPDATE call SET status = 'closed' WHERE id = $1", call_id)
     row: Row | None = await connection.fetchrow(
-        """INSERT INTO call_outcome (call_id, outcome) VALUES ($1, $2)
-           RETURNING call_id, outcome, closed_at""",
+        """INSERT INTO call_outcome (call_id, outcome, cited) VALUES ($1, $2, $3::jsonb)
+           RETURNING call_id, outcome, closed_at, cited""",
         call_id,
         outcome,
+        cited,
     )
     assert row is not None
     return row
@@ -394,6 +403,22 @@ async def withdraw_pending(connection: Connection, *, call_id: uuid.UUID) -> int
         call_id,
     )
     return int(result.split()[-1])
+
+
+async def outcome_followers(connection: Connection, *, call_id: uuid.UUID) -> list[Row]:
+    """Citizens who declined and asked to be told the outcome."""
+    rows = await connection.fetch(
+        """SELECT id, citizen_id::text AS citizen_id FROM invitation
+           WHERE call_id = $1 AND status = 'declined' AND follow_outcome ORDER BY id""",
+        call_id,
+    )
+    return list(rows)
+
+
+async def set_follow_outcome(connection: Connection, *, invitation_id: uuid.UUID) -> None:
+    await connection.execute(
+        "UPDATE invitation SET follow_outcome = true WHERE id = $1", invitation_id
+    )
 
 
 async def accepted_citizens(connection: Connection, *, call_id: uuid.UUID) -> list[Row]:

@@ -186,6 +186,19 @@ async def decline(
 
 
 @router.post(
+    "/citizens/{citizen_id}/invitations/{invitation_id}/follow-outcome",
+    responses=problem_responses(401, 404, 409, 422),
+)
+async def follow_outcome(
+    citizen_id: uuid.UUID, invitation_id: uuid.UUID, pool: PoolDep
+) -> CitizenInvitationDetail:
+    """A citizen who declined asks to be emailed the outcome when the call closes."""
+    return await answers.follow_outcome(
+        pool=pool, citizen_id=citizen_id, invitation_id=invitation_id
+    )
+
+
+@router.post(
     "/citizens/{citizen_id}/invitations/{invitation_id}/undo",
     responses=problem_responses(401, 404, 409, 422),
 )

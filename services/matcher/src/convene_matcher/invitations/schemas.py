@@ -129,6 +129,16 @@ class CitizenInvitationDetail(CitizenInvitationRead):
     call: CallSummary
     outcome: str | None = None
     can_undo: bool
+    cited: list[CitedAnswer] = Field(
+        default_factory=list, description="Your answers the closing outcome cites."
+    )
+    follow_outcome: bool = Field(
+        default=False, description="You declined and asked to be told the outcome."
+    )
+    has_contribution: bool = False
+    can_contribute: bool = Field(
+        default=False, description="Accepted, open, before the deadline and not yet rated."
+    )
 
 
 class CitizenInvitationPage(BaseModel):
@@ -165,20 +175,45 @@ class RatingRead(BaseModel):
     rated_at: datetime
 
 
+class Cited(BaseModel):
+    """A contribution the outcome cites: one of its answers (``question``) or all of it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ref: Ref
+    question: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000)]
+        | None
+    ) = None
+
+
 class CloseRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     outcome: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)
     ]
+    cited: list[Cited] = Field(default_factory=list, max_length=MAX_REFS)
+
+
+class CitedAnswer(BaseModel):
+    """One of the citizen's own answers the outcome cites (question null: their comment or
+    the whole contribution)."""
+
+    question: str | None
+    text: str | None
 
 
 class CloseResult(BaseModel):
     call_id: uuid.UUID
     outcome: str
     closed_at: datetime
-    notified: int = Field(description="Contributors (accepted invitations) told the outcome.")
+    notified: int = Field(
+        description="Contributors (accepted invitations) and declined citizens who asked to "
+        "be told, sent the outcome."
+    )
     withdrawn: int = Field(description="Pending invitations withdrawn by closing.")
+    cited: list[Cited] = Field(default_factory=list)
 
 
 class BodyStats(BaseModel):

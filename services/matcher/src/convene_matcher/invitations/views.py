@@ -14,11 +14,14 @@ from typing import cast
 
 from convene_common.cursors import InvalidCursorError, decode_cursor, encode_cursor
 from convene_common.db import Pool
+from convene_matcher.contributions import repository as contributions
+from convene_matcher.contributions.repository import ContributionRow
 from convene_matcher.errors import NotFoundError
 from convene_matcher.invitations import repository
 from convene_matcher.invitations.repository import InvitationRow
 from convene_matcher.invitations.schemas import (
     CallSummary,
+    CitedAnswer,
     CitizenInvitationDetail,
     CitizenInvitationPage,
     CitizenInvitationRead,
@@ -109,7 +112,26 @@ def call_summary(row: InvitationRow) -> CallSummary:
     return summary
 
 
-def citizen_detail(row: InvitationRow, *, now: datetime) -> CitizenInvitationDetail:
+def cited_answers(row: InvitationRow, contribution: ContributionRow | None) -> list[CitedAnswer]:
+    """The citizen's own answers the outcome cites (by their ref), with their text."""
+    if contribution is None:
+        return []
+    texts = {answer["question"]: answer["text"] for answer in contribution.answers}
+    cited: list[CitedAnswer] = []
+    for entry in row.cited:
+        if entry.get("ref") != row.ref:
+            continue
+        question = entry.get("question")
+        if question is None:
+            cited.append(CitedAnswer(question=None, text=contribution.comment))
+        elif question in texts:
+            cited.append(CitedAnswer(question=question, text=texts[question]))
+    return cited
+
+
+def citizen_detail(
+    row: InvitationRow, *, now: datetime, contribution: ContributionRow | None = None
+) -> CitizenInvitationDetail:
     base = citizen_read(row, now=now)
     open_call = row.call_status == "open" and row.deadline > now
     return CitizenInvitationDetail(
@@ -123,6 +145,10 @@ def citizen_detail(row: InvitationRow, *, now: datetime) -> CitizenInvitationDet
         call=call_summary(row),
         outcome=row.outcome,
         can_undo=open_call and base.status in ("accepted", "declined") and row.rating is None,
+        cited=cited_answers(row, contribution),
+        follow_outcome=row.follow_outcome,
+        has_contribution=contribution is not None,
+        can_contribute=open_call and base.status == "accepted" and row.rating is None,
     )
 
 
@@ -169,6 +195,7 @@ async def get_for_citizen(
         row = await repository.get_for_citizen(
             connection, invitation_id=invitation_id, citizen_id=citizen_id
         )
-    if row is None:
-        raise NotFoundError("No such invitation.")
-    return citizen_detail(row, now=now_utc())
+        if row is None:
+            raise NotFoundError("No such invitation.")
+        contribution = await contributions.get(connection, invitation_id=invitation_id)
+    return citizen_detail(row, now=now_utc(), contribution=contribution)

@@ -56,6 +56,15 @@ def email_for(
             f"{body_name} has changed the deadline of \u201c{title}\u201d.",
             f"Answers are now open until {_when(context)}: {link}",
         ]
+    elif kind == "outcome" and context["status"] == "declined":
+        # A citizen who declined but asked to be told the outcome.
+        subject = f"What came of it: {title}"
+        lines = [
+            f"You asked to be told what came of \u201c{title}\u201d. {body_name} closed the"
+            " call and wrote:",
+            "",
+            context["outcome"] or "",
+        ]
     elif kind == "outcome":
         subject = f"What came of your input: {title}"
         lines = [
@@ -63,6 +72,8 @@ def email_for(
             " and wrote:",
             "",
             context["outcome"] or "",
+            "",
+            f"See which of your answers they cited: {link}",
         ]
     else:
         raise ValueError(f"no email for notification kind {kind!r}")

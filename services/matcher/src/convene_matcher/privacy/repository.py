@@ -88,12 +88,19 @@ async def export_invitations(connection: Connection, *, citizen_id: uuid.UUID) -
                   c.deadline, c.hours AS hours_asked, i.status, i.message, i.hours_offered,
                   i.decline_reason, i.created_at AS invited_at, i.answered_at, i.reminded_at,
                   m.explanation, m.fills, r.rating, r.comment AS rating_comment,
-                  r.created_at AS rated_at, o.outcome, o.closed_at
+                  r.created_at AS rated_at, o.outcome, o.closed_at,
+                  k.answers AS contribution_answers, k.comment AS contribution_comment,
+                  k.submitted_at AS contribution_submitted_at,
+                  k.updated_at AS contribution_updated_at,
+                  coalesce((SELECT jsonb_agg(e) FROM jsonb_array_elements(o.cited) e
+                            WHERE e->>'ref' = i.ref), '[]'::jsonb) AS cited,
+                  i.follow_outcome
            FROM invitation i
            JOIN call c ON c.id = i.call_id
            LEFT JOIN call_match m ON m.call_id = i.call_id AND m.ref = i.ref
            LEFT JOIN contribution_rating r ON r.invitation_id = i.id
            LEFT JOIN call_outcome o ON o.call_id = i.call_id
+           LEFT JOIN contribution k ON k.invitation_id = i.id
            WHERE i.citizen_id = $1 ORDER BY i.created_at, i.id""",
         citizen_id,
     )

@@ -15,6 +15,13 @@ class ExportedRating(BaseModel):
     rated_at: datetime
 
 
+class ExportedContribution(BaseModel):
+    answers: list[dict[str, str]] = Field(description="[{question, text}] as submitted.")
+    comment: str | None
+    submitted_at: datetime
+    updated_at: datetime | None
+
+
 class ExportedInvitation(BaseModel):
     id: uuid.UUID
     call_id: uuid.UUID
@@ -37,6 +44,11 @@ class ExportedInvitation(BaseModel):
     rating: ExportedRating | None
     outcome: str | None
     closed_at: datetime | None
+    contribution: ExportedContribution | None = None
+    cited: list[dict[str, Any]] = Field(
+        default_factory=list, description="The outcome's citations of this contribution."
+    )
+    follow_outcome: bool = False
 
 
 class ExportedMatch(BaseModel):

@@ -11,6 +11,7 @@ import asyncpg
 from convene_common.db import Pool
 from convene_matcher.privacy import repository
 from convene_matcher.privacy.schemas import (
+    ExportedContribution,
     ExportedExposure,
     ExportedFeedback,
     ExportedInvitation,
@@ -54,6 +55,18 @@ def _invitation(row: asyncpg.Record) -> ExportedInvitation:
         rating=rating,
         outcome=row["outcome"],
         closed_at=row["closed_at"],
+        contribution=(
+            ExportedContribution(
+                answers=_json(row["contribution_answers"]) or [],
+                comment=row["contribution_comment"],
+                submitted_at=row["contribution_submitted_at"],
+                updated_at=row["contribution_updated_at"],
+            )
+            if row["contribution_submitted_at"] is not None
+            else None
+        ),
+        cited=_json(row["cited"]) or [],
+        follow_outcome=row["follow_outcome"],
     )
 
 

@@ -10,15 +10,24 @@ from collections.abc import Mapping
 from functools import partial
 
 import numpy as np
+import numpy.typing as npt
 
 from convene_matcher.citizens.arrays import KIND_CODE, KINDS
 from convene_matcher.citizens.postings import TextPostings
 from convene_matcher.citizens.store import CitizenStore
 from convene_matcher.evidence.items import LEVELS
 from convene_matcher.invitations.feedback import evidence_factor
-from convene_matcher.routing.frame import CandidateFrame, FloatArray, Int64s, RouteRequest
+from convene_matcher.routing.frame import (
+    CandidateFrame,
+    Float64s,
+    FloatArray,
+    Int64s,
+    RouteRequest,
+)
 from convene_matcher.scoring import MatchingConfig
+from convene_matcher.scoring.config import RATINGS
 from convene_matcher.scoring.lexical import lexical_vector
+from convene_matcher.scoring.relevance import SECONDS_PER_DAY
 
 # Citizens with more items than this get their top-k in a (rare) Python step.
 _PADDED_WIDTH = 32
@@ -32,6 +41,25 @@ def level_weight_table(config: MatchingConfig) -> FloatArray:
 def kind_weight_table(config: MatchingConfig) -> FloatArray:
     """Weight by evidence kind code (KINDS order): ``item_weight``'s kind factor."""
     return np.array([config.kind_weights.get(kind, 1.0) for kind in KINDS], np.float32)
+
+
+def contribution_weight_table(config: MatchingConfig) -> FloatArray:
+    """Weight by an item's rating code: 0 (not a rated contribution) 1, then ratings 1-5."""
+    weights = config.contribution_rating_weights
+    return np.array([1.0, *(weights[rating] for rating in RATINGS)], np.float32)
+
+
+def contribution_weights(
+    ratings: npt.NDArray[np.int8], dated: Float64s, *, config: MatchingConfig, now: float
+) -> FloatArray:
+    """Per item row, ``scoring.item_weight``'s contribution factor: the rating's weight
+    decayed by the rating's age at ``now`` (1 for items that are not rated contributions)."""
+    weights = contribution_weight_table(config)[ratings]
+    rated = (ratings > 0) & np.isfinite(dated)
+    if rated.any():
+        age_days = np.maximum(now - dated[rated], 0.0) / SECONDS_PER_DAY
+        weights[rated] *= (0.5 ** (age_days / config.rating_half_life_days)).astype(np.float32)
+    return weights
 
 
 def top_k_mean(values: FloatArray, counts: Int64s, *, top_k: int) -> FloatArray:
@@ -168,6 +196,12 @@ def score_relevance(store: CitizenStore, frame: CandidateFrame, request: RouteRe
     weights = (
         level_weight_table(config)[arrays.item_level[frame.rows]]
         * kind_weight_table(config)[arrays.item_kind[frame.rows]]
+        * contribution_weights(
+            arrays.item_rating[frame.rows],
+            arrays.item_dated[frame.rows],
+            config=config,
+            now=request.call_filter.now.timestamp(),
+        )
         * frame.damping
     )
     similarities = frame.raw

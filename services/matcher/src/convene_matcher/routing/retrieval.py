@@ -17,6 +17,7 @@ from convene_matcher.routing.frame import (
     RouteRequest,
 )
 from convene_matcher.routing.names import BODY_STAFF_ROLE, role_key
+from convene_matcher.routing.relevance import contribution_weight_table
 
 # The first HNSW search asks for this many texts, then four times more until covered.
 FIRST_SEARCH = 256
@@ -94,10 +95,14 @@ def candidate_frame(store: CitizenStore, request: RouteRequest) -> CandidateFram
     counts = arrays.item_count[slots].astype(np.int64)
     rows = block_rows(arrays.item_start[slots], counts)
     positions = np.arange(len(rows), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+    # Rated contributions whose rating weighs nothing (by default 1 and 2 stars) are no
+    # evidence at all (scoring.counts_as_evidence).
+    kept = contribution_weight_table(request.config)[arrays.item_rating[rows]] > 0
     if request.evidence_before is not None and len(rows):
         # A replay sees the evidence as it stood before the call: not the ratings (and the
         # rated contributions' texts) that the call itself produced, or anything later.
-        kept = ~(arrays.item_dated[rows] >= request.evidence_before.timestamp())
+        kept &= ~(arrays.item_dated[rows] >= request.evidence_before.timestamp())
+    if not kept.all():
         segment = np.repeat(np.arange(len(slots)), counts)
         rows, positions = rows[kept], positions[kept]
         counts = np.bincount(segment[kept], minlength=len(slots)).astype(np.int64)

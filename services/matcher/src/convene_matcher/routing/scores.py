@@ -151,6 +151,7 @@ def rescore(
     arrays, config = store.arrays, request.config
     starts = np.cumsum(frame.counts) - frame.counts
     relevance_text = request.query_text if frame.lexical_used else None
+    now = request.call_filter.now.timestamp()
     scored: list[Scored] = []
     for i in selected.tolist():
         owner = arrays.slot_citizen[int(frame.slots[i])]
@@ -170,7 +171,7 @@ def rescore(
         if any(hit.factor != 1.0 for hit in hits):
             undamped = [Hit(hit.item, hit.similarity) for hit in hits]
             declined = similarity - config.similarity_weight * citizen_relevance(
-                undamped, config=config, query_text=relevance_text
+                undamped, config=config, query_text=relevance_text, now=now
             )
         badge_bonus = config.verified_badge_bonus * min(int(frame.verified[i]), MAX_VERIFIED_BADGES)
         local = config.locality_weight * float(frame.locality[i])
@@ -190,7 +191,8 @@ def rescore(
                     "not_my_expertise": declined,
                 },
                 hits=sorted(
-                    hits, key=lambda h: -h.similarity * h.factor * item_weight(h.item, config)
+                    hits,
+                    key=lambda h: -h.similarity * h.factor * item_weight(h.item, config, now=now),
                 ),
                 roles=[role for role, mask in frame.holders.items() if mask[i]],
                 affiliations=arrays.organisations_of(record.slot),

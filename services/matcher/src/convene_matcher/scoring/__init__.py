@@ -10,7 +10,9 @@
   mean of lexical similarities (the latter only when the texts are given).
 - ``lexical_similarity(a, b, idf_floor)`` / ``lexical_similarity_matrix``: cosine of
   tf x general-English-IDF word vectors (``scoring.lexical``; wordfreq tables, stateless).
-- ``item_weight(item, config)``: the multiplier an item's similarity gets (skill level).
+- ``item_weight(item, config, now)``: the multiplier an item's similarity gets (skill level,
+  kind, a contribution's rating decayed at ``now``); ``counts_as_evidence`` leaves out
+  contributions whose rating weighs nothing.
 - ``group_hits(scores, ids, store)`` and ``citizen_relevance(hits, config, query_text)``:
   from an index search to per-citizen relevance; pass the call's text as ``query_text`` so
   routing applies the same lexical part as /v1/affinity (without it: cosines only).
@@ -22,8 +24,10 @@ from convene_matcher.scoring.relevance import (
     Hit,
     aggregate_top_k,
     citizen_relevance,
+    counts_as_evidence,
     group_hits,
     item_weight,
+    rating_decay,
     relevance_matrix,
 )
 
@@ -32,9 +36,11 @@ __all__ = [
     "MatchingConfig",
     "aggregate_top_k",
     "citizen_relevance",
+    "counts_as_evidence",
     "group_hits",
     "item_weight",
     "lexical_similarity",
     "lexical_similarity_matrix",
+    "rating_decay",
     "relevance_matrix",
 ]

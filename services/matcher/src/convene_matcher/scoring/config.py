@@ -15,6 +15,13 @@ def _default_kind_weights() -> dict[EvidenceKind, float]:
     return dict.fromkeys(EVIDENCE_KINDS, 1.0)
 
 
+RATINGS = ("1", "2", "3", "4", "5")
+
+
+def _default_contribution_rating_weights() -> dict[str, float]:
+    return {"1": 0.0, "2": 0.0, "3": 0.5, "4": 0.8, "5": 1.0}
+
+
 class MatchingConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -95,6 +102,16 @@ class MatchingConfig(BaseModel):
             "A contribution rating's weight halves every this many days, counted at routing "
             "time from each rating's date: rating = (3 x 2 + sum w_i r_i) / (2 + sum w_i), "
             "w_i = 0.5 ** (age_i / half_life) (profiles' prior: 3, weighted as two ratings)."
+        ),
+    )
+    contribution_rating_weights: dict[str, float] = Field(
+        default_factory=_default_contribution_rating_weights,
+        description=(
+            "Multiplier of a rated contribution's passages (its text is evidence) by the "
+            "body's rating, then decayed by age: weight x 0.5 ** (age / "
+            "rating_half_life_days). Defaults 1: 0, 2: 0 (a poorly rated contribution adds "
+            "no evidence: its passages are left out, not merely weighted down), 3: 0.5, "
+            "4: 0.8, 5: 1 (a fresh 5-star answer counts like a can_do skill)."
         ),
     )
     skill_code_bonus: float = Field(
@@ -192,4 +209,8 @@ class MatchingConfig(BaseModel):
         unknown = set(self.level_weights) - set(LEVELS)
         if unknown:
             raise ValueError(f"unknown skill levels: {sorted(unknown)}")
+        if set(self.contribution_rating_weights) != set(RATINGS):
+            raise ValueError("contribution_rating_weights needs exactly the ratings 1 to 5")
+        if any(not 0 <= w <= 10 for w in self.contribution_rating_weights.values()):
+            raise ValueError("contribution_rating_weights must be between 0 and 10")
         return self

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -42,12 +43,44 @@ def aggregate_top_k(similarities: Sequence[float] | FloatArray, *, top_k: int) -
     return float(values.mean())
 
 
-def item_weight(item: EvidenceItem, config: MatchingConfig) -> float:
-    """Skill level weight (skills only) times the weight of the item's kind of evidence."""
+SECONDS_PER_DAY = 86_400.0
+
+
+def rating_decay(age_seconds: float, *, config: MatchingConfig) -> float:
+    """0.5 ** (age / rating_half_life_days): a rating's weight at its age."""
+    days = max(age_seconds, 0.0) / SECONDS_PER_DAY
+    return float(0.5 ** (days / config.rating_half_life_days))
+
+
+def contribution_weight(item: EvidenceItem, config: MatchingConfig, *, now: float | None) -> float:
+    """A rated contribution's passage: the weight of its rating
+    (``contribution_rating_weights``), decayed by its age at ``now`` (POSIX seconds; None:
+    undecayed). 1 for other kinds."""
+    if item.kind != "contribution":
+        return 1.0
+    rating = item.attributes.get("rating")
+    weight = config.contribution_rating_weights.get(str(rating), 0.0)
+    rated_at = item.attributes.get("rated_at")
+    if now is not None and isinstance(rated_at, str) and weight:
+        weight *= rating_decay(now - datetime.fromisoformat(rated_at).timestamp(), config=config)
+    return weight
+
+
+def item_weight(item: EvidenceItem, config: MatchingConfig, *, now: float | None = None) -> float:
+    """Skill level weight (skills only) times the weight of the item's kind of evidence,
+    times a contribution's rating weight decayed at ``now``."""
     kind = config.kind_weights.get(item.kind, 1.0)
     if item.kind == "skill":
         return kind * config.level_weights.get(str(item.attributes.get("level")), 1.0)
+    if item.kind == "contribution":
+        return kind * contribution_weight(item, config, now=now)
     return kind
+
+
+def counts_as_evidence(item: EvidenceItem, config: MatchingConfig) -> bool:
+    """A contribution whose rating weighs 0 (by default 1 and 2 stars) is left out, not
+    weighted 0: a 0 among a thin profile's few items would pull its top-k mean down."""
+    return item.kind != "contribution" or contribution_weight(item, config, now=None) > 0
 
 
 def relevance_matrix(
@@ -108,7 +141,11 @@ def group_hits(
 
 
 def citizen_relevance(
-    hits: Iterable[Hit], *, config: MatchingConfig, query_text: str | None = None
+    hits: Iterable[Hit],
+    *,
+    config: MatchingConfig,
+    query_text: str | None = None,
+    now: float | None = None,
 ) -> float:
     """Relevance of one citizen from their retrieved items: weighted, then top-k mean.
 
@@ -117,8 +154,8 @@ def citizen_relevance(
     lexical similarities to it is mixed in; without it, cosines alone. Cut-offs such as
     ``config.min_similarity`` are routing's filters, applied before or after, not here.
     """
-    hits = list(hits)
-    weights = [item_weight(hit.item, config) * hit.factor for hit in hits]
+    hits = [hit for hit in hits if counts_as_evidence(hit.item, config)]
+    weights = [item_weight(hit.item, config, now=now) * hit.factor for hit in hits]
     dense = aggregate_top_k(
         [hit.similarity * w for hit, w in zip(hits, weights, strict=True)], top_k=config.top_k
     )

@@ -68,9 +68,14 @@ class SnapshotAffiliation(BaseModel):
 
 class SnapshotContribution(BaseModel):
     id: UUID
+    # Kept for the feed's shape; always null now: a call's title is never evidence.
     topic: str | None
     rating: int
     rated_at: datetime
+    # The rated contribution in the citizen's own words (null without their consent).
+    text: str | None = None
+    # From a confidential or restricted call: counts for matching, never shown to a body.
+    confidential: bool = False
 
 
 class SnapshotExperience(BaseModel):

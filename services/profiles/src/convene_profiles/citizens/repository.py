@@ -13,7 +13,8 @@ _COLUMNS = (
     "id, email, display_name, bio, place_authority_code, place_postcode_area, place_lat, "
     "place_lon, "
     "languages, access_needs, consent_matching, consent_contact, max_invitations_per_month, "
-    "hours_per_month, unavailable, created_at, updated_at, email_verified"
+    "hours_per_month, unavailable, created_at, updated_at, email_verified, "
+    "consent_contributions_as_evidence"
 )
 
 # Columns a PATCH may set, mapped from internal names to SQL columns.
@@ -29,6 +30,7 @@ UPDATABLE_COLUMNS = frozenset(
         "access_needs",
         "consent_matching",
         "consent_contact",
+        "consent_contributions_as_evidence",
         "max_invitations_per_month",
         "hours_per_month",
         "unavailable",

@@ -58,6 +58,27 @@ class Consent(BaseModel):
 
     matching: bool
     contact: bool
+    # The text of the citizen's rated contributions is matching evidence (default on).
+    contributions_as_evidence: bool = True
+
+
+class ConsentUpdate(BaseModel):
+    """Any subset of the consents; a given one replaces the stored value."""
+
+    model_config = _STRICT
+
+    matching: bool | None = None
+    contact: bool | None = None
+    contributions_as_evidence: bool | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> ConsentUpdate:
+        if not self.model_fields_set:
+            raise ValueError("give at least one consent")
+        for name in self.model_fields_set:
+            if getattr(self, name) is None:
+                raise ValueError(f"consent.{name} cannot be null")
+        return self
 
 
 class UnavailablePeriod(BaseModel):
@@ -92,7 +113,7 @@ class CitizenUpdate(BaseModel):
     place: Place | None = None
     languages: list[str] | None = Field(default=None, max_length=50)
     access_needs: list[str] | None = Field(default=None, max_length=50)
-    consent: Consent | None = None
+    consent: ConsentUpdate | None = None
     availability: Availability | None = None
 
     @model_validator(mode="after")

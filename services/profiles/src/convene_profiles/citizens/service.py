@@ -136,8 +136,10 @@ def _update_values(data: CitizenUpdate) -> dict[str, Any]:
     if "access_needs" in fields:
         values["access_needs"] = data.access_needs
     if data.consent is not None:
-        values["consent_matching"] = data.consent.matching
-        values["consent_contact"] = data.consent.contact
+        for name in ("matching", "contact", "contributions_as_evidence"):
+            given = getattr(data.consent, name)
+            if given is not None:
+                values[f"consent_{name}"] = given
     if data.availability is not None:
         values["max_invitations_per_month"] = data.availability.max_invitations_per_month
         values["hours_per_month"] = data.availability.hours_per_month

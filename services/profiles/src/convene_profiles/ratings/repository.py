@@ -9,7 +9,10 @@ import asyncpg
 
 from convene_common.db import Connection
 
-_COLUMNS = "id, citizen_id, public_body_id, contribution_id, rating, comment, topic, rated_at"
+_COLUMNS = (
+    "id, citizen_id, public_body_id, contribution_id, rating, comment, topic, rated_at, "
+    "contribution_text, confidential"
+)
 
 
 async def insert_rating(
@@ -22,12 +25,14 @@ async def insert_rating(
     rating: int,
     comment: str | None,
     topic: str | None,
+    contribution_text: str | None,
+    confidential: bool,
 ) -> asyncpg.Record | None:
     """Inserts; None when this body already rated this contribution."""
     return await connection.fetchrow(
         f"""INSERT INTO rating (id, citizen_id, public_body_id, contribution_id, rating, comment,
-                topic)
-            VALUES ($1, $2, $3, $4, $5, $6, $7)
+                topic, contribution_text, confidential)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
             ON CONFLICT ON CONSTRAINT rating_contribution_body_key DO NOTHING
             RETURNING {_COLUMNS}""",
         rating_id,
@@ -37,6 +42,8 @@ async def insert_rating(
         rating,
         comment,
         topic,
+        contribution_text,
+        confidential,
     )
 
 

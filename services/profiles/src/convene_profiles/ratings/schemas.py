@@ -14,6 +14,9 @@ class RatingCreate(BaseModel):
     rating: int = Field(ge=1, le=5)
     comment: str | None = Field(default=None, max_length=4000)
     topic: str | None = Field(default=None, max_length=300)
+    # The rated contribution's answers and comment, in the citizen's own words.
+    contribution_text: str | None = Field(default=None, max_length=120_000)
+    confidential: bool = False
 
 
 class RatingRead(BaseModel):
@@ -24,6 +27,8 @@ class RatingRead(BaseModel):
     comment: str | None
     topic: str | None
     rated_at: datetime
+    contribution_text: str | None = None
+    confidential: bool = False
 
 
 class RatingAggregate(BaseModel):

@@ -27,6 +27,8 @@ async def add_rating(
             rating=data.rating,
             comment=data.comment,
             topic=data.topic,
+            contribution_text=data.contribution_text,
+            confidential=data.confidential,
         )
         if row is None:
             raise DuplicateRatingError(

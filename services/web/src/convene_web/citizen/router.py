@@ -248,6 +248,10 @@ def _answers(part: str, me: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         row("Matching", "Yes" if consent.get("matching") else "No"),
         row("Contact after you accept", "Yes" if consent.get("contact") else "No"),
+        row(
+            "Rated contributions as evidence",
+            "No" if consent.get("contributions_as_evidence") is False else "Yes",
+        ),
     ]
 
 
@@ -434,6 +438,11 @@ async def invitation(
     gateway: GatewayDep,
 ) -> HTMLResponse:
     detail = await _invitation(gateway, session, invitation_id)
+    contribution = (
+        await _contribution(gateway, session, invitation_id)
+        if detail.get("has_contribution")
+        else None
+    )
     errors, values = session.take_form(f"invitation-{invitation_id}")
     return _render(
         pages,
@@ -442,6 +451,7 @@ async def invitation(
         session,
         {
             "invitation": detail,
+            "contribution": contribution,
             "statuses": service.STATUS_LABELS,
             "reasons": service.DECLINE_REASONS,
             "values": values,
@@ -450,10 +460,158 @@ async def invitation(
     )
 
 
+# -- your contribution: write, check, submit, change, withdraw -----------------------------
+def _drafts(session: Session) -> dict[str, Any]:
+    drafts: dict[str, Any] = session.data.setdefault("citizen-contributions", {})
+    return drafts
+
+
+async def _contribution(
+    gateway: GatewayClient, session: Session, invitation_id: uuid.UUID
+) -> dict[str, Any] | None:
+    try:
+        return await gateway.json(
+            "GET", f"/v1/me/invitations/{invitation_id}/contribution", session=session
+        )
+    except GatewayProblem as problem:
+        if problem.status == 404:
+            return None
+        raise
+
+
+def _writable(detail: dict[str, Any]) -> None:
+    if not detail.get("can_contribute"):
+        raise PageNotFound("this invitation takes no contribution now")
+
+
+@router.get("/invitations/{invitation_id}/contribution")
+async def contribution_form(
+    invitation_id: uuid.UUID,
+    request: Request,
+    pages: PagesDep,
+    session: CitizenSession,
+    gateway: GatewayDep,
+) -> HTMLResponse:
+    detail = await _invitation(gateway, session, invitation_id)
+    _writable(detail)
+    questions = list(detail.get("call", {}).get("questions") or [])
+    errors, values = session.take_form(f"contribution-{invitation_id}")
+    if not values:
+        draft = _drafts(session).get(str(invitation_id))
+        values = draft["values"] if draft else {}
+    if not values:
+        stored = await _contribution(gateway, session, invitation_id)
+        values = service.contribution_form_values(stored, questions)
+    return _render(
+        pages,
+        request,
+        "citizen/contribution.html",
+        session,
+        {"invitation": detail, "questions": questions, "values": values},
+        errors,
+    )
+
+
+@router.post("/invitations/{invitation_id}/contribution")
+async def contribution_continue(
+    invitation_id: uuid.UUID, form: CheckedForm, session: CitizenSession, gateway: GatewayDep
+) -> RedirectResponse:
+    detail = await _invitation(gateway, session, invitation_id)
+    _writable(detail)
+    questions = list(detail.get("call", {}).get("questions") or [])
+    payload, errors, values = service.parse_contribution(form, questions)
+    if errors:
+        return back_with_errors(
+            session,
+            form=f"contribution-{invitation_id}",
+            url=f"/invitations/{invitation_id}/contribution",
+            errors=errors,
+            values=values,
+        )
+    _drafts(session)[str(invitation_id)] = {"payload": payload, "values": values}
+    return see_other(f"/invitations/{invitation_id}/contribution/check")
+
+
+@router.get("/invitations/{invitation_id}/contribution/check")
+async def contribution_check(
+    invitation_id: uuid.UUID,
+    request: Request,
+    pages: PagesDep,
+    session: CitizenSession,
+    gateway: GatewayDep,
+) -> Response:
+    detail = await _invitation(gateway, session, invitation_id)
+    draft = _drafts(session).get(str(invitation_id))
+    if draft is None:
+        return see_other(f"/invitations/{invitation_id}/contribution")
+    errors, _ = session.take_form(f"contribution-check-{invitation_id}")
+    return _render(
+        pages,
+        request,
+        "citizen/contribution_check.html",
+        session,
+        {"invitation": detail, "draft": draft["payload"]},
+        errors,
+    )
+
+
+@router.post("/invitations/{invitation_id}/contribution/submit")
+async def contribution_submit(
+    invitation_id: uuid.UUID, form: CheckedForm, session: CitizenSession, gateway: GatewayDep
+) -> RedirectResponse:
+    draft = _drafts(session).get(str(invitation_id))
+    if draft is None:
+        return see_other(f"/invitations/{invitation_id}/contribution")
+    try:
+        await gateway.call(
+            "POST",
+            f"/v1/me/invitations/{invitation_id}/contribution",
+            session=session,
+            json=draft["payload"],
+        )
+    except GatewayProblem as problem:
+        if problem.status == 404:
+            raise PageNotFound("no such invitation") from problem
+        return back_with_errors(
+            session,
+            form=f"contribution-check-{invitation_id}",
+            url=f"/invitations/{invitation_id}/contribution/check",
+            errors={"submit": "Your contribution was not saved: " + (problem.detail or "")},
+            values={},
+        )
+    _drafts(session).pop(str(invitation_id), None)
+    session.flash.append("Your contribution was submitted. You can change it until the deadline.")
+    return see_other(f"/invitations/{invitation_id}")
+
+
+@router.post("/invitations/{invitation_id}/contribution/withdraw")
+async def contribution_withdraw(
+    invitation_id: uuid.UUID, form: CheckedForm, session: CitizenSession, gateway: GatewayDep
+) -> RedirectResponse:
+    url = f"/invitations/{invitation_id}"
+    try:
+        await gateway.call(
+            "DELETE", f"/v1/me/invitations/{invitation_id}/contribution", session=session
+        )
+    except GatewayProblem as problem:
+        if problem.status == 404:
+            raise PageNotFound("no such contribution") from problem
+        return back_with_errors(
+            session,
+            form=f"invitation-{invitation_id}",
+            url=url,
+            errors={"withdraw": "You cannot withdraw it now: " + (problem.detail or "")},
+            values={},
+        )
+    _drafts(session).pop(str(invitation_id), None)
+    session.flash.append("Your contribution was withdrawn.")
+    return see_other(url)
+
+
 @router.post("/invitations/{invitation_id}/{action}")
 async def answer_invitation(
     invitation_id: uuid.UUID,
-    action: Literal["accept", "decline", "undo"],
+    action: Literal["accept", "decline", "undo", "follow-outcome"],
     form: CheckedForm,
     session: CitizenSession,
     gateway: GatewayDep,
@@ -478,7 +636,12 @@ async def answer_invitation(
         except GatewayProblem as problem:
             if problem.status == 404:
                 raise PageNotFound("no such invitation") from problem
-            field = {"accept": "hours_offered", "decline": "reason", "undo": "undo"}[action]
+            field = {
+                "accept": "hours_offered",
+                "decline": "reason",
+                "undo": "undo",
+                "follow-outcome": "follow",
+            }[action]
             errors = {field: "You cannot do that now: " + (problem.detail or problem.title)}
     if errors:
         values = {k: v for k, v in form.multi_items() if isinstance(v, str) and k != "csrf_token"}
@@ -490,6 +653,7 @@ async def answer_invitation(
             "accept": "You accepted. The public body can now see your contact details.",
             "decline": "You declined this invitation.",
             "undo": "Your answer was undone: the invitation is open again.",
+            "follow-outcome": "We will email you the outcome when the call closes.",
         }[action]
     )
     return see_other(url)

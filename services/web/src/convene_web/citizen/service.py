@@ -247,7 +247,13 @@ def parse_pause(form: FormData) -> tuple[dict[str, Any], Errors]:
 
 def parse_consent(form: FormData) -> tuple[dict[str, Any], Errors]:
     chosen = set(form.getlist("consent"))
-    return {"consent": {"matching": "matching" in chosen, "contact": "contact" in chosen}}, {}
+    return {
+        "consent": {
+            "matching": "matching" in chosen,
+            "contact": "contact" in chosen,
+            "contributions_as_evidence": "contributions_as_evidence" in chosen,
+        }
+    }, {}
 
 
 def parse_accept(form: FormData, *, hours_asked: float | None) -> tuple[dict[str, Any], Errors]:
@@ -304,3 +310,44 @@ def task_status(me: dict[str, Any], section: str) -> bool:
         return bool(me.get("place"))
     value = me.get(section)
     return bool(value)
+
+
+MAX_ANSWER_CHARS = 10_000
+
+
+def contribution_form_values(
+    contribution: dict[str, Any] | None, questions: list[str]
+) -> dict[str, str]:
+    """A stored contribution as the form's values: ``answer-<n>`` per question, ``comment``."""
+    if not contribution:
+        return {}
+    texts = {a.get("question"): a.get("text", "") for a in contribution.get("answers", [])}
+    values = {f"answer-{n}": texts.get(q, "") for n, q in enumerate(questions)}
+    values["comment"] = contribution.get("comment") or ""
+    return values
+
+
+def parse_contribution(
+    form: FormData, questions: list[str]
+) -> tuple[dict[str, Any], Errors, dict[str, str]]:
+    """The form's answers (one textarea per question, blank ones left out) and comment as
+    the gateway's payload; errors by field; the values as typed."""
+    values = {f"answer-{n}": _text(form, f"answer-{n}") for n in range(len(questions))}
+    values["comment"] = _text(form, "comment")
+    errors: Errors = {}
+    answers = []
+    for n, question in enumerate(questions):
+        typed = values[f"answer-{n}"]
+        if len(typed) > MAX_ANSWER_CHARS:
+            errors[f"answer-{n}"] = f"Answer {n + 1} must be 10,000 characters or fewer"
+        elif typed:
+            answers.append({"question": question, "text": typed})
+    if len(values["comment"]) > MAX_ANSWER_CHARS:
+        errors["comment"] = "Your comment must be 10,000 characters or fewer"
+    if not errors and not answers and not values["comment"]:
+        field = "answer-0" if questions else "comment"
+        errors[field] = "Answer at least one question, or write a comment"
+    payload: dict[str, Any] = {"answers": answers}
+    if values["comment"]:
+        payload["comment"] = values["comment"]
+    return payload, errors, values

@@ -163,12 +163,37 @@ class Rating(Read):
     comment: str | None = None
 
 
+class Cited(Read):
+    ref: str
+    question: str | None = None
+
+
 class CloseResult(Read):
     call_id: uuid.UUID
     outcome: str
     closed_at: datetime
     notified: int
     withdrawn: int
+    cited: list[Cited] = Field(default_factory=list)
+
+
+class Answer(Read):
+    question: str
+    text: str
+
+
+class Contribution(Read):
+    ref: str
+    answers: list[Answer] = Field(default_factory=list)
+    comment: str | None = None
+    submitted_at: datetime
+    updated_at: datetime | None = None
+    rating: int | None = None
+    contact: Contact | None = None
+
+
+class ContributionList(Read):
+    items: list[Contribution]
 
 
 class BodyStats(Read):
@@ -291,8 +316,25 @@ async def rate(
     )
 
 
+async def list_contributions(
+    gateway: GatewayClient, *, session: Session, call_id: uuid.UUID
+) -> ContributionList:
+    return await request(
+        gateway,
+        "GET",
+        f"/v1/calls/{call_id}/contributions",
+        session=session,
+        model=ContributionList,
+    )
+
+
 async def close_call(
-    gateway: GatewayClient, *, session: Session, call_id: uuid.UUID, outcome: str
+    gateway: GatewayClient,
+    *,
+    session: Session,
+    call_id: uuid.UUID,
+    outcome: str,
+    cited: list[Cited] = (),  # type: ignore[assignment]
 ) -> CloseResult:
     return await request(
         gateway,
@@ -300,7 +342,7 @@ async def close_call(
         f"/v1/calls/{call_id}/close",
         session=session,
         model=CloseResult,
-        json={"outcome": outcome},
+        json={"outcome": outcome, "cited": [c.model_dump() for c in cited]},
     )
 
 

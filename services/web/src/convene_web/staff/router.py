@@ -20,6 +20,7 @@ from convene_web import charts
 from convene_web.dependencies import CheckedForm, GatewayDep, PagesDep, StaffSession
 from convene_web.errors import GatewayProblem, PageNotFound
 from convene_web.forms import back_with_errors, see_other, text
+from convene_web.gateway import GatewayClient
 from convene_web.sessions import Session
 from convene_web.staff import calls as drafts
 from convene_web.staff import gateway as api
@@ -420,6 +421,7 @@ async def answers_page(
 ) -> HTMLResponse:
     call = await api.get_call(gateway, session=session, call_id=call_id)
     invitations = (await api.list_invitations(gateway, session=session, call_id=call_id)).items
+    contributions = (await api.list_contributions(gateway, session=session, call_id=call_id)).items
     errors, values = session.take_form("rating")
     counts = dict.fromkeys(INVITATION_TAGS, 0)
     for invitation in invitations:
@@ -430,6 +432,7 @@ async def answers_page(
         {
             "call": call,
             "invitations": invitations,
+            "contributions": contributions,
             "tags": INVITATION_TAGS,
             "counts": counts,
             "skipped": _work(session).get(f"skipped:{call_id}", []),
@@ -486,11 +489,12 @@ async def close_page(
     gateway: GatewayDep,
 ) -> HTMLResponse:
     call = await api.get_call(gateway, session=session, call_id=call_id)
+    contributions = (await api.list_contributions(gateway, session=session, call_id=call_id)).items
     errors, values = session.take_form("close")
     return pages.render(
         request,
         "staff/close.html",
-        {"call": call, "values": values},
+        {"call": call, "values": values, "contributions": contributions},
         session=session,
         errors=errors,
     )
@@ -502,6 +506,7 @@ async def close_call(
 ) -> RedirectResponse:
     how = text(form, "how")
     outcome = text(form, "outcome")
+    ticked = [v for v in form.getlist("cited") if isinstance(v, str)]
     errors: dict[str, str] = {}
     if how not in {"close", "cancel"}:
         errors["how"] = "Select whether you are closing the call with an outcome or cancelling it"
@@ -522,8 +527,9 @@ async def close_call(
                 )
                 _work(session)[f"closed:{call_id}"] = {"cancelled": cancelled.withdrawn}
             else:
+                cited = await _cited(gateway, session=session, call_id=call_id, ticked=ticked)
                 result = await api.close_call(
-                    gateway, session=session, call_id=call_id, outcome=outcome
+                    gateway, session=session, call_id=call_id, outcome=outcome, cited=cited
                 )
                 _work(session)[f"closed:{call_id}"] = result.model_dump(mode="json")
         except GatewayProblem as problem:
@@ -535,8 +541,30 @@ async def close_call(
         form="close",
         url=f"/calls/{call_id}/close",
         errors=errors,
-        values={"how": how, "outcome": outcome},
+        values={"how": how, "outcome": outcome, "cited": ticked},
     )
+
+
+async def _cited(
+    gateway: GatewayClient, *, session: Session, call_id: uuid.UUID, ticked: list[str]
+) -> list[api.Cited]:
+    """The ticked answers ("<ref>:<answer number>", or "<ref>:comment") as citations; a box
+    that names no answer any more (withdrawn since the page was shown) is left out."""
+    if not ticked:
+        return []
+    contributions = (await api.list_contributions(gateway, session=session, call_id=call_id)).items
+    by_ref = {c.ref: c for c in contributions}
+    cited: list[api.Cited] = []
+    for value in ticked:
+        ref, _, which = value.partition(":")
+        contribution = by_ref.get(ref)
+        if contribution is None:
+            continue
+        if which == "comment":
+            cited.append(api.Cited(ref=ref))
+        elif which.isdigit() and int(which) < len(contribution.answers):
+            cited.append(api.Cited(ref=ref, question=contribution.answers[int(which)].question))
+    return cited
 
 
 @router.get("/calls/{call_id:uuid}/closed")
