@@ -77,7 +77,7 @@ async def test_affinity_uses_the_routing_rule(
     call_text = f"{CANDIDATES[1]['title']}. {CANDIDATES[1]['abstract']}"
     candidate = (await embedder.embed([call_text]))[0]
     hits = [
-        Hit(EvidenceItem(i, "r1", "contribution", f"p{i}", text, {}), float(vector @ candidate))
+        Hit(EvidenceItem(i, "r1", "experience", f"p{i}", text, {}), float(vector @ candidate))
         for i, (text, vector) in enumerate(zip(texts, papers, strict=True))
     ]
     config = MatchingConfig()

@@ -100,7 +100,7 @@ def test_a_score_depends_on_its_pair_only() -> None:
 
 
 def _item(i: int, text: str) -> EvidenceItem:
-    return EvidenceItem(i, "c1", "contribution", f"s{i}", text, {})
+    return EvidenceItem(i, "c1", "experience", f"s{i}", text, {})
 
 
 def test_relevance_mixes_lexical_in_and_routing_agrees() -> None:

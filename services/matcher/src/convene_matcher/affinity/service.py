@@ -53,8 +53,8 @@ async def score(
     # Memory cache only: affinity stores nothing.
     vectors = await embedder.embed(paper_texts + candidate_texts, persist=False)
     papers, candidates = vectors[: len(paper_texts)], vectors[len(paper_texts) :]
-    # Papers are evidence items of kind "contribution" (weight 1): the routing rule as is,
-    # with the texts so its lexical part applies (MatchingConfig.lexical_weight).
+    # Papers are the researcher's own writing, weighted 1 like experience passages: the
+    # routing rule as is, with the texts so its lexical part applies (MatchingConfig.lexical_weight).
     scores = relevance_matrix(
         papers,
         candidates,
