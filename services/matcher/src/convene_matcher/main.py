@@ -35,6 +35,7 @@ from convene_matcher.dependencies import MatcherState
 from convene_matcher.embedding.embedder import Embedder, SentenceModel, load_sentence_transformer
 from convene_matcher.evaluation import service as evaluation_service
 from convene_matcher.evaluation.router import router as evaluation_router
+from convene_matcher.evidence.router import router as evidence_router
 from convene_matcher.exposure.router import router as exposure_router
 from convene_matcher.feed.consumer import FeedConsumer, feed_readiness
 from convene_matcher.index.evidence_index import IndexParams
@@ -164,6 +165,7 @@ def create_app(
     internal = [Depends(require_internal_token(token))]
     app.include_router(affinity_router, dependencies=internal)
     app.include_router(index_router, dependencies=internal)
+    app.include_router(evidence_router, dependencies=internal)
     app.include_router(calls_router, dependencies=internal)
     app.include_router(routing_router, dependencies=internal)
     app.include_router(configs_router, dependencies=internal)

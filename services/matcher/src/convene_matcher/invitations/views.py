@@ -116,7 +116,7 @@ def citizen_detail(row: InvitationRow, *, now: datetime) -> CitizenInvitationDet
         **base.model_dump(),
         message=row.message,
         why_you=WhyYou(
-            evidence=[EvidenceShown.model_validate(e) for e in row.evidence],
+            evidence=[EvidenceShown.model_validate(e) for e in row.evidence_for_citizen],
             roles=list(row.explanation.get("roles", [])),
             fills=row.fills,
         ),
