@@ -24,6 +24,7 @@ from convene_gateway.affinity import schemas as affinity
 from convene_gateway.batch import schemas as batch
 from convene_gateway.calls import schemas as calls
 from convene_gateway.citizens import schemas as citizens
+from convene_gateway.clients import matcher_evidence as evidence
 from convene_gateway.clients import matcher_schemas as m
 from convene_gateway.clients import profiles_schemas as p
 from convene_gateway.contributions import schemas as contributions
@@ -235,6 +236,8 @@ READS = [
         contributions.MatcherBodyContributionList,
     ),
     Read("matcher", "get", "/v1/exposure", "200", invitations.ExposureFigures),
+    # matcher: the citizen's evidence as held (clients/matcher_evidence.py)
+    Read("matcher", "get", "/v1/citizens/{citizen_id}/evidence", "200", evidence.HeldEvidence),
     Read("matcher", "get", "/v1/notifications/dead", "200", invitations.DeadLetterPage),
     Read("matcher", "post", f"{CALL}/cancel", "200", m.CallCancelledRead),
     Read("matcher", "post", "/v1/notifications/emails", "202", m.EmailQueued),
@@ -345,7 +348,7 @@ def test_the_tables_cover_every_model_the_gateway_mirrors() -> None:
     }
     mirrored = {
         name
-        for module in (p, m)
+        for module in (p, m, evidence)
         for name, value in vars(module).items()
         if isinstance(value, type)
         and issubclass(value, BaseModel)
@@ -372,6 +375,7 @@ def test_the_tables_cover_every_model_the_gateway_mirrors() -> None:
         "UnmetRead",
         "PanelNeedRead",
         "MatchStatsRead",
+        "HeldItem",
     }
     assert mirrored - nested - read == set()
 

@@ -273,7 +273,6 @@ async def test_user_text_renders_inert_on_every_page_that_shows_it(
             "/profile/affiliations",
             "/profile/access-needs",
             "/profile/access-needs/change",
-            "/profile/evidence",
             "/account",
         )
     }
@@ -281,7 +280,9 @@ async def test_user_text_renders_inert_on_every_page_that_shows_it(
         assert payload not in text, f"{path} shows {payload!r} unescaped"
         assert_inert(text, where=path)
     # Shown, as text: escaped, not dropped.
-    for path in ("/profile", "/profile/skills", "/profile/roles", "/profile/evidence"):
+    # (/profile/evidence reads the matcher, which this fixture has not: its user text is
+    # checked in test_invitation_pages.py.)
+    for path in ("/profile", "/profile/skills", "/profile/roles"):
         assert payload in visible_text(pages[path]), path
     exported = await web.get("/account/download")
     assert exported.headers["content-disposition"].startswith("attachment")

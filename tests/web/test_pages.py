@@ -194,3 +194,23 @@ async def test_sign_in_returns_to_the_page_asked_for_but_never_off_site(web: Bro
         "/sign-in", {"email": email, "password": PASSWORD, "next": "//evil.example/"}
     )
     assert off_site.headers["location"] == "/profile"
+
+
+def test_go_buttons_are_real_buttons_in_get_forms() -> None:
+    """A button that goes to another page is a <button> in a GET form (Space and Enter work
+    with JavaScript off), never a link with role="button", and keeps the link's query."""
+    from convene_web.templating import build_environment
+
+    html = (
+        build_environment()
+        .from_string(
+            '{{ goButton({"text": "Create from this one", "href": "/admin/configs/new?base=7",'
+            ' "classes": "govuk-button--secondary"}) }}'
+        )
+        .render()
+    )
+    assert '<form method="get" action="/admin/configs/new" class="app-go-button">' in html
+    assert '<input type="hidden" name="base" value="7">' in html
+    assert '<button type="submit" class="govuk-button govuk-button--secondary"' in html
+    assert "<a " not in html
+    assert 'role="button"' not in html

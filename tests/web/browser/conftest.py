@@ -190,7 +190,9 @@ async def _axe(page: Any) -> list[dict[str, Any]]:
     await page.evaluate(_AXE_SOURCE)
     result: list[dict[str, Any]] = await page.evaluate(
         """async (tags) => {
-            const r = await axe.run(document, {runOnly: {type: "tag", values: tags}});
+            // resultTypes: only violations are wanted, so passes are not detailed (faster).
+            const r = await axe.run(document, {runOnly: {type: "tag", values: tags},
+                                               resultTypes: ["violations"]});
             return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
                 nodes: v.nodes.slice(0, 3).map(n => n.target.join(" "))}));
         }""",

@@ -56,7 +56,7 @@ async def test_officer_posts_reviews_swaps_invites_rates_and_closes(
         await assert_accessible(page, visited)
 
         await press(page, "Post a call")  # keyboard only
-        await page.wait_for_url(re.compile(r"/calls/new$"))
+        await page.wait_for_url(re.compile(r"/calls/new\??$"))
         await assert_accessible(page, visited)
 
         # An error state first: nothing typed.
@@ -97,15 +97,15 @@ async def test_officer_posts_reviews_swaps_invites_rates_and_closes(
         await assert_accessible(page, visited)
         await page.get_by_role("button", name="Save and continue").click()
 
-        await page.wait_for_url(re.compile(r"/calls/new/check$"))
+        await page.wait_for_url(re.compile(r"/calls/new/check\??$"))
         await assert_accessible(page, visited)
         await press(page, "Post the call")  # keyboard only
         await page.wait_for_url(re.compile(r"/posted$"))
         await assert_accessible(page, visited)
         call_id = page.url.split("/")[-2]
 
-        await press(page, "Review the proposed panel")  # keyboard only: a link, so Enter
-        await page.wait_for_url(re.compile(r"/panel$"))
+        await press(page, "Review the proposed panel", key="Space")  # keyboard only (a button)
+        await page.wait_for_url(re.compile(r"/panel\??$"))
         refs = await page.locator(".govuk-summary-card__title").all_inner_texts()
         assert len(refs) == 4, refs
         await assert_accessible(page, visited)

@@ -37,6 +37,7 @@ from convene_matcher.embedding.backends import EmbeddingSpec
 from convene_matcher.embedding.embedder import Embedder, SentenceModel
 from convene_matcher.evaluation import service as evaluation_service
 from convene_matcher.evaluation.router import router as evaluation_router
+from convene_matcher.evidence.router import router as evidence_router
 from convene_matcher.exposure.router import router as exposure_router
 from convene_matcher.feed.consumer import FeedConsumer, feed_readiness
 from convene_matcher.index.evidence_index import IndexParams
@@ -197,6 +198,7 @@ def create_app(
     app.include_router(affinity_router, dependencies=internal)
     app.include_router(index_router, dependencies=internal)
     app.include_router(reembed_router, dependencies=internal)
+    app.include_router(evidence_router, dependencies=internal)
     app.include_router(calls_router, dependencies=internal)
     app.include_router(routing_router, dependencies=internal)
     app.include_router(configs_router, dependencies=internal)

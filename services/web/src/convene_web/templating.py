@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import jinja2
 import markupsafe
@@ -94,7 +95,14 @@ def build_environment() -> jinja2.Environment:
         module = environment.get_template(f"govuk_frontend_jinja/components/{component}/macro.html")
         environment.globals[macro] = getattr(module.module, macro)
     environment.globals["csrf_field"] = csrf_field
+    environment.filters["query_pairs"] = query_pairs
+    environment.globals["goButton"] = environment.get_template("_go_button.html").module.goButton  # type: ignore[attr-defined]
     return environment
+
+
+def query_pairs(href: str) -> list[tuple[str, str]]:
+    """The query of a link as (name, value) pairs: goButton's hidden fields."""
+    return parse_qsl(urlsplit(href).query)
 
 
 def error_list(errors: dict[str, str]) -> list[dict[str, str]]:

@@ -22,6 +22,7 @@ from convene_gateway.citizens.schemas import (
     RoleCreate,
     SkillCreate,
 )
+from convene_gateway.clients.matcher_evidence import HeldEvidence, held_evidence
 from convene_gateway.clients.profiles_schemas import (
     AffiliationRead,
     BadgeRead,
@@ -86,6 +87,16 @@ async def update_me(
     body: CitizenUpdate, citizen: CurrentCitizen, profiles: ProfilesDep
 ) -> CitizenRead:
     return await service.update_profile(profiles=profiles, citizen=citizen, update=body)
+
+
+@router.get(
+    "/v1/me/evidence",
+    summary="What we use to match you: every evidence item as the matcher holds it",
+    responses=problem_responses(*AUTHED),
+)
+async def my_evidence(citizen: CurrentCitizen, matcher: MatcherDep) -> HeldEvidence:
+    """Your private items too (marked private): only public bodies are kept from them."""
+    return await held_evidence(matcher, citizen_id=citizen.citizen_id)
 
 
 @router.get(

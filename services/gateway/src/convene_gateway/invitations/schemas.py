@@ -194,6 +194,8 @@ class EvidenceShown(BaseModel):
     similarity: float
     verified: bool | None = None
     level: str | None = None
+    # The citizen marked it "not shown to public bodies": bodies read "private evidence".
+    private: bool = False
 
 
 class WhyYou(BaseModel):

@@ -97,6 +97,8 @@ class InvitationRow:
     # asked to be told the outcome.
     cited: list[dict[str, Any]]
     follow_outcome: bool
+    # "Why you" as its citizen sees it (private items in full); None for older matches.
+    citizen_evidence: list[dict[str, Any]] | None = None
 
     @classmethod
     def from_record(cls, row: Row) -> InvitationRow:
@@ -128,13 +130,22 @@ class InvitationRow:
             outcome=row["outcome"],
             cited=list(_json(row["cited"]) or []),
             follow_outcome=row["follow_outcome"],
+            citizen_evidence=_json(row["citizen_evidence"]),
         )
 
     @property
     def evidence(self) -> list[dict[str, Any]]:
-        """The evidence shown as "why you" (as stored in the match's explanation)."""
+        """The evidence shown to the body (as stored in the match's explanation)."""
         evidence = self.explanation.get("evidence", [])
         return evidence if isinstance(evidence, list) else []
+
+    @property
+    def evidence_for_citizen(self) -> list[dict[str, Any]]:
+        """The citizen's own "why you": their private items in full, marked private. A match
+        made before that was kept falls back to the body's view."""
+        if isinstance(self.citizen_evidence, list):
+            return self.citizen_evidence
+        return self.evidence
 
 
 def _invitation(row: Row | None) -> InvitationRow | None:
@@ -147,7 +158,7 @@ _INVITATION_SELECT = """
            i.hours_offered, i.decline_reason, i.answered_at, i.reminded_at, i.created_at,
            c.title AS call_title, c.public_body_name, c.deadline, c.hours AS hours_asked,
            c.status AS call_status, c.confidentiality, c.description, c.questions, c.skills,
-           m.explanation, m.fills,
+           m.explanation, m.citizen_evidence, m.fills,
            r.rating, o.outcome, o.cited, i.follow_outcome
     FROM invitation i
     JOIN call c ON c.id = i.call_id

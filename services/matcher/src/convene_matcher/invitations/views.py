@@ -138,7 +138,7 @@ def citizen_detail(
         **base.model_dump(),
         message=row.message,
         why_you=WhyYou(
-            evidence=[EvidenceShown.model_validate(e) for e in row.evidence],
+            evidence=[EvidenceShown.model_validate(e) for e in row.evidence_for_citizen],
             roles=list(row.explanation.get("roles", [])),
             fills=row.fills,
         ),

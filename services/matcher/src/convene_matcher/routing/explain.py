@@ -11,7 +11,7 @@ from convene_matcher.evidence.items import PRIVATE
 from convene_matcher.panel import PanelResult
 from convene_matcher.routing.filters import FILTER_REASONS
 from convene_matcher.routing.frame import RoleSummary, Scored
-from convene_matcher.scoring import MatchingConfig
+from convene_matcher.scoring import Hit, MatchingConfig
 
 EVIDENCE_SHOWN = 3
 
@@ -71,6 +71,19 @@ def unmet_quotas(
 PRIVATE_EVIDENCE = "private evidence"
 
 
+def _shown(hit: Hit) -> dict[str, object]:
+    entry: dict[str, object] = {
+        "kind": hit.item.kind,
+        "text": hit.item.text,
+        "similarity": round(hit.similarity, 4),
+    }
+    if hit.item.kind == "badge":
+        entry["verified"] = bool(hit.item.attributes.get("verified"))
+    if hit.item.kind == "skill":
+        entry["level"] = hit.item.attributes.get("level")
+    return entry
+
+
 def explain(scored: Scored, *, config: MatchingConfig) -> list[dict[str, object]]:
     """What a body sees of a candidate's best items. An item its citizen marked not visible
     to bodies still counted; its text (and level) are replaced by "private evidence"."""
@@ -85,15 +98,19 @@ def explain(scored: Scored, *, config: MatchingConfig) -> list[dict[str, object]
                 }
             )
             continue
-        entry: dict[str, object] = {
-            "kind": hit.item.kind,
-            "text": hit.item.text,
-            "similarity": round(hit.similarity, 4),
-        }
-        if hit.item.kind == "badge":
-            entry["verified"] = bool(hit.item.attributes.get("verified"))
-        if hit.item.kind == "skill":
-            entry["level"] = hit.item.attributes.get("level")
+        shown.append(_shown(hit))
+    return shown
+
+
+def explain_to_citizen(scored: Scored) -> list[dict[str, object]]:
+    """The same items as ``explain``, as the citizen's own "why you" shows them: their
+    private items in full, marked private (the citizen wrote them; only bodies are kept from
+    them)."""
+    shown: list[dict[str, object]] = []
+    for hit in scored.hits[:EVIDENCE_SHOWN]:
+        entry = _shown(hit)
+        if hit.item.attributes.get(PRIVATE):
+            entry["private"] = True
         shown.append(entry)
     return shown
 

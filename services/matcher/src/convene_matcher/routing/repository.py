@@ -38,18 +38,20 @@ async def invitation_counts(
 async def save_match(
     connection: Connection, *, call_id: uuid.UUID, rows: list[tuple[Any, ...]]
 ) -> None:
-    """rows: (ref, citizen_id, score, position, in_panel, fills, explanation)."""
+    """rows: (ref, citizen_id, score, position, in_panel, fills, explanation,
+    citizen_evidence)."""
     await connection.execute(
         "UPDATE call_match SET latest = false WHERE call_id = $1 AND latest", call_id
     )
     await connection.executemany(
         """
         INSERT INTO call_match (call_id, ref, citizen_id, score, position, in_panel, fills,
-                                explanation, latest, matched_at)
-        VALUES ($1, $2, $3::uuid, $4, $5, $6, $7, $8, true, clock_timestamp())
+                                explanation, citizen_evidence, latest, matched_at)
+        VALUES ($1, $2, $3::uuid, $4, $5, $6, $7, $8, $9, true, clock_timestamp())
         ON CONFLICT ON CONSTRAINT call_match_pkey DO UPDATE SET
             score = EXCLUDED.score, position = EXCLUDED.position, in_panel = EXCLUDED.in_panel,
-            fills = EXCLUDED.fills, explanation = EXCLUDED.explanation, latest = true,
+            fills = EXCLUDED.fills, explanation = EXCLUDED.explanation,
+            citizen_evidence = EXCLUDED.citizen_evidence, latest = true,
             matched_at = EXCLUDED.matched_at
         """,
         [(call_id, *row) for row in rows],

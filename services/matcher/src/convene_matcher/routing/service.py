@@ -34,7 +34,12 @@ from convene_matcher.index.evidence_index import EvidenceIndex, Ids
 from convene_matcher.index.service import EvidenceService
 from convene_matcher.routing import pipeline, relevance, repository
 from convene_matcher.routing.dependencies import RoutingState
-from convene_matcher.routing.explain import explain, panel_needs, unmet_quotas
+from convene_matcher.routing.explain import (
+    explain,
+    explain_to_citizen,
+    panel_needs,
+    unmet_quotas,
+)
 from convene_matcher.routing.filters import call_filter
 from convene_matcher.routing.frame import Routed, RouteRequest, TextSimilarity
 from convene_matcher.routing.refs import candidate_ref
@@ -225,8 +230,8 @@ def match_result(
     fills: Mapping[str, list[str]] | None = None,
 ) -> tuple[MatchResult, list[tuple[Any, ...]]]:
     """The match response and its ``call_match`` rows (ref, citizen_id, score, position,
-    in_panel, fills, explanation). ``members`` and ``fills`` replace the call's own panel
-    (a batch's panel for the call)."""
+    in_panel, fills, explanation, citizen_evidence). ``members`` and ``fills`` replace the
+    call's own panel (a batch's panel for the call)."""
     unmet = unmet_quotas(call=call, roles=routed.roles, panel=routed.panel)
     if members is None:
         members, fills = routed.panel.members, routed.panel.fills
@@ -284,6 +289,7 @@ def match_result(
             s.citizen_id in member_set,
             fills.get(s.citizen_id, []),
             candidate.model_dump(mode="json"),
+            explain_to_citizen(s),
         )
         for position, (s, candidate) in enumerate(zip(shown, candidates, strict=True))
     ]

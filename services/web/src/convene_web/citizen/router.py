@@ -121,8 +121,15 @@ async def profile(
 async def evidence(
     request: Request, pages: PagesDep, session: CitizenSession, gateway: GatewayDep
 ) -> HTMLResponse:
+    held = await gateway.json("GET", "/v1/me/evidence", session=session)
     me = await _me(gateway, session)
-    return _render(pages, request, "citizen/evidence.html", session, {"me": me})
+    return _render(
+        pages,
+        request,
+        "citizen/evidence.html",
+        session,
+        {"me": me, "held": held, "rows": service.evidence_rows(held)},
+    )
 
 
 # -- parts that are lists: skills, roles, affiliations, badges --------------------------------

@@ -351,3 +351,51 @@ def parse_contribution(
     if values["comment"]:
         payload["comment"] = values["comment"]
     return payload, errors, values
+
+
+# -- what we use to match you ---------------------------------------------------------------
+EVIDENCE_KINDS = {
+    "skill": "Skill",
+    "badge": "Badge",
+    "role": "Lived experience",
+    "contribution": "Rated contribution",
+    "experience": "Experience in your own words",
+}
+
+
+def _evidence_detail(item: dict[str, Any]) -> str:
+    kind = item.get("kind")
+    if kind == "skill" and item.get("level"):
+        return SKILL_LEVELS.get(str(item["level"]), str(item["level"]))
+    if kind == "badge":
+        return "Verified" if item.get("verified") else "Not verified"
+    if kind == "experience":
+        if item.get("entry_kind") == "bio":
+            return "From your bio"
+        entry_kind = str(item.get("entry_kind") or "other").replace("_", " ")
+        title = str(item.get("title") or "")
+        return f"From your {entry_kind} entry “{title}”" if title else f"From a {entry_kind} entry"
+    if kind == "contribution" and item.get("rating") is not None:
+        return f"Rated {item['rating']:g} out of 5"
+    return ""
+
+
+def evidence_rows(held: dict[str, Any]) -> list[list[dict[str, str]]]:
+    """One table row per item the matcher holds, in its order; an experience entry held as
+    several passages is several rows (each passage is compared with calls on its own)."""
+    rows = []
+    for item in held.get("items") or []:
+        private = bool(item.get("private"))
+        rows.append(
+            [
+                {"text": EVIDENCE_KINDS.get(str(item.get("kind")), str(item.get("kind")))},
+                {"text": str(item.get("text", ""))},
+                {"text": _evidence_detail(item)},
+                {
+                    "text": "No: private (bodies read “private evidence”)"
+                    if private
+                    else "Yes, when it matches a call"
+                },
+            ]
+        )
+    return rows
