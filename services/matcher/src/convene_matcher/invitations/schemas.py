@@ -101,6 +101,8 @@ class EvidenceShown(BaseModel):
     similarity: float
     verified: bool | None = None
     level: str | None = None
+    # Imported records: "answered on <site>", "your response to a <source> consultation".
+    source: str | None = None
 
 
 class WhyYou(BaseModel):

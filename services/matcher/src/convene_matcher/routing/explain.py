@@ -71,6 +71,15 @@ def unmet_quotas(
 PRIVATE_EVIDENCE = "private evidence"
 
 
+def evidence_source(kind: str, attributes: Mapping[str, object]) -> str | None:
+    """Where an imported record comes from, as "why you" says it."""
+    if kind == "answer" and attributes.get("site"):
+        return f"answered on {attributes['site']}"
+    if kind == "past_response" and attributes.get("source"):
+        return f"your response to a {attributes['source']} consultation"
+    return None
+
+
 def explain(scored: Scored, *, config: MatchingConfig) -> list[dict[str, object]]:
     """What a body sees of a candidate's best items. An item its citizen marked not visible
     to bodies still counted; its text (and level) are replaced by "private evidence"."""
@@ -94,6 +103,9 @@ def explain(scored: Scored, *, config: MatchingConfig) -> list[dict[str, object]
             entry["verified"] = bool(hit.item.attributes.get("verified"))
         if hit.item.kind == "skill":
             entry["level"] = hit.item.attributes.get("level")
+        source = evidence_source(hit.item.kind, hit.item.attributes)
+        if source is not None:
+            entry["source"] = source
         shown.append(entry)
     return shown
 

@@ -18,6 +18,7 @@ from convene_matcher.invitations.feedback import evidence_factor
 from convene_matcher.routing.frame import CandidateFrame, FloatArray, Int64s, RouteRequest
 from convene_matcher.scoring import MatchingConfig
 from convene_matcher.scoring.lexical import lexical_vector
+from convene_matcher.scoring.relevance import record_weights
 
 # Citizens with more items than this get their top-k in a (rare) Python step.
 _PADDED_WIDTH = 32
@@ -147,9 +148,18 @@ def score_relevance(store: CitizenStore, frame: CandidateFrame, request: RouteRe
     frame.damping = feedback_factors(
         store, request.feedback, np.repeat(frame.slots, frame.counts), frame.texts, size
     )
+    kinds = arrays.item_kind[frame.rows]
     weights = (
         level_weight_table(config)[arrays.item_level[frame.rows]]
-        * kind_weight_table(config)[arrays.item_kind[frame.rows]]
+        * kind_weight_table(config)[kinds]
+        * record_weights(
+            kinds,
+            arrays.item_signal[frame.rows],
+            arrays.item_verified[frame.rows],
+            past_response_code=KIND_CODE["past_response"],
+            answer_code=KIND_CODE["answer"],
+            config=config,
+        )
         * frame.damping
     )
     similarities = frame.raw
