@@ -173,6 +173,8 @@ class EvidenceShown(BaseModel):
     similarity: float
     verified: bool | None = None
     level: str | None = None
+    # Imported records: "answered on <site>", "response to a <source> consultation".
+    source: str | None = None
 
 
 class WhyYou(BaseModel):

@@ -101,7 +101,7 @@ class EvidenceShown(BaseModel):
     similarity: float
     verified: bool | None = None
     level: str | None = None
-    # Imported records: "answered on <site>", "your response to a <source> consultation".
+    # Imported records: "answered on <site>", "response to a <source> consultation".
     source: str | None = None
 
 

@@ -76,7 +76,7 @@ def evidence_source(kind: str, attributes: Mapping[str, object]) -> str | None:
     if kind == "answer" and attributes.get("site"):
         return f"answered on {attributes['site']}"
     if kind == "past_response" and attributes.get("source"):
-        return f"your response to a {attributes['source']} consultation"
+        return f"response to a {attributes['source']} consultation"
     return None
 
 

@@ -93,18 +93,19 @@ class MatchingConfig(BaseModel):
         ),
     )
     answer_base_weight: float = Field(
-        default=0.6,
+        default=0.8,
         ge=0,
         le=2,
         description=(
             "An uploaded Q&A answer's weight: base + vote_weight x min(1, ln(1 + score) / "
             "ln(1 + votes_saturation)) + accepted_bonus x accepted; a negative score counts "
-            "as 0 votes and halves the whole weight. Defaults: 0.6 (no votes) to 1.2 "
-            "(25+ votes and accepted): the community's votes attest usefulness."
+            "as 0 votes and halves the whole weight. Defaults: 0.8 (no votes: the citizen's "
+            "own words, a little below an experience entry's 1) to 1.2 (25+ votes and "
+            "accepted): the community's votes attest usefulness."
         ),
     )
     answer_vote_weight: float = Field(
-        default=0.4, ge=0, le=2, description="See answer_base_weight."
+        default=0.3, ge=0, le=2, description="See answer_base_weight."
     )
     answer_votes_saturation: float = Field(
         default=25.0,
@@ -112,7 +113,7 @@ class MatchingConfig(BaseModel):
         description="Votes at which an answer's vote term is full (log scale); see above.",
     )
     answer_accepted_bonus: float = Field(
-        default=0.2, ge=0, le=2, description="Added when the asker accepted the answer."
+        default=0.1, ge=0, le=2, description="Added when the asker accepted the answer."
     )
     # -- evidence bonuses --------------------------------------------------------------
     verified_badge_bonus: float = Field(
