@@ -30,6 +30,7 @@ BENCHMARKS: dict[str, tuple[str, list[str]]] = {
     "load": ("load.py", []),
     "scale": ("scale.py", []),
     "web_pages": ("web_pages.py", []),
+    "imports": ("imports.py", []),
 }
 
 

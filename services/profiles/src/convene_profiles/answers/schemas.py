@@ -31,3 +31,4 @@ class AnswersImported(BaseModel):
 
 class AnswerList(BaseModel):
     items: list[AnswerRead]
+    next_cursor: str | None = None
