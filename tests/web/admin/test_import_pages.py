@@ -8,6 +8,7 @@ import asyncio
 import html
 import json
 import uuid
+from pathlib import Path
 
 import httpx
 
@@ -98,3 +99,29 @@ async def test_admin_uploads_sees_progress_and_rejected_rows_citizen_confirms(
         assert said_yes.status_code == 303
         done = await citizen.get("/account/imports")
         assert "no past consultation responses waiting" in done.text
+
+
+async def test_citizen_uploads_answers_from_a_qa_site(admin_web: StaffBrowser) -> None:
+    assert admin_web.calls is not None
+    email = f"answerer-{uuid.uuid4().hex[:6]}@example.org"
+    await admin_web.calls.citizen(email=email)
+    content = (Path(__file__).resolve().parents[2] / "fixtures/answers-export.json").read_bytes()
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=admin_web.app), base_url="http://web.test"
+    ) as client:
+        citizen = StaffBrowser(client=client, app=admin_web.app, gateway=admin_web.gateway)
+        await citizen.sign_in(email)
+        page = await citizen.get("/account/answers")
+        assert page.status_code == 200
+        assert 'enctype="multipart/form-data"' in page.text
+        token = await citizen.csrf("/account/answers")
+        uploaded = await client.post(
+            "/account/answers",
+            data={"csrf_token": token},
+            files={"file": ("answers.json", content, "application/json")},
+        )
+        assert uploaded.status_code == 303, uploaded.text
+        shown = html.unescape((await citizen.get("/account/answers")).text)
+        assert "3 answers added" in shown
+        assert "score must be an integer" in shown
+        assert "How do I stop my disc brakes squealing?" in shown

@@ -25,7 +25,7 @@ from convene_web.dependencies import get_gateway, get_session
 from convene_web.errors import SignInRequired, WebError
 from convene_web.forms import see_other
 from convene_web.gateway import GatewayClient
-from convene_web.imports.router import MAX_UPLOAD_BYTES
+from convene_web.imports.router import MAX_ANSWERS_BYTES, MAX_UPLOAD_BYTES
 from convene_web.imports.router import router as imports_router
 from convene_web.pages.router import router as pages_router
 from convene_web.security import SecurityHeadersMiddleware
@@ -74,7 +74,10 @@ def create_app(
         # The pages still answer (with "service unavailable") while the gateway is down.
         informational_components=frozenset({"gateway"}),
         # The import upload carries a file (the gateway enforces the real limit).
-        route_body_limits={("POST", "/admin/imports"): MAX_UPLOAD_BYTES + 64 * 1024},
+        route_body_limits={
+            ("POST", "/admin/imports"): MAX_UPLOAD_BYTES + 64 * 1024,
+            ("POST", "/account/answers"): MAX_ANSWERS_BYTES + 64 * 1024,
+        },
     )
     app.state.sessions = sessions
     app.state.pages = pages

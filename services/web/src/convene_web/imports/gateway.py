@@ -66,3 +66,37 @@ async def my_imports(gateway: GatewayClient, *, session: Session) -> MyImports:
 async def decide(gateway: GatewayClient, *, session: Session, confirm: bool) -> None:
     verb = "confirm" if confirm else "decline"
     await gateway.json("POST", f"/v1/me/imports/{verb}", session=session, json={})
+
+
+class AnswersImported(Read):
+    imported: int
+    duplicates: int
+    rejected: list[Rejected] = Field(default_factory=list)
+    total_answers: int
+
+
+class Answer(Read):
+    site: str
+    question_title: str
+    score: int
+    accepted: bool
+
+
+class AnswerList(Read):
+    items: list[Answer]
+
+
+async def upload_answers(
+    gateway: GatewayClient, *, session: Session, filename: str, content: bytes
+) -> AnswersImported:
+    response = await gateway.call(
+        "POST",
+        "/v1/me/answers-import",
+        session=session,
+        files={"file": (filename or "answers", content, "application/octet-stream")},
+    )
+    return AnswersImported.model_validate(response.json())
+
+
+async def my_answers(gateway: GatewayClient, *, session: Session) -> AnswerList:
+    return await request(gateway, "GET", "/v1/me/answers", session=session, model=AnswerList)

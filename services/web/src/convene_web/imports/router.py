@@ -26,6 +26,7 @@ router = APIRouter(tags=["imports"], default_response_class=HTMLResponse)
 
 # What the page accepts before the gateway does: the gateway's own limit is the real one.
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+MAX_ANSWERS_BYTES = 2 * 1024 * 1024
 
 
 @router.get("/admin/imports")
@@ -122,3 +123,51 @@ async def decide(
         )
     await api.decide(gateway, session=session, confirm=answer == "yes")
     return see_other("/account/imports")
+
+
+# -- the citizen's answers from question-and-answer sites ----------------------------------------
+@router.get("/account/answers")
+async def answers_page(
+    request: Request, pages: PagesDep, session: CitizenSession, gateway: GatewayDep
+) -> HTMLResponse:
+    answers = await api.my_answers(gateway, session=session)
+    errors, values = session.take_form("answers")
+    return pages.render(
+        request,
+        "imports/answers.html",
+        {"answers": answers.items, "result": values.get("result")},
+        session=session,
+        errors=errors,
+    )
+
+
+@router.post("/account/answers")
+async def upload_answers(
+    form: CheckedForm, session: CitizenSession, gateway: GatewayDep
+) -> RedirectResponse:
+    upload_file = form.get("file")
+    error = None
+    content = b""
+    if not isinstance(upload_file, UploadFile) or not upload_file.filename:
+        error = "Select a file of your answers"
+    else:
+        content = await upload_file.read(MAX_ANSWERS_BYTES + 1)
+        if not content:
+            error = "The selected file is empty"
+        elif len(content) > MAX_ANSWERS_BYTES:
+            error = "The selected file must be smaller than 2 MB"
+    if error is None and isinstance(upload_file, UploadFile):
+        try:
+            result = await api.upload_answers(
+                gateway, session=session, filename=upload_file.filename or "", content=content
+            )
+        except GatewayProblem as problem:
+            if problem.status not in (400, 409, 413, 422):
+                raise
+            error = problem.detail or problem.title
+        else:
+            session.stash_form("answers", errors={}, values={"result": result.model_dump()})
+            return see_other("/account/answers")
+    return back_with_errors(
+        session, form="answers", url="/account/answers", errors={"file": error or ""}, values={}
+    )
