@@ -20,16 +20,16 @@ line it starts on.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import html
-import io
 import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal
+
+from convene_profiles.imports.rows import FileFormatError, csv_records, decode
 
 SITE_MAX = 100
 TITLE_MAX = 300
@@ -51,8 +51,8 @@ _FALSE = {"false", "0", "no", ""}
 AnswersFormat = Literal["json", "csv"]
 
 
-class AnswersFileError(ValueError):
-    """The file as a whole cannot be read."""
+# The file as a whole cannot be read.
+AnswersFileError = FileFormatError
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,41 +185,11 @@ def _json_records(text: str) -> Iterator[tuple[int, Any]]:
     yield from enumerate(document, start=1)
 
 
-def _csv_records(text: str) -> Iterator[tuple[int, Any]]:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = [name.strip() for name in next(reader)]
-    except StopIteration:
-        return
-    except csv.Error as exc:
-        raise AnswersFileError(f"the CSV header cannot be read: {exc}") from None
-    start = reader.line_num + 1
-    while True:
-        try:
-            record = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield start, f"not a readable CSV record: {exc}"
-            start = reader.line_num + 1
-            continue
-        line, start = start, reader.line_num + 1
-        if not any(cell.strip() for cell in record):
-            continue
-        if len(record) != len(header):
-            yield line, f"has {len(record)} columns; the header has {len(header)}"
-            continue
-        yield line, dict(zip(header, record, strict=True))
-
-
 def read_answers(
     content: bytes, *, file_format: AnswersFormat
 ) -> Iterator[AnswerRow | AnswerRejection]:
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise AnswersFileError(f"the file is not UTF-8 (at byte {exc.start})") from None
-    records = _json_records(text) if file_format == "json" else _csv_records(text)
+    text = decode(content)
+    records = _json_records(text) if file_format == "json" else csv_records(text, required=())
     for number, record in records:
         if isinstance(record, str):
             yield AnswerRejection(number, record)

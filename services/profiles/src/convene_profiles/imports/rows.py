@@ -164,7 +164,11 @@ def _jsonl_records(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
         yield number, value
 
 
-def _csv_records(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
+def csv_records(
+    text: str, *, required: tuple[str, ...] = REQUIRED
+) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    """(line, record by lower-cased header name) per CSV record, or (line, reason) when the
+    record cannot be read; blank records are skipped. Shared with the answers upload."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader)
@@ -173,7 +177,7 @@ def _csv_records(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
     except csv.Error as exc:
         raise FileFormatError(f"the CSV header cannot be read: {exc}") from None
     names = [name.strip().lower() for name in header]
-    absent = [name for name in REQUIRED if name not in names]
+    absent = [name for name in required if name not in names]
     if absent:
         raise FileFormatError(f"the CSV header lacks the column(s): {', '.join(absent)}")
     start = reader.line_num + 1
@@ -209,7 +213,7 @@ def read_rows(
     is rejected as a duplicate of that line. Raises FileFormatError for the whole file."""
     text = decode(content)
     moment = now or datetime.now(UTC)
-    records = _jsonl_records(text) if file_format == "jsonl" else _csv_records(text)
+    records = _jsonl_records(text) if file_format == "jsonl" else csv_records(text)
     seen: dict[tuple[str, str], int] = {}
     for line, record in records:
         if isinstance(record, str):
