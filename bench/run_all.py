@@ -34,6 +34,7 @@ BENCHMARKS: dict[str, tuple[str, list[str]]] = {
     "scale": ("scale.py", []),
     "embedding_backends": ("embedding_backends.py", []),
     "web_pages": ("web_pages.py", []),
+    "imports": ("imports.py", []),
 }
 
 

@@ -28,6 +28,7 @@ from convene_gateway.clients import matcher_evidence as evidence
 from convene_gateway.clients import matcher_schemas as m
 from convene_gateway.clients import profiles_schemas as p
 from convene_gateway.contributions import schemas as contributions
+from convene_gateway.imports import schemas as imports
 from convene_gateway.invitations import schemas as invitations
 from convene_matcher.config import MatcherSettings
 from convene_matcher.main import create_app as create_matcher_app
@@ -139,6 +140,14 @@ READS = [
     Read("profiles", "get", "/v1/badge-issuers", "200", p.ItemList[p.BadgeIssuerRead]),
     Read("profiles", "post", "/v1/badge-issuers", "201", p.BadgeIssuerRead),
     Read("profiles", "get", "/v1/changes", "200", p.ChangePage),
+    # profiles: imports and uploaded answers (clients/profiles.py, issue 12)
+    Read("profiles", "post", "/v1/imports", "202", p.ImportAccepted),
+    Read("profiles", "get", "/v1/imports/{import_id}", "200", p.ImportRead),
+    Read("profiles", "get", f"{CITIZEN}/imports", "200", p.CitizenImportsRead),
+    Read("profiles", "post", f"{CITIZEN}/imports/confirm", "200", p.ImportDecisionRead),
+    Read("profiles", "post", f"{CITIZEN}/imports/decline", "200", p.ImportDecisionRead),
+    Read("profiles", "post", "/v1/answers-imports", "201", p.AnswersImportedRead),
+    Read("profiles", "get", f"{CITIZEN}/answers", "200", p.ItemList[p.AnswerRead]),
     # matcher: calls, routing, affinity, index (clients/matcher.py)
     Read("matcher", "post", "/v1/calls", "201", m.CallRead),
     Read("matcher", "get", CALL, "200", m.CallRead),
@@ -256,6 +265,8 @@ FORWARDS = [
     Forward("profiles", "post", f"{CITIZEN}/badges", citizens.BadgeCreate, exclude_none=True),
     Forward("profiles", "post", "/v1/roles", admin.CuratedRoleCreate, exclude_none=True),
     Forward("profiles", "post", "/v1/badge-issuers", admin.BadgeIssuerCreate, exclude_none=True),
+    Forward("profiles", "post", f"{CITIZEN}/imports/confirm", imports.ImportDecision),
+    Forward("profiles", "post", f"{CITIZEN}/imports/decline", imports.ImportDecision),
     # matcher (calls/, affinity/, batch/, admin_matching/, invitations/)
     Forward(
         "matcher",
@@ -376,6 +387,9 @@ def test_the_tables_cover_every_model_the_gateway_mirrors() -> None:
         "PanelNeedRead",
         "MatchStatsRead",
         "HeldItem",
+        "RejectedRowRead",
+        "SourceCount",
+        "PastResponseRead",
     }
     assert mirrored - nested - read == set()
 

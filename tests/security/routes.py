@@ -14,6 +14,7 @@ from fastapi.routing import APIRoute
 from convene_common.problems import flat_routes
 from convene_gateway.auth.dependencies import (
     require_admin,
+    require_admin_or_manager,
     require_citizen,
     require_manager,
     require_member,
@@ -22,7 +23,10 @@ from convene_gateway.auth.dependencies import (
 
 # public_body: an API key or any staff member's bearer token; manager / member: staff
 # bearer tokens only (a manager's, any member's); account: any signed-in account.
-Kind = Literal["citizen", "admin", "public_body", "manager", "member", "account", "anonymous"]
+Kind = Literal[
+    "citizen", "admin", "admin_or_manager", "public_body", "manager", "member", "account",
+    "anonymous",
+]  # fmt: skip
 PARAMETER = re.compile(r"\{(\w+)\}")
 
 
@@ -57,6 +61,8 @@ def _kind(route: APIRoute) -> Kind:
             return "citizen"
         if call is require_admin:
             return "admin"
+        if call is require_admin_or_manager:
+            return "admin_or_manager"
         if getattr(call, "__qualname__", "").startswith("require_public_body."):
             return "public_body"
         if call is require_member:

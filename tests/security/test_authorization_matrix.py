@@ -123,6 +123,14 @@ class World:
             f"/v1/admin/organisations/{self.body_x['id']}/api-keys", headers=admin
         )
         self.ids["key_id"] = keys.json()["items"][0]["id"]
+        imported = self.suite.client.post(
+            "/v1/admin/imports",
+            files={"file": ("r.jsonl", b'{"source": "S"}\n', "application/octet-stream")},
+            data={"format": "jsonl"},
+            headers=self.manager_x_headers,
+        )
+        assert imported.status_code == 202, imported.text
+        self.ids["import_id"] = imported.json()["id"]
         created = self.suite.client.post("/v1/calls", json=call_body(), headers=self.body_x_headers)
         if created.status_code == 201:
             self.ids["call_id"] = created.json()["id"]
@@ -206,6 +214,14 @@ FOREIGN: dict[Kind, dict[str, tuple[int, ...]]] = {
         "manager_y": STRANGER,
     },
     "admin": {"anonymous": (401,), "citizen_a": (403,), "body_x": (403,), "manager_x": (403,)},
+    # Imports: an admin, or a manager for their own organisation (another's import: 404).
+    "admin_or_manager": {
+        "anonymous": (401,),
+        "citizen_a": (403,),
+        "body_x": (403,),
+        "officer_x": (403,),
+        "manager_y": STRANGER,
+    },
     "manager": {
         "anonymous": (401,),
         "citizen_a": (403,),
@@ -292,6 +308,7 @@ def test_owners_reach_their_own_objects(suite: Suite, world: World) -> None:
         "citizen": "citizen_a",
         "public_body": "body_x",
         "admin": "admin",
+        "admin_or_manager": "manager_x",
         "manager": "manager_x",
         "member": "officer_x",
         "account": "citizen_a",

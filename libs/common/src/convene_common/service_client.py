@@ -142,9 +142,11 @@ class ServiceClient:
         headers: Mapping[str, str] | None = None,
         timeout: httpx.Timeout | None = None,
         deadline_seconds: float | None = None,
+        content: bytes | None = None,
     ) -> httpx.Response:
         """``timeout`` and ``deadline_seconds`` replace the client's for one call (a call
-        known to take longer than the rest, e.g. embedding a whole profile)."""
+        known to take longer than the rest, e.g. embedding a whole profile); ``content`` is
+        a raw body (an uploaded file) instead of ``json``."""
         sent_headers: dict[str, str] = dict(headers or {})
         request_id = current_request_id()
         if request_id:
@@ -153,6 +155,8 @@ class ServiceClient:
         extra: dict[str, Any] = {}
         if timeout is not None:
             extra["timeout"] = timeout
+        if content is not None:
+            extra["content"] = content
         for attempt in range(1, attempts + 1):
             try:
                 async with asyncio.timeout(deadline_seconds or self._deadline):

@@ -51,6 +51,15 @@ class GatewaySettings(ServiceSettings):
     # a 20-paper profile with 10 candidates took over 10 s on a loaded 2-core machine.
     affinity_timeout_seconds: float = Field(default=60.0, gt=0, le=300)
 
+    # Uploads (issue 12): an import of past consultation responses (POST /v1/admin/imports)
+    # and a citizen's Q&A answers file (POST /v1/me/answers-import). The file limits match
+    # profiles' (docs/imports.md); a multipart body may be this much larger for its headers.
+    imports_max_file_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    answers_max_file_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    upload_overhead_bytes: int = Field(default=64 * 1024, ge=1024)
+    # Sending a large file to profiles and having it stored takes longer than a usual call.
+    upload_timeout_seconds: float = Field(default=120.0, gt=0, le=600)
+
     # Bearer tokens (HS256). Required outside development; see the validator below.
     jwt_secret: SecretStr
     jwt_issuer: str = "convene-gateway"

@@ -34,6 +34,8 @@ from convene_gateway.clients.matcher_batch import MatcherBatchClient
 from convene_gateway.clients.profiles import ProfilesClient
 from convene_gateway.config import GatewaySettings
 from convene_gateway.contributions.router import router as contributions_router
+from convene_gateway.imports.router import ADMIN_IMPORTS_PATH, ANSWERS_IMPORT_PATH
+from convene_gateway.imports.router import router as imports_router
 from convene_gateway.invitations.router import router as invitations_router
 from convene_gateway.members.router import router as members_router
 from convene_gateway.openapi import install_openapi_additions
@@ -135,7 +137,15 @@ def create_app(
         readiness=readiness,
         # A profiles outage degrades some routes; it must not pull the gateway out of service.
         informational_components=frozenset({"profiles"}),
-        route_body_limits={(AFFINITY_METHOD, AFFINITY_PATH): settings.affinity_max_request_bytes},
+        route_body_limits={
+            (AFFINITY_METHOD, AFFINITY_PATH): settings.affinity_max_request_bytes,
+            ("POST", ADMIN_IMPORTS_PATH): (
+                settings.imports_max_file_bytes + settings.upload_overhead_bytes
+            ),
+            ("POST", ANSWERS_IMPORT_PATH): (
+                settings.answers_max_file_bytes + settings.upload_overhead_bytes
+            ),
+        },
     )
     app.include_router(auth_router)
     app.include_router(auth_lifecycle_router)
@@ -149,6 +159,7 @@ def create_app(
     app.include_router(organisations_router)
     app.include_router(admin_router)
     app.include_router(admin_matching_router)
+    app.include_router(imports_router)
     app.include_router(batch_router)
     app.include_router(calls_router)
     app.include_router(affinity_router)

@@ -41,6 +41,26 @@ class ProfilesSettings(ServiceSettings):
     badge_recheck_batch_size: int = Field(default=200, ge=1, le=10_000)
     badge_recheck_interval_seconds: float = Field(default=3600.0, ge=0)
 
+    # Imports of past consultation responses (docs/imports.md). Respondents' addresses are
+    # kept only as HMAC-SHA256(import_secret, address); an unclaimed row's texts are sealed
+    # (AES-GCM) under a key HMAC-derived from the address, so they serve nobody until its
+    # owner registers and verifies it.
+    import_secret: SecretStr = SecretStr("development-only-import-secret")
+    # An uploaded file's size limit (bytes): 64 MiB holds ~150,000 typical rows.
+    imports_max_file_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    # Jobs run one at a time per process by default: each holds a connection and a core.
+    imports_max_concurrent_jobs: int = Field(default=1, ge=1, le=8)
+    imports_batch_rows: int = Field(default=5_000, ge=10, le=100_000)
+    # Rejected rows kept for the report (the count says how many there were in all).
+    imports_rejected_kept: int = Field(default=1_000, ge=1, le=100_000)
+    # Unclaimed rows (an address nobody verified) are deleted this many days after import;
+    # the purge runs every interval seconds (0 = off; tests call it directly).
+    imports_unclaimed_retention_days: float = Field(default=365.0, gt=0)
+    imports_purge_interval_seconds: float = Field(default=3600.0, ge=0)
+    # A citizen's own upload of question-and-answer site answers.
+    answers_max_file_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    max_answers_per_citizen: int = Field(default=500, ge=1, le=10_000)
+
     changes_max_wait_seconds: float = Field(default=25.0, ge=0)
     changes_poll_interval_seconds: float = Field(default=0.25, gt=0)
 
@@ -58,4 +78,9 @@ class ProfilesSettings(ServiceSettings):
             and self.erasure_salt.get_secret_value() == "development-only-erasure-salt"
         ):
             raise ValueError("erasure_salt must be set in production")
+        if (
+            self.environment == "production"
+            and self.import_secret.get_secret_value() == "development-only-import-secret"
+        ):
+            raise ValueError("import_secret must be set in production")
         return self

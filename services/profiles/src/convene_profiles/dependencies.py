@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 
 from convene_common.db import Pool
 from convene_profiles.config import ProfilesSettings
+from convene_profiles.imports.sealing import Sealer
 
 
 # `async def` although nothing is awaited: FastAPI runs a plain `def` dependency in its
@@ -29,6 +30,12 @@ async def get_http_client(request: Request) -> httpx.AsyncClient:
     return client
 
 
+async def get_sealer(request: Request) -> Sealer:
+    sealer: Sealer = request.app.state.sealer
+    return sealer
+
+
+SealerDep = Annotated[Sealer, Depends(get_sealer)]
 PoolDep = Annotated[Pool, Depends(get_pool)]
 SettingsDep = Annotated[ProfilesSettings, Depends(get_settings)]
 HttpClientDep = Annotated[httpx.AsyncClient, Depends(get_http_client)]

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import asyncpg
 import httpx
 from fastapi import Depends, FastAPI, Request
 
 from convene_common.app import create_service_app
-from convene_common.db import create_pool, database_ready
+from convene_common.db import Pool, create_pool, database_ready
 from convene_common.internal_auth import require_internal_token
 from convene_common.logging import configure_logging
 from convene_profiles.affiliations.router import router as affiliations_router
+from convene_profiles.answers.router import ANSWERS_IMPORT_PATH
+from convene_profiles.answers.router import router as answers_router
 from convene_profiles.badges.router import router as badges_router
 from convene_profiles.badges.service import recheck_loop
 from convene_profiles.changes.router import router as changes_router
@@ -24,9 +28,16 @@ from convene_profiles.citizens.service import reapply_tombstones
 from convene_profiles.citizens.verification import router as email_verification_router
 from convene_profiles.config import ProfilesSettings
 from convene_profiles.experience.router import router as experience_router
+from convene_profiles.imports.jobs import ImportRunner
+from convene_profiles.imports.router import IMPORTS_PATH
+from convene_profiles.imports.router import router as imports_router
+from convene_profiles.imports.sealing import Sealer
+from convene_profiles.imports.service import purge_unclaimed
 from convene_profiles.ratings.router import router as ratings_router
 from convene_profiles.roles.router import router as roles_router
 from convene_profiles.skills.router import router as skills_router
+
+logger = logging.getLogger("convene.profiles")
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -48,7 +59,12 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
             follow_redirects=False,
             headers={"Accept": "application/ld+json, application/json"},
         )
+        app.state.sealer = Sealer(settings.import_secret.get_secret_value())
+        app.state.import_runner = ImportRunner(
+            pool=app.state.pool, settings=settings, sealer=app.state.sealer
+        )
         recheck: asyncio.Task[None] | None = None
+        purge: asyncio.Task[None] | None = None
         try:
             if settings.reapply_tombstones_on_startup:
                 async with app.state.pool.acquire() as connection:
@@ -59,8 +75,16 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
                 recheck = asyncio.create_task(
                     recheck_loop(app.state.pool, client=app.state.http_client, settings=settings)
                 )
+            await app.state.import_runner.resume()
+            if settings.imports_purge_interval_seconds > 0:
+                purge = asyncio.create_task(_purge_loop(app.state.pool, settings))
             yield
         finally:
+            await app.state.import_runner.close()
+            if purge is not None:
+                purge.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await purge
             if recheck is not None:
                 recheck.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -72,7 +96,14 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
         return {"database": await database_ready(getattr(request.app.state, "pool", None))}
 
     app = create_service_app(
-        title="Convene profiles", settings=settings, lifespan=lifespan, readiness=readiness
+        title="Convene profiles",
+        settings=settings,
+        lifespan=lifespan,
+        readiness=readiness,
+        route_body_limits={
+            ("POST", IMPORTS_PATH): settings.imports_max_file_bytes,
+            ("POST", ANSWERS_IMPORT_PATH): settings.answers_max_file_bytes,
+        },
     )
     token = settings.internal_token.get_secret_value() if settings.internal_token else None
     internal = [Depends(require_internal_token(token))]
@@ -86,9 +117,21 @@ def create_app(settings: ProfilesSettings | None = None) -> FastAPI:
         ratings_router,
         changes_router,
         email_verification_router,
+        imports_router,
+        answers_router,
     ):
         app.include_router(router, dependencies=internal)
     return app
+
+
+async def _purge_loop(pool: Pool, settings: ProfilesSettings) -> None:
+    """Deletes unclaimed imported responses past their retention, every interval."""
+    while True:
+        try:
+            await purge_unclaimed(pool, settings=settings)
+        except (OSError, asyncpg.PostgresError):
+            logger.warning("purge of unclaimed imports failed; retrying next interval")
+        await asyncio.sleep(settings.imports_purge_interval_seconds)
 
 
 def app_from_env() -> FastAPI:

@@ -14,6 +14,7 @@ import asyncpg
 from convene_common.db import Connection
 from convene_profiles.affiliations import repository as affiliations_repository
 from convene_profiles.affiliations.schemas import AffiliationRead
+from convene_profiles.answers import repository as answers_repository
 from convene_profiles.badges import repository as badges_repository
 from convene_profiles.badges.schemas import BadgeExport, BadgeRead
 from convene_profiles.changes.schemas import MatchSnapshot
@@ -21,6 +22,7 @@ from convene_profiles.citizens import repository as citizens_repository
 from convene_profiles.citizens.schemas import Availability, CitizenRead, Consent, Place
 from convene_profiles.experience import repository as experience_repository
 from convene_profiles.experience.schemas import ExperienceRead
+from convene_profiles.imports import repository as imports_repository
 from convene_profiles.ratings import repository as ratings_repository
 from convene_profiles.ratings.schemas import RatingAggregate, RatingRead
 from convene_profiles.ratings.scoring import RatingPolicy, aggregate_score
@@ -39,6 +41,9 @@ class CitizenState:
     affiliations: list[asyncpg.Record] = field(default_factory=list)
     ratings: list[asyncpg.Record] = field(default_factory=list)
     experience: list[asyncpg.Record] = field(default_factory=list)
+    # Imported past responses the citizen confirmed (only those are evidence).
+    past_responses: list[asyncpg.Record] = field(default_factory=list)
+    answers: list[asyncpg.Record] = field(default_factory=list)
 
 
 async def load_states(
@@ -62,6 +67,10 @@ async def load_states(
         by_id[row["citizen_id"]].ratings.append(row)
     for row in await experience_repository.entries_for_citizens(connection, citizen_ids=ids):
         by_id[row["citizen_id"]].experience.append(row)
+    for row in await imports_repository.confirmed_for_citizens(connection, citizen_ids=ids):
+        by_id[row["citizen_id"]].past_responses.append(row)
+    for row in await answers_repository.answers_for_citizens(connection, citizen_ids=ids):
+        by_id[row["citizen_id"]].answers.append(row)
     return {citizen_id: by_id[citizen_id] for citizen_id in citizen_ids if citizen_id in by_id}
 
 
@@ -301,6 +310,31 @@ def match_snapshot(
                 "visible_to_bodies": r["visible_to_bodies"],
             }
             for r in state.experience
+        ],
+        # Confirmed past consultation responses: evidence of kind "past_response".
+        "past_responses": [
+            {
+                "id": r["id"],
+                "source": r["source"],
+                "question": r["question"] or "",
+                "text": r["response_text"] or "",
+                "rating": r["rating"],
+                "responded_at": r["responded_at"],
+            }
+            for r in state.past_responses
+        ],
+        # Answers on question-and-answer sites: evidence of kind "answer".
+        "answers": [
+            {
+                "id": r["id"],
+                "site": r["site"],
+                "title": r["question_title"],
+                "text": r["answer_text"],
+                "score": r["score"],
+                "accepted": r["accepted"],
+                "answered_at": r["answered_at"],
+            }
+            for r in state.answers
         ],
     }
     # Validating through the model fixes the shape and renders ids and times as JSON.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -65,13 +66,17 @@ StaffSession = Annotated[Session, Depends(require_role("staff"))]
 AdminSession = Annotated[Session, Depends(require_role("admin"))]
 
 
-async def checked_form(request: Request, session: SessionDep) -> FormData:
-    """The posted form, once its CSRF token matches the session's (every POST route uses it)."""
+async def checked_form(request: Request, session: SessionDep) -> AsyncIterator[FormData]:
+    """The posted form, once its CSRF token matches the session's (every POST route uses it).
+    Closed after the response: an uploaded file's spooled temporary file is released."""
     form = await request.form()
-    sent = form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
-    if not isinstance(sent, str) or not secrets.compare_digest(sent, session.csrf_token):
-        raise BadCsrfToken("the form was out of date or not sent by this site")
-    return form
+    try:
+        sent = form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
+        if not isinstance(sent, str) or not secrets.compare_digest(sent, session.csrf_token):
+            raise BadCsrfToken("the form was out of date or not sent by this site")
+        yield form
+    finally:
+        await form.close()
 
 
 CheckedForm = Annotated[FormData, Depends(checked_form)]

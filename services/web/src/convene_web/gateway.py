@@ -96,11 +96,18 @@ class GatewayClient:
         data: Mapping[str, str] | None = None,
         params: Mapping[str, str | int] | None = None,
         headers: Mapping[str, str] | None = None,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
     ) -> httpx.Response:
         try:
             async with asyncio.timeout(self._deadline):
                 response = await self._http.request(
-                    method, path, json=json, data=data, params=params, headers=headers
+                    method,
+                    path,
+                    json=json,
+                    data=data,
+                    params=params,
+                    headers=headers,
+                    files=files,
                 )
         except (httpx.HTTPError, TimeoutError) as exc:
             raise GatewayUnavailable(f"the gateway did not answer: {type(exc).__name__}") from exc
@@ -117,22 +124,38 @@ class GatewayClient:
         json: Any = None,
         data: Mapping[str, str] | None = None,
         params: Mapping[str, str | int] | None = None,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
     ) -> httpx.Response:
-        """One call; with a session, as that signed-in person (refreshing the token once)."""
+        """One call; with a session, as that signed-in person (refreshing the token once).
+        ``files``: a multipart upload (with ``data`` as its other fields)."""
         if session is None:
-            response = await self._send(method, path, json=json, data=data, params=params)
+            response = await self._send(
+                method, path, json=json, data=data, params=params, files=files
+            )
         else:
             if not session.signed_in:
                 raise SignInRequired("sign in first")
             if session.access_expires_at - time.time() < 10 and session.refresh_token:
                 await self._refresh(session)
             response = await self._send(
-                method, path, json=json, data=data, params=params, headers=self._auth(session)
+                method,
+                path,
+                json=json,
+                data=data,
+                params=params,
+                headers=self._auth(session),
+                files=files,
             )
             if response.status_code == 401 and session.refresh_token:
                 await self._refresh(session)
                 response = await self._send(
-                    method, path, json=json, data=data, params=params, headers=self._auth(session)
+                    method,
+                    path,
+                    json=json,
+                    data=data,
+                    params=params,
+                    headers=self._auth(session),
+                    files=files,
                 )
             if response.status_code == 401:
                 session.access_token = None

@@ -25,6 +25,8 @@ from convene_web.dependencies import get_gateway, get_session
 from convene_web.errors import SignInRequired, WebError
 from convene_web.forms import see_other
 from convene_web.gateway import GatewayClient
+from convene_web.imports.router import MAX_ANSWERS_BYTES, MAX_UPLOAD_BYTES
+from convene_web.imports.router import router as imports_router
 from convene_web.pages.router import router as pages_router
 from convene_web.security import SecurityHeadersMiddleware
 from convene_web.sessions import SCOPE_KEY, Session, SessionMiddleware, SessionStore
@@ -71,6 +73,11 @@ def create_app(
         readiness=readiness,
         # The pages still answer (with "service unavailable") while the gateway is down.
         informational_components=frozenset({"gateway"}),
+        # The import upload carries a file (the gateway enforces the real limit).
+        route_body_limits={
+            ("POST", "/admin/imports"): MAX_UPLOAD_BYTES + 64 * 1024,
+            ("POST", "/account/answers"): MAX_ANSWERS_BYTES + 64 * 1024,
+        },
     )
     app.state.sessions = sessions
     app.state.pages = pages
@@ -85,7 +92,14 @@ def create_app(
         name="assets",
     )
     app.mount("/vendor", StaticFiles(directory=settings.vendor_dir, check_dir=False), name="vendor")
-    for router in (pages_router, accounts_router, citizen_router, staff_router, admin_router):
+    for router in (
+        pages_router,
+        accounts_router,
+        citizen_router,
+        staff_router,
+        admin_router,
+        imports_router,
+    ):
         app.include_router(router)
     return app
 

@@ -262,8 +262,29 @@ async def require_session(
     )
 
 
+async def require_admin_or_manager(
+    request: Request,
+    token: BearerToken,
+    pool: PoolDep,
+    settings: SettingsDep,
+    credentials: CredentialsDep,
+) -> AdminPrincipal | StaffPrincipal:
+    """An administrator, or a manager of an organisation (acting for it only)."""
+    principal = await _account_from_bearer(request, token, pool, settings, credentials)
+    if isinstance(principal, AdminPrincipal) and "admin" in principal.scopes:
+        return principal
+    if isinstance(principal, StaffPrincipal):
+        if principal.member_role != "manager":
+            raise ForbiddenError("Only the organisation's managers may do this.")
+        return principal
+    raise ForbiddenError("This route is for administrators and organisations' managers.")
+
+
 CurrentCitizen = Annotated[CitizenPrincipal, Depends(require_citizen)]
 CurrentMember = Annotated[StaffPrincipal, Depends(require_member)]
 CurrentManager = Annotated[StaffPrincipal, Depends(require_manager)]
 CurrentSession = Annotated[tuple[TokenClaims, LiveSession], Depends(require_session)]
 CurrentAdmin = Annotated[AdminPrincipal, Depends(require_admin)]
+CurrentAdminOrManager = Annotated[
+    AdminPrincipal | StaffPrincipal, Depends(require_admin_or_manager)
+]

@@ -87,6 +87,8 @@ class EvidenceRead(MatcherModel):
     similarity: float
     verified: bool | None = None
     level: str | None = None
+    # Imported records: "answered on <site>", "response to a <source> consultation".
+    source: str | None = None
 
 
 class AdjustmentsRead(MatcherModel):

@@ -21,12 +21,18 @@ from convene_gateway.clients.base import (
 )
 from convene_gateway.clients.profiles_schemas import (
     AffiliationRead,
+    AnswerRead,
+    AnswersImportedRead,
     BadgeIssuerRead,
     BadgeRead,
     ChangePage,
+    CitizenImportsRead,
     CitizenRead,
     CuratedRoleRead,
     ExperienceRead,
+    ImportAccepted,
+    ImportDecisionRead,
+    ImportRead,
     ItemList,
     RoleRead,
     SkillRead,
@@ -52,13 +58,17 @@ class ProfilesClient(ServiceClient):
             timeout=downstream_timeout(settings),
             transport=transport,
         )
-        return cls(
+        client = cls(
             http,
             retries=settings.downstream_retries,
             retry_backoff_seconds=settings.downstream_retry_backoff_seconds,
             retry_after_seconds=settings.downstream_retry_after_seconds,
             deadline_seconds=settings.downstream_deadline_seconds,
         )
+        client._upload_seconds = settings.upload_timeout_seconds
+        return client
+
+    _upload_seconds: float = 120.0
 
     # -- citizens ----------------------------------------------------------------------
     async def create_citizen(
@@ -162,6 +172,65 @@ class ProfilesClient(ServiceClient):
 
     async def delete_badge(self, *, citizen_id: uuid.UUID, badge_id: uuid.UUID) -> None:
         await self._delete(f"/v1/citizens/{citizen_id}/badges/{badge_id}")
+
+    # -- imports of past responses; uploaded answers ------------------------------------
+    def _upload_limits(self) -> dict[str, Any]:
+        seconds = self._upload_seconds
+        return {"timeout": httpx.Timeout(seconds), "deadline_seconds": seconds}
+
+    async def submit_import(
+        self,
+        *,
+        content: bytes,
+        file_format: str,
+        source_body_id: uuid.UUID | None,
+        requested_by: str,
+    ) -> ImportAccepted:
+        params: dict[str, Any] = {"format": file_format, "requested_by": requested_by}
+        if source_body_id is not None:
+            params["source_body_id"] = str(source_body_id)
+        response = await self._send(
+            "POST",
+            "/v1/imports",
+            content=content,
+            params=params,
+            headers={"Content-Type": "application/octet-stream"},
+            **self._upload_limits(),
+        )
+        return self._parse(ImportAccepted, response)
+
+    async def get_import(
+        self, *, import_id: uuid.UUID, source_body_id: uuid.UUID | None
+    ) -> ImportRead:
+        params = {"source_body_id": str(source_body_id)} if source_body_id else None
+        return await self._get(ImportRead, f"/v1/imports/{import_id}", params=params)
+
+    async def citizen_imports(self, *, citizen_id: uuid.UUID) -> CitizenImportsRead:
+        return await self._get(CitizenImportsRead, f"/v1/citizens/{citizen_id}/imports")
+
+    async def decide_imports(
+        self, *, citizen_id: uuid.UUID, confirm: bool, sources: list[str] | None
+    ) -> ImportDecisionRead:
+        verb = "confirm" if confirm else "decline"
+        path = f"/v1/citizens/{citizen_id}/imports/{verb}"
+        return await self._post(ImportDecisionRead, path, {"sources": sources})
+
+    async def import_answers(self, *, citizen_id: uuid.UUID, content: bytes) -> AnswersImportedRead:
+        response = await self._send(
+            "POST",
+            "/v1/answers-imports",
+            content=content,
+            params={"citizen_id": str(citizen_id)},
+            headers={"Content-Type": "application/octet-stream"},
+            **self._upload_limits(),
+        )
+        return self._parse(AnswersImportedRead, response)
+
+    async def list_answers(self, *, citizen_id: uuid.UUID) -> ItemList[AnswerRead]:
+        return await self._get(ItemList[AnswerRead], f"/v1/citizens/{citizen_id}/answers")
+
+    async def delete_answers(self, *, citizen_id: uuid.UUID) -> None:
+        await self._delete(f"/v1/citizens/{citizen_id}/answers")
 
     # -- curation and the change feed (admin) -------------------------------------------
     async def list_curated_roles(self) -> ItemList[CuratedRoleRead]:

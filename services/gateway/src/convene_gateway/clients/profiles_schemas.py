@@ -146,3 +146,86 @@ class ChangeRead(ProfilesModel):
 class ChangePage(ProfilesModel):
     items: list[ChangeRead]
     last_seq: int | None = None
+
+
+# -- imports of past consultation responses and uploaded answers (issue 12) ---------------
+class RejectedRowRead(ProfilesModel):
+    line: int = Field(description="1-based line of the file (JSON answers: position).")
+    reason: str
+
+
+class ImportAccepted(ProfilesModel):
+    id: uuid.UUID
+    status: str = Field(description="queued | running | succeeded | failed")
+    progress_percent: int
+
+
+class ImportRead(ProfilesModel):
+    id: uuid.UUID
+    status: str = Field(description="queued | running | succeeded | failed")
+    progress_percent: int
+    format: str
+    source_body_id: uuid.UUID | None = None
+    rows: int = Field(description="Rows read so far (all of them once finished).")
+    imported: int = Field(description="New rows stored: pending_confirmation + unclaimed.")
+    pending_confirmation: int = Field(
+        description="New rows for verified citizens' addresses: waiting for their yes."
+    )
+    unclaimed: int = Field(
+        default=0, description="New rows for addresses nobody verified: sealed until then."
+    )
+    duplicates: int = Field(default=0, description="Rows already stored (same source, id).")
+    rejected_count: int = 0
+    rejected: list[RejectedRowRead] = Field(
+        description="Rejected rows by line with the reason (the first 1,000)."
+    )
+    error: str | None = None
+    file_bytes: int = 0
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class PastResponseRead(ProfilesModel):
+    id: uuid.UUID
+    source: str
+    status: str = Field(description="pending | confirmed | declined")
+    responded_at: datetime
+    question: str | None = None
+    response_text: str | None = None
+    rating: int | None = None
+    imported_at: datetime
+    decided_at: datetime | None = None
+
+
+class SourceCount(ProfilesModel):
+    source: str
+    count: int
+
+
+class CitizenImportsRead(ProfilesModel):
+    pending_count: int
+    pending_by_source: list[SourceCount]
+    items: list[PastResponseRead]
+
+
+class ImportDecisionRead(ProfilesModel):
+    changed: int
+
+
+class AnswersImportedRead(ProfilesModel):
+    imported: int
+    duplicates: int
+    rejected: list[RejectedRowRead]
+    total_answers: int
+
+
+class AnswerRead(ProfilesModel):
+    id: uuid.UUID
+    site: str
+    question_title: str
+    answer_text: str
+    answered_at: datetime | None = None
+    score: int
+    accepted: bool
+    created_at: datetime

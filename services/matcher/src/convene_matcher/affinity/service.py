@@ -54,7 +54,8 @@ async def score(
     vectors = await embedder.embed(paper_texts + candidate_texts, persist=False)
     papers, candidates = vectors[: len(paper_texts)], vectors[len(paper_texts) :]
     # Papers are the researcher's own writing, weighted 1 like experience passages: the
-    # routing rule as is, with the texts so its lexical part applies (MatchingConfig.lexical_weight).
+    # routing rule as is, with the texts so its lexical part applies
+    # (MatchingConfig.lexical_weight).
     scores = relevance_matrix(
         papers,
         candidates,

@@ -35,7 +35,7 @@ KIND_CODE = {kind: code for code, kind in enumerate(KINDS)}
 NO_LEVEL = -1
 ITEM_COLUMNS = (
     "item_text", "item_level", "item_kind", "item_verified", "item_code", "item_expires",
-    "item_dated", "item_rating",
+    "item_dated", "item_rating", "item_signal",
 )  # fmt: skip
 
 Int64s = npt.NDArray[np.int64]
@@ -51,6 +51,9 @@ class ItemRow(NamedTuple):
     expires: float = float("nan")  # a badge's expiry (POSIX seconds), NaN: none
     dated: float = float("nan")  # when the evidence arose (a rating's time), NaN: unknown
     rating: int = 0  # a rated contribution's rating (1-5), 0: not one
+    # An imported record's weighting number (scoring.item_signal), NaN: none. ``verified``
+    # of an answer says the asker accepted it.
+    signal: float = float("nan")
 
 
 class _Interner:
@@ -160,6 +163,7 @@ class CitizenArrays:
         self.item_expires = np.zeros(0, dtype=np.float64)
         self.item_dated = np.zeros(0, dtype=np.float64)
         self.item_rating = np.zeros(0, dtype=np.int8)
+        self.item_signal = np.zeros(0, dtype=np.float32)
         self.item_rows = 0
         self.dead_item_rows = 0
         # Row tables and the inverted list.
@@ -307,6 +311,7 @@ class CitizenArrays:
             self.item_expires[start:end] = [i.expires for i in items]
             self.item_dated[start:end] = [i.dated for i in items]
             self.item_rating[start:end] = [i.rating for i in items]
+            self.item_signal[start:end] = [i.signal for i in items]
         self.item_start[slot] = start
         self.item_count[slot] = len(items)
         self.item_rows = end
@@ -407,7 +412,7 @@ class CitizenArrays:
             self.alive, self.consent, self.cap, self.lat, self.lon, self.authority,
             self.rating, self.languages, self.item_start, self.item_count, self.item_text,
             self.item_level, self.item_kind, self.item_verified, self.item_code,
-            self.item_expires, self.item_dated, self.item_rating,
+            self.item_expires, self.item_dated, self.item_rating, self.item_signal,
         ]  # fmt: skip
         return sum(int(a.nbytes) for a in arrays)
 

@@ -96,6 +96,29 @@ class Experience(FeedModel):
     visible_to_bodies: bool = True
 
 
+class PastResponse(FeedModel):
+    """An imported past consultation response the citizen confirmed as evidence."""
+
+    id: str
+    source: str
+    question: str = ""
+    text: str
+    rating: int | None = None
+    responded_at: datetime | None = None
+
+
+class Answer(FeedModel):
+    """An answer the citizen gave on a question-and-answer site (their own upload)."""
+
+    id: str
+    site: str
+    title: str
+    text: str = ""
+    score: int = 0
+    accepted: bool = False
+    answered_at: datetime | None = None
+
+
 class RatingAggregate(FeedModel):
     score: float | None = None
     count: int = 0
@@ -118,6 +141,8 @@ class MatchSnapshot(FeedModel):
     rating: RatingAggregate = Field(default_factory=RatingAggregate)
     bio: str = ""
     experience: list[Experience] = Field(default_factory=list)
+    past_responses: list[PastResponse] = Field(default_factory=list)
+    answers: list[Answer] = Field(default_factory=list)
 
 
 class Change(FeedModel):

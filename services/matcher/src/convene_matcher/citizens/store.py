@@ -47,6 +47,7 @@ from convene_matcher.evidence.items import (
     EvidenceKind,
     ItemDraft,
     drafts_from_snapshot,
+    item_signal,
 )
 
 STORE_FORMAT = 3  # 3: metadata JSON + numpy columns (2: one JSON)
@@ -150,6 +151,7 @@ def _row(item: EvidenceItem) -> ItemRow:
         expires=_seconds(attributes.get("expires_at")),
         dated=_seconds(attributes.get("rated_at")),
         rating=_rating(item),
+        signal=item_signal(item),
     )
 
 

@@ -21,9 +21,17 @@ from typing import Any, Literal
 from convene_matcher.citizens.schemas import MatchSnapshot
 from convene_matcher.evidence.passages import split_passages
 
-EvidenceKind = Literal["skill", "badge", "role", "contribution", "experience"]
+EvidenceKind = Literal[
+    "skill", "badge", "role", "contribution", "experience", "past_response", "answer"
+]
 # Appended only: a kind's position is its code in the citizen arrays and saved snapshots.
-EVIDENCE_KINDS: tuple[EvidenceKind, ...] = ("skill", "badge", "role", "contribution", "experience")
+EVIDENCE_KINDS: tuple[EvidenceKind, ...] = (
+    "skill", "badge", "role", "contribution", "experience", "past_response", "answer",
+)  # fmt: skip
+# Passages kept per imported response and per uploaded answer (its first ones: the opening
+# of an answer says what it is about; 10 passages are about 500 words).
+PAST_RESPONSE_PASSAGES = 10
+ANSWER_PASSAGES = 3
 LEVELS = ("want_to_learn", "can_explain", "can_connect", "can_do")
 # The attribute of an item the citizen marked "use for matching but do not show to public
 # bodies" (set only when true, so existing items keep their attributes).
@@ -108,7 +116,43 @@ def drafts_from_snapshot(snapshot: MatchSnapshot) -> list[ItemDraft]:
             drafts.append(ItemDraft("role", role.id, text, role_attributes))
     drafts.extend(_contribution_drafts(snapshot))
     drafts.extend(_experience_drafts(snapshot))
+    drafts.extend(_record_drafts(snapshot))
     return drafts
+
+
+def _record_drafts(snapshot: MatchSnapshot) -> list[ItemDraft]:
+    """Confirmed past consultation responses (kind ``past_response``: attributes ``source``,
+    ``rating``; weighted by the rating) and uploaded answers (kind ``answer``: the question's
+    title leads, then the answer's passages; attributes ``site``, ``score``, ``accepted``;
+    weighted by votes and acceptance). ``scoring.evidence_weight`` holds the formulas."""
+    drafts: list[ItemDraft] = []
+    for response in snapshot.past_responses:
+        attributes: dict[str, Any] = {"source": response.source, "rating": response.rating}
+        for passage in split_passages(response.text)[:PAST_RESPONSE_PASSAGES]:
+            drafts.append(ItemDraft("past_response", response.id, passage, attributes))
+    for answer in snapshot.answers:
+        answer_attributes: dict[str, Any] = {
+            "site": answer.site,
+            "score": answer.score,
+            "accepted": answer.accepted,
+            "title": answer.title,
+        }
+        text = f"{answer.title.strip().rstrip('.?')}? {answer.text.strip()}"
+        for passage in split_passages(text)[:ANSWER_PASSAGES]:
+            drafts.append(ItemDraft("answer", answer.id, passage, answer_attributes))
+    return drafts
+
+
+def item_signal(item: EvidenceItem) -> float:
+    """The number an imported record is weighted by: a past response's rating, an answer's
+    score; NaN for everything else (and an unrated response)."""
+    if item.kind == "past_response":
+        value = item.attributes.get("rating")
+    elif item.kind == "answer":
+        value = item.attributes.get("score", 0)
+    else:
+        return float("nan")
+    return float(value) if isinstance(value, int | float) else float("nan")
 
 
 BIO_SOURCE = "bio"

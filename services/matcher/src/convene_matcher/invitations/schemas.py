@@ -103,6 +103,8 @@ class EvidenceShown(BaseModel):
     level: str | None = None
     # The citizen marked it "not shown to public bodies": bodies read "private evidence".
     private: bool = False
+    # Imported records: "answered on <site>", "response to a <source> consultation".
+    source: str | None = None
 
 
 class WhyYou(BaseModel):

@@ -71,6 +71,15 @@ def unmet_quotas(
 PRIVATE_EVIDENCE = "private evidence"
 
 
+def evidence_source(kind: str, attributes: Mapping[str, object]) -> str | None:
+    """Where an imported record comes from, as "why you" says it."""
+    if kind == "answer" and attributes.get("site"):
+        return f"answered on {attributes['site']}"
+    if kind == "past_response" and attributes.get("source"):
+        return f"response to a {attributes['source']} consultation"
+    return None
+
+
 def _shown(hit: Hit) -> dict[str, object]:
     entry: dict[str, object] = {
         "kind": hit.item.kind,
@@ -81,6 +90,9 @@ def _shown(hit: Hit) -> dict[str, object]:
         entry["verified"] = bool(hit.item.attributes.get("verified"))
     if hit.item.kind == "skill":
         entry["level"] = hit.item.attributes.get("level")
+    source = evidence_source(hit.item.kind, hit.item.attributes)
+    if source is not None:
+        entry["source"] = source
     return entry
 
 

@@ -27,7 +27,7 @@ from convene_matcher.routing.frame import (
 from convene_matcher.scoring import MatchingConfig
 from convene_matcher.scoring.config import RATINGS
 from convene_matcher.scoring.lexical import lexical_vector
-from convene_matcher.scoring.relevance import SECONDS_PER_DAY
+from convene_matcher.scoring.relevance import SECONDS_PER_DAY, record_weights
 
 # Citizens with more items than this get their top-k in a (rare) Python step.
 _PADDED_WIDTH = 32
@@ -193,14 +193,23 @@ def score_relevance(store: CitizenStore, frame: CandidateFrame, request: RouteRe
     frame.damping = feedback_factors(
         store, request.feedback, np.repeat(frame.slots, frame.counts), frame.texts, size
     )
+    kinds = arrays.item_kind[frame.rows]
     weights = (
         level_weight_table(config)[arrays.item_level[frame.rows]]
-        * kind_weight_table(config)[arrays.item_kind[frame.rows]]
+        * kind_weight_table(config)[kinds]
         * contribution_weights(
             arrays.item_rating[frame.rows],
             arrays.item_dated[frame.rows],
             config=config,
             now=request.call_filter.now.timestamp(),
+        )
+        * record_weights(
+            kinds,
+            arrays.item_signal[frame.rows],
+            arrays.item_verified[frame.rows],
+            past_response_code=KIND_CODE["past_response"],
+            answer_code=KIND_CODE["answer"],
+            config=config,
         )
         * frame.damping
     )

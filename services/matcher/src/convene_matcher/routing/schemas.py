@@ -20,6 +20,8 @@ class EvidenceRead(BaseModel):
     similarity: float
     verified: bool | None = None
     level: str | None = None
+    # Imported records: "answered on <site>", "response to a <source> consultation".
+    source: str | None = None
 
 
 class Adjustments(BaseModel):

@@ -88,6 +88,40 @@ class MatchingConfig(BaseModel):
             "default; e.g. role 1.3 weights lived experience more."
         ),
     )
+    # -- imported records (issue 12) ----------------------------------------------------
+    past_response_rating_slope: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description=(
+            "An imported past consultation response's weight by the body's rating of it: "
+            "1 + slope x (rating - 3) / 2 (slope 0.5: rating 1 -> 0.5, 3 -> 1, 5 -> 1.5); "
+            "unrated: 1."
+        ),
+    )
+    answer_base_weight: float = Field(
+        default=0.8,
+        ge=0,
+        le=2,
+        description=(
+            "An uploaded Q&A answer's weight: base + vote_weight x min(1, ln(1 + score) / "
+            "ln(1 + votes_saturation)) + accepted_bonus x accepted; a negative score counts "
+            "as 0 votes and halves the whole weight. Defaults: 0.8 (no votes: the citizen's "
+            "own words, a little below an experience entry's 1) to 1.2 (25+ votes and "
+            "accepted): the community's votes attest usefulness."
+        ),
+    )
+    answer_vote_weight: float = Field(
+        default=0.3, ge=0, le=2, description="See answer_base_weight."
+    )
+    answer_votes_saturation: float = Field(
+        default=25.0,
+        gt=0,
+        description="Votes at which an answer's vote term is full (log scale); see above.",
+    )
+    answer_accepted_bonus: float = Field(
+        default=0.1, ge=0, le=2, description="Added when the asker accepted the answer."
+    )
     # -- evidence bonuses --------------------------------------------------------------
     verified_badge_bonus: float = Field(
         default=0.05, ge=0, description="Added per relevant verified badge (capped at 2)."

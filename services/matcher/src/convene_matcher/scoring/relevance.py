@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from convene_matcher.citizens.store import CitizenStore
-from convene_matcher.evidence.items import EvidenceItem
+from convene_matcher.evidence.items import EvidenceItem, item_signal
 from convene_matcher.scoring.config import MatchingConfig
 from convene_matcher.scoring.lexical import lexical_similarity, lexical_similarity_matrix
 
@@ -66,6 +66,35 @@ def contribution_weight(item: EvidenceItem, config: MatchingConfig, *, now: floa
     return weight
 
 
+def record_weights(
+    kinds: npt.NDArray[np.int8],
+    signals: FloatArray,
+    accepted: npt.NDArray[np.bool_],
+    *,
+    past_response_code: int,
+    answer_code: int,
+    config: MatchingConfig,
+) -> FloatArray:
+    """Per item, the weight of an imported record (1 for other kinds): the formulas of
+    MatchingConfig.past_response_rating_slope and .answer_base_weight."""
+    weights = np.ones(len(kinds), dtype=np.float32)
+    responses = (kinds == past_response_code) & ~np.isnan(signals)
+    weights[responses] = 1 + config.past_response_rating_slope * (signals[responses] - 3) / 2
+    answers = kinds == answer_code
+    if answers.any():
+        score = np.nan_to_num(signals[answers], nan=0.0)
+        votes = np.minimum(
+            1.0, np.log1p(np.maximum(score, 0)) / np.log1p(config.answer_votes_saturation)
+        )
+        weight = (
+            config.answer_base_weight
+            + config.answer_vote_weight * votes
+            + config.answer_accepted_bonus * accepted[answers]
+        )
+        weights[answers] = np.where(score < 0, weight / 2, weight)
+    return weights
+
+
 def item_weight(item: EvidenceItem, config: MatchingConfig, *, now: float | None = None) -> float:
     """Skill level weight (skills only) times the weight of the item's kind of evidence,
     times a contribution's rating weight decayed at ``now``."""
@@ -74,6 +103,16 @@ def item_weight(item: EvidenceItem, config: MatchingConfig, *, now: float | None
         return kind * config.level_weights.get(str(item.attributes.get("level")), 1.0)
     if item.kind == "contribution":
         return kind * contribution_weight(item, config, now=now)
+    if item.kind in ("past_response", "answer"):
+        record = record_weights(
+            np.array([1 if item.kind == "past_response" else 2], dtype=np.int8),
+            np.array([item_signal(item)], dtype=np.float32),
+            np.array([bool(item.attributes.get("accepted"))]),
+            past_response_code=1,
+            answer_code=2,
+            config=config,
+        )
+        return kind * float(record[0])
     return kind
 
 

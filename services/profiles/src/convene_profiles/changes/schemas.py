@@ -91,6 +91,25 @@ class SnapshotExperience(BaseModel):
     visible_to_bodies: bool = True
 
 
+class SnapshotPastResponse(BaseModel):
+    id: UUID
+    source: str
+    question: str
+    text: str
+    rating: int | None
+    responded_at: datetime
+
+
+class SnapshotAnswer(BaseModel):
+    id: UUID
+    site: str
+    title: str
+    text: str
+    score: int
+    accepted: bool
+    answered_at: datetime | None
+
+
 class SnapshotRating(BaseModel):
     score: float | None
     count: int
@@ -114,6 +133,10 @@ class MatchSnapshot(BaseModel):
     # Experience in the citizen's own words; the matcher splits long texts into passages.
     bio: str = ""
     experience: list[SnapshotExperience] = Field(default_factory=list)
+    # Imported past consultation responses the citizen confirmed, and their uploaded answers
+    # from question-and-answer sites (issue 12).
+    past_responses: list[SnapshotPastResponse] = Field(default_factory=list)
+    answers: list[SnapshotAnswer] = Field(default_factory=list)
 
 
 class ChangeRead(BaseModel):

@@ -7,8 +7,10 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from convene_profiles.affiliations.schemas import AffiliationRead
+from convene_profiles.answers.schemas import AnswerRead
 from convene_profiles.badges.schemas import BadgeExport, BadgeRead
 from convene_profiles.experience.schemas import ExperienceRead
+from convene_profiles.imports.schemas import PastResponseRead
 from convene_profiles.languages import ISO_639_1_CODES
 from convene_profiles.ratings.schemas import RatingAggregate, RatingRead
 from convene_profiles.roles.schemas import CitizenRoleRead
@@ -172,5 +174,9 @@ class CitizenExport(BaseModel):
     affiliations: list[AffiliationRead]
     experience: list[ExperienceRead]
     ratings_received: list[RatingRead]
+    # Imported past responses held for the citizen (pending, confirmed or declined) and the
+    # answers they uploaded. Unclaimed rows are not theirs until they verify the address.
+    past_responses: list[PastResponseRead] = Field(default_factory=list)
+    answers: list[AnswerRead] = Field(default_factory=list)
     changes: list[dict[str, Any]]
     exported_at: datetime

@@ -11,6 +11,7 @@ import asyncpg
 
 from convene_common.cursors import decode_cursor, encode_cursor
 from convene_common.db import Connection, Pool
+from convene_profiles.answers.service import answer_read
 from convene_profiles.changes import repository as changes_repository
 from convene_profiles.changes import service as changes_service
 from convene_profiles.citizens import repository
@@ -28,6 +29,9 @@ from convene_profiles.errors import (
     EmailTakenError,
     InvalidCursorError,
 )
+from convene_profiles.imports import repository as imports_repository
+from convene_profiles.imports.sealing import Sealer
+from convene_profiles.imports.service import claim_for_address, past_response_read
 from convene_profiles.profile_state import (
     affiliation_read,
     badge_export,
@@ -83,6 +87,13 @@ async def create_citizen(
             except asyncpg.UniqueViolationError as exc:
                 raise EmailTakenError("Another citizen already uses this email address.") from exc
             if inserted is not None:
+                if data.email_verified:
+                    await claim_for_address(
+                        connection,
+                        citizen_id=data.id,
+                        email=str(data.email),
+                        sealer=Sealer(settings.import_secret.get_secret_value()),
+                    )
                 await changes_service.record_upserts(
                     connection, citizen_ids=[data.id], policy=settings.rating_policy()
                 )
@@ -201,6 +212,7 @@ async def export_citizen(
         if citizen_id not in states:
             raise CitizenNotFoundError(f"No citizen with id {citizen_id}.")
         changes = await changes_repository.changes_for_citizen(connection, citizen_id=citizen_id)
+        imported = await imports_repository.responses_for_citizen(connection, citizen_id=citizen_id)
     state = states[citizen_id]
     return CitizenExport(
         profile=citizen_read(state, policy=settings.rating_policy()),
@@ -210,6 +222,8 @@ async def export_citizen(
         affiliations=[affiliation_read(r) for r in state.affiliations],
         experience=[experience_read(r) for r in state.experience],
         ratings_received=[rating_read(r) for r in state.ratings],
+        past_responses=[past_response_read(r) for r in imported],
+        answers=[answer_read(r) for r in state.answers],
         changes=[changes_service.change_read(r).model_dump(mode="json") for r in changes],
         exported_at=datetime.now(UTC),
     )

@@ -13,7 +13,8 @@ from convene_common.problems import problem_responses
 from convene_profiles.citizens import repository
 from convene_profiles.citizens.schemas import EmailVerificationUpdate
 from convene_profiles.config import ProfilesSettings
-from convene_profiles.dependencies import get_pool, get_settings
+from convene_profiles.dependencies import SealerDep, get_pool, get_settings
+from convene_profiles.imports.service import claim_for_address
 from convene_profiles.unit_of_work import citizen_change
 
 router = APIRouter(prefix="/v1/citizens", tags=["citizens"])
@@ -29,7 +30,10 @@ async def set_email_verification(
     data: EmailVerificationUpdate,
     pool: Annotated[Pool, Depends(get_pool)],
     settings: Annotated[ProfilesSettings, Depends(get_settings)],
+    sealer: SealerDep,
 ) -> Response:
+    """A verified address also claims the imported past responses sealed under it: they
+    become pending the citizen's confirmation (not evidence yet)."""
     async with citizen_change(pool, citizen_id=citizen_id, settings=settings) as connection:
         await repository.set_email_verified(
             connection,
@@ -37,4 +41,10 @@ async def set_email_verification(
             verified=data.verified,
             email=str(data.email) if data.email is not None else None,
         )
+        if data.verified:
+            row = await repository.get_citizen(connection, citizen_id=citizen_id)
+            if row is not None:
+                await claim_for_address(
+                    connection, citizen_id=citizen_id, email=row["email"], sealer=sealer
+                )
     return Response(status_code=204)

@@ -95,6 +95,8 @@ class Evidence(Read):
     similarity: float
     verified: bool | None = None
     level: str | None = None
+    # Imported records: "answered on <site>", "response to a <source> consultation".
+    source: str | None = None
 
 
 class Candidate(Read):

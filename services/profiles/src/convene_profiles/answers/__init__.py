@@ -1,0 +1,1 @@
+"""Answers a citizen uploads from a question-and-answer site: experience evidence."""
