@@ -316,6 +316,11 @@ async def test_every_page_for_every_role(live: LiveSite, chromium: Browser) -> N
 
     async def as_citizen(page: Page) -> None:
         await sign_in(page, base, email, PASSWORD)
+        # A contribution drafted (not submitted), so its check-your-answers page shows.
+        await page.goto(f"{base}/invitations/{invitation_id}/contribution")
+        await page.locator("#comment").fill("Protected lanes need clear loading bays.")
+        await page.get_by_role("button", name="Continue").click()
+        await page.wait_for_url(re.compile(r"/contribution/check$"))
 
     async def as_officer(page: Page) -> None:
         await sign_in(page, base, officer, OFFICER_PASSWORD)
@@ -377,6 +382,31 @@ async def test_every_page_for_every_role(live: LiveSite, chromium: Browser) -> N
         )
         assert started.status == 303, await started.text()
         ids["evaluation"] = started.headers["location"].rsplit("/", 1)[1]
+        # An import of past responses (one good row, one bad), for its progress page.
+        await page.goto(f"{base}/admin/imports")
+        rows = [
+            {
+                "source": "Sweep Council", "external_id": "r-1",
+                "respondent_email": "nobody-yet@web.e2e.example",
+                "responded_at": "2024-05-01T10:00:00Z", "question": "Where should we grit?",
+                "response_text": "The hospital routes, then the school run.", "rating": 4,
+            },
+            {"source": "Sweep Council", "external_id": "r-2"},
+        ]  # fmt: skip
+        await page.set_input_files(
+            "#file",
+            files=[
+                {
+                    "name": "responses.jsonl",
+                    "mimeType": "application/x-ndjson",
+                    "buffer": "\n".join(json.dumps(row) for row in rows).encode(),
+                }
+            ],
+        )
+        await page.get_by_label("JSON Lines (one JSON object a line)").check()
+        await page.get_by_role("button", name="Upload and import").click()
+        await page.wait_for_url(re.compile(r"/admin/imports/[0-9a-f-]{36}$"))
+        ids["import"] = page.url.rsplit("/", 1)[1]
         organisations = await page.request.get(f"{base}/admin/organisations")
         found = re.search(r"/admin/organisations/([0-9a-f-]{36})/keys", await organisations.text())
         assert found, "no organisation listed"
@@ -399,8 +429,10 @@ async def test_every_page_for_every_role(live: LiveSite, chromium: Browser) -> N
             "/", "/profile", "/profile/evidence",
             *(f"/profile/{part}" for part in CITIZEN_PARTS),
             *(f"/profile/{part}/change" for part in VALUE_PARTS),
-            "/invitations", f"/invitations/{invitation_id}", "/past-calls", "/account",
-            "/account/delete", "/sign-out",
+            "/invitations", f"/invitations/{invitation_id}",
+            f"/invitations/{invitation_id}/contribution",
+            f"/invitations/{invitation_id}/contribution/check", "/past-calls", "/account",
+            "/account/imports", "/account/answers", "/account/delete", "/sign-out",
         ],
         as_citizen,
         downloads=["/account/download"],
@@ -428,7 +460,7 @@ async def test_every_page_for_every_role(live: LiveSite, chromium: Browser) -> N
         "/admin/configs/{config}/preview?call_id={call}",
         "/admin/evaluations/{evaluation}", "/admin/exposure", "/admin/organisations",
         "/admin/organisations/{organisation}/keys", "/admin/index", "/admin/dead-letters",
-        "/admin/audit",
+        "/admin/audit", "/admin/imports", "/admin/imports/{import}",
     ]  # fmt: skip
 
     started = time.monotonic()

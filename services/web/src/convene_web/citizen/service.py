@@ -360,6 +360,8 @@ EVIDENCE_KINDS = {
     "role": "Lived experience",
     "contribution": "Rated contribution",
     "experience": "Experience in your own words",
+    "past_response": "Past consultation response",
+    "answer": "Answer on a question-and-answer site",
 }
 
 
