@@ -88,6 +88,19 @@ class MatchingConfig(BaseModel):
     rating_weight: float = Field(
         default=0.1, ge=0, description="Weight of the decayed rating aggregate (0..1 scale)."
     )
+    track_record_weight: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description=(
+            "How much a citizen's track record in the call's area counts: weight x min(1, "
+            "ln(1 + items on the call's topic) / ln(101)), items on topic = evidence items "
+            "(passages, rated contributions, skills) whose similarity reaches min_similarity. "
+            "Across people, those who have done and said more about a topic answer it more "
+            "often (cross-person benchmark, docs/benchmarks/cross-person.md), but a high weight "
+            "favours the usual suspects over new voices: 0 = relevance alone."
+        ),
+    )
     rating_half_life_days: float = Field(
         default=365.0,
         gt=0,
