@@ -68,6 +68,7 @@ async def evaluate(args: argparse.Namespace) -> dict[str, Any]:
                 cutoff=cutoff,
                 min_answers=args.min_answers,
                 max_answers_per_person=args.max_answers_per_person,
+                answer_chars=args.answer_chars,
             )
         )
     # People are site:user, so one population can hold every site's people.
@@ -100,11 +101,15 @@ async def evaluate(args: argparse.Namespace) -> dict[str, Any]:
         answers = [answer_text(e) for s in splits for p in s.people for e in s.evidence[p]]
         answer_vectors = await embedder.embed(answers)
         model.save()
-        minilm = MiniLM(owners, answer_vectors)
         configs = {"default": MatchingConfig(shortlist_size=args.shortlist)}
         for weight in args.track_record_weights:
             configs[f"track_record_weight={weight:g}"] = MatchingConfig(
                 shortlist_size=args.shortlist, track_record_weight=weight
+            )
+        for variant in args.variant:
+            settings_of = dict(part.split("=", 1) for part in variant.split(","))
+            configs[variant] = MatchingConfig.model_validate(
+                {"shortlist_size": args.shortlist, **settings_of}
             )
         populations: dict[str, list[Split]] = {"pooled": splits}
         if len(splits) > 1:
@@ -149,11 +154,12 @@ async def evaluate(args: argparse.Namespace) -> dict[str, Any]:
         model.save()
     finally:
         router.close()
-    del minilm
     return {
         "sites": sites,
         "cutoff_fraction": args.cutoff_fraction,
         "min_answers": args.min_answers,
+        "answer_chars": args.answer_chars,
+        "max_answers_per_person": args.max_answers_per_person,
         "evidence_items": items,
         "cpu_seconds": round(time.process_time() - started, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
@@ -198,12 +204,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sites", default="matheducators,quantumcomputing,ai")
     parser.add_argument("--cutoff-fraction", type=float, default=0.6)
     parser.add_argument("--min-answers", type=int, default=3)
-    parser.add_argument("--max-answers-per-person", type=int, default=200)
+    parser.add_argument("--max-answers-per-person", type=int, default=None)
+    parser.add_argument(
+        "--answer-chars",
+        type=int,
+        default=200,
+        help="each earlier answer's first N characters (all methods): bounds embedding time",
+    )
     parser.add_argument("--shortlist", type=int, default=200)
     parser.add_argument(
         "--track-record-weights", type=lambda s: [float(x) for x in s.split(",") if x],
         default=[],
     )  # fmt: skip
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        help="another MatchingConfig to route with, e.g. lexical_weight=0.5,top_k=5",
+    )
     parser.add_argument("--torch-threads", type=int, default=2)
     parser.add_argument("--json-out", type=Path, default=RESULTS / "cross_person.json")
     args = parser.parse_args(argv)

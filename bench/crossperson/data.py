@@ -125,6 +125,14 @@ class Split:
         return sorted(self.evidence)
 
 
+def cut(text: str, limit: int | None) -> str:
+    """``text``'s first ``limit`` characters, cut back to a word boundary."""
+    if limit is None or len(text) <= limit:
+        return text
+    head = text[:limit]
+    return head.rsplit(" ", 1)[0] if " " in head else head
+
+
 def cutoff_at(site: Site, *, fraction: float) -> datetime:
     """The creation time before which ``fraction`` of the site's answers were written."""
     times = [a.created for a in site.answers]
@@ -137,9 +145,11 @@ def split_site(
     cutoff: datetime,
     min_answers: int,
     max_answers_per_person: int | None = None,
+    answer_chars: int | None = None,
 ) -> Split:
     """Evidence before ``cutoff`` for answerers with at least ``min_answers`` earlier answers
-    (their latest ``max_answers_per_person`` when bounded), and the later questions they
+    (their latest ``max_answers_per_person`` when bounded; each answer's first
+    ``answer_chars`` characters, cut at a word, when bounded), and the later questions they
     answered as calls."""
     earlier = [
         a
@@ -155,7 +165,7 @@ def split_site(
                 Evidence(
                     answer_id=answer.id,
                     title=site.questions[answer.question_id].title,
-                    text=answer.body,
+                    text=cut(answer.body, answer_chars),
                     created=answer.created,
                     score=answer.score,
                 )

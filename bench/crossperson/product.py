@@ -31,6 +31,7 @@ from convene_matcher.scoring import MatchingConfig
 # The product's limit on an experience entry's description (issue 12): longer answers are cut.
 MAX_DESCRIPTION = 4_000
 BODY = uuid.UUID("00000000-0000-4000-8000-00000000c0de")
+SAVE_EVERY = 512
 
 
 class CachedModel:
@@ -53,13 +54,16 @@ class CachedModel:
     def encode(self, sentences: list[str], **kwargs: Any) -> Vectors:
         keys = [hashlib.sha256(s.encode()).digest()[:16] for s in sentences]
         missing = [i for i, k in enumerate(keys) if k not in self.vectors]
-        if missing:
+        # In chunks, saved after each: an interrupted first run keeps what it embedded.
+        for start in range(0, len(missing), SAVE_EVERY):
+            chunk = missing[start : start + SAVE_EVERY]
             fresh = np.asarray(
-                self.model.encode([sentences[i] for i in missing], **kwargs), dtype=np.float32
+                self.model.encode([sentences[i] for i in chunk], **kwargs), dtype=np.float32
             )
-            for i, vector in zip(missing, fresh, strict=True):
+            for i, vector in zip(chunk, fresh, strict=True):
                 self.vectors[keys[i]] = vector
             self.dirty = True
+            self.save()
         return np.stack([self.vectors[k] for k in keys]).astype(np.float32)
 
     def save(self) -> None:

@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from bench.crossperson.baselines import BM25, popularity
-from bench.crossperson.data import cutoff_at, parse_posts, plain_text, split_site
+from bench.crossperson.data import cut, cutoff_at, parse_posts, plain_text, split_site
 from bench.crossperson.metrics import figures, rank_of, relative_margin
 from scripts.xbench.fetch_stackexchange import EXCLUDED_SITES, SOURCES, licences
 
@@ -90,6 +90,10 @@ def test_the_cutoff_splits_answers_by_their_share_and_caps_evidence() -> None:
     assert cutoff_at(site, fraction=0.5) == site.answers[6].created  # 6 of 12 before it
     split = split_site(site, cutoff=CUTOFF, min_answers=2, max_answers_per_person=1)
     assert [e.answer_id for e in split.evidence["8"]] == [10]  # the latest one kept
+    assert cut("Tighten the spokes", 12) == "Tighten the"
+    assert cut("short", 12) == "short"
+    bounded = split_site(site, cutoff=CUTOFF, min_answers=2, answer_chars=12)
+    assert bounded.evidence["7"][0].text == "Tighten the"
 
 
 def test_recall_and_mrr_of_the_best_answerer() -> None:

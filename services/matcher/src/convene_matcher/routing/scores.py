@@ -35,7 +35,7 @@ from convene_matcher.routing.frame import (
     RouteRequest,
     Scored,
 )
-from convene_matcher.scoring import Hit, citizen_relevance, item_weight
+from convene_matcher.scoring import Hit, MatchingConfig, citizen_relevance, item_weight
 
 MAX_VERIFIED_BADGES = 2
 # Profiles' rating prior (ratings.scoring.RatingPolicy): a mean of 3 weighted as two ratings.
@@ -90,9 +90,9 @@ def exposure_factors(
     return factor
 
 
-def track_record(frame: CandidateFrame, request: RouteRequest) -> Float64s:
+def track_record(frame: CandidateFrame, config: MatchingConfig) -> Float64s:
     """Per candidate, the track-record term: ln-scaled count of their on-topic items."""
-    config, n = request.config, frame.size
+    n = frame.size
     if config.track_record_weight == 0 or not len(frame.rows):
         return np.zeros(n, dtype=np.float64)
     on_topic = frame.raw * frame.damping >= config.min_similarity
@@ -114,7 +114,7 @@ def score_frame(store: CitizenStore, frame: CandidateFrame, request: RouteReques
     frame.rating = np.where(
         rated, config.rating_weight * ((np.nan_to_num(rating) - RATING_PRIOR_MEAN) / 2), 0.0
     )
-    frame.track = track_record(frame, request)
+    frame.track = track_record(frame, config)
     base = (
         config.similarity_weight * frame.relevance
         + config.verified_badge_bonus * np.minimum(frame.verified, MAX_VERIFIED_BADGES)

@@ -53,6 +53,24 @@ class MatchingConfig(BaseModel):
             "stop-word list without a list. Floors 0-6 lie within 0.004 loss of each other."
         ),
     )
+    short_call_expansion: float = Field(
+        default=0.0,
+        ge=0,
+        le=2,
+        description=(
+            "Short calls ('Views on the new bus lane on Oxford Road') share few words with "
+            "anyone's evidence: routing expands the lexical query of a call of at most "
+            "short_call_words words with the words of the 5 evidence texts closest to it in "
+            "meaning, weighted this much against the call's own (pseudo-relevance feedback; "
+            "0 = off). Longer calls are left as they are."
+        ),
+    )
+    short_call_words: int = Field(
+        default=15,
+        ge=1,
+        le=200,
+        description="Calls of at most this many words are short (short_call_expansion).",
+    )
     similarity_weight: float = Field(
         default=1.0, ge=0, description="Weight of semantic relevance in the routing score."
     )
