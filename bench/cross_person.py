@@ -40,6 +40,8 @@ FETCH_HINT = (
     "their GitHub repositories; see docs/benchmarks/cross-person.md)"
 )
 BASELINES = ("bm25", "popularity", "minilm-max", "minilm-mean")
+# The defaults before this benchmark: no track record, the routing cut-off at 0.25.
+BEFORE = "track_record_weight=0,min_similarity=0.25"
 
 
 def emit(line: str) -> None:
@@ -106,11 +108,21 @@ async def evaluate(args: argparse.Namespace) -> dict[str, Any]:
             configs[f"track_record_weight={weight:g}"] = MatchingConfig(
                 shortlist_size=args.shortlist, track_record_weight=weight
             )
-        for variant in args.variant:
+        for variant in [*args.variant, *([] if args.no_before else [BEFORE])]:
             settings_of = dict(part.split("=", 1) for part in variant.split(","))
             configs[variant] = MatchingConfig.model_validate(
                 {"shortlist_size": args.shortlist, **settings_of}
             )
+        # Every call routed once per configuration and mode over the one index (all people);
+        # a population's figures keep its own people from those rankings.
+        all_calls = [c for s in splits for c in s.calls]
+        routed: dict[tuple[str, str], dict[int, list[str]]] = {}
+        for name, config in configs.items():
+            for mode in ("full", "title"):
+                rankings = await router.rank(all_calls, config=config, title_only=mode == "title")
+                routed[name, mode] = {
+                    id(call): ranking for call, ranking in zip(all_calls, rankings, strict=True)
+                }
         populations: dict[str, list[Split]] = {"pooled": splits}
         if len(splits) > 1:
             populations.update({s.site: [s] for s in splits})
@@ -144,10 +156,11 @@ async def evaluate(args: argparse.Namespace) -> dict[str, Any]:
                         [scoped.rank(q, how="mean") for q in queries], best, relevant
                     ),
                 }
-                for name, config in configs.items():
-                    rankings = await router.rank(calls, config=config, title_only=title_only)
+                for name in configs:
                     # Only this population's people count (the pooled index holds all).
-                    rankings = [[p for p in r if p in people] for r in rankings]
+                    rankings = [
+                        [p for p in routed[name, mode][id(c)] if p in people] for c in calls
+                    ]
                     table[f"product {name}"] = figures(rankings, best, relevant)
                 population[mode] = {name: f.as_dict() for name, f in table.items()}
             results[label] = population
@@ -214,13 +227,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--shortlist", type=int, default=200)
     parser.add_argument(
         "--track-record-weights", type=lambda s: [float(x) for x in s.split(",") if x],
-        default=[],
+        default=[0.0, 0.1, 0.5],
     )  # fmt: skip
     parser.add_argument(
         "--variant",
         action="append",
         default=[],
         help="another MatchingConfig to route with, e.g. lexical_weight=0.5,top_k=5",
+    )
+    parser.add_argument(
+        "--no-before",
+        action="store_true",
+        help=f"leave out the configuration before the track record ({BEFORE})",
     )
     parser.add_argument("--torch-threads", type=int, default=2)
     parser.add_argument("--json-out", type=Path, default=RESULTS / "cross_person.json")

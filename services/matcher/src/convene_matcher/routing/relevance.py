@@ -17,12 +17,10 @@ from convene_matcher.evidence.items import LEVELS
 from convene_matcher.invitations.feedback import evidence_factor
 from convene_matcher.routing.frame import CandidateFrame, FloatArray, Int64s, RouteRequest
 from convene_matcher.scoring import MatchingConfig
-from convene_matcher.scoring.lexical import lexical_vector, tokens
+from convene_matcher.scoring.lexical import lexical_vector
 
 # Citizens with more items than this get their top-k in a (rare) Python step.
 _PADDED_WIDTH = 32
-# A short call's lexical query borrows the words of this many best-matching evidence texts.
-EXPANSION_TEXTS = 5
 
 
 def level_weight_table(config: MatchingConfig) -> FloatArray:
@@ -128,36 +126,6 @@ def lexical_by_text(
     return postings.similarities(store.text, text_ids, query_text, size)
 
 
-def expanded_lexical(
-    store: CitizenStore,
-    present: Int64s,
-    by_text: FloatArray,
-    dense: FloatArray,
-    query_text: str,
-    *,
-    config: MatchingConfig,
-) -> FloatArray:
-    """A short call's lexical similarities with its words expanded (pseudo-relevance
-    feedback): (s(call) + e x mean s(t_j)) / (1 + e) over the ``EXPANSION_TEXTS`` evidence
-    texts most similar to the call by meaning, e = ``short_call_expansion``. The lexical
-    vectors are linear, so this is the similarity to the call's vector plus e x the mean of
-    those texts' vectors. A call longer than ``short_call_words`` words is left as it is."""
-    expansion = config.short_call_expansion
-    if expansion == 0 or not len(present) or len(tokens(query_text)) > config.short_call_words:
-        return by_text
-    size = len(by_text)
-    scores = np.nan_to_num(dense[present], nan=-np.inf)
-    top = present[np.argsort(-scores, kind="stable")[:EXPANSION_TEXTS]]
-    feedback = np.zeros(size, dtype=np.float64)
-    for text_id in top.tolist():
-        text = store.text(text_id)
-        if text is not None:
-            feedback += lexical_by_text(store, present, text, size, config=config)
-    feedback /= max(len(top), 1)
-    expanded: FloatArray = ((by_text + expansion * feedback) / (1 + expansion)).astype(np.float32)
-    return expanded
-
-
 def code_matches(store: CitizenStore, frame: CandidateFrame, codes: frozenset[str]) -> FloatArray:
     """Per item row, 1 where the item is a skill whose code is one of the call's wanted
     skill codes (exact, case-insensitive); 0 elsewhere."""
@@ -195,10 +163,9 @@ def score_relevance(store: CitizenStore, frame: CandidateFrame, request: RouteRe
     lexical: FloatArray | None = None
     if config.lexical_weight > 0 and request.query_text is not None and n:
         present = np.flatnonzero(np.bincount(frame.texts, minlength=size))
-        by_text = lexical_by_text(store, present, request.query_text, size, config=config)
-        lexical = expanded_lexical(
-            store, present, by_text, frame.dense, request.query_text, config=config
-        )[frame.texts]
+        lexical = lexical_by_text(store, present, request.query_text, size, config=config)[
+            frame.texts
+        ]
         frame.lexical_used = True
     frame.relevance = mixed_relevance(similarities, lexical, weights, frame.counts, config=config)
     segment = np.repeat(np.arange(n), frame.counts)
