@@ -7,6 +7,7 @@ copied here) with --methods http, and prints its table (loss / easy / hard, mean
 
     .venv/bin/python bench/goldstandard.py [--variants 1-10] [--compare minilm-top3]
         [--embedding-backend torch|onnx|onnx-int8]
+        [--candidate-text t]   (titles only: short, one-line calls)
 """
 
 from __future__ import annotations
@@ -32,6 +33,12 @@ def main() -> None:
     parser.add_argument("--variants", default="1-10")
     parser.add_argument(
         "--compare", default="", help="harness methods to run too, e.g. minilm-top3"
+    )
+    parser.add_argument(
+        "--candidate-text",
+        choices=["ta", "t"],
+        default="ta",
+        help="ta: title + abstract (default); t: titles only (short, one-line calls)",
     )
     parser.add_argument("--bootstrap", default="0")
     parser.add_argument("--json-out", default=None)
@@ -60,6 +67,7 @@ def main() -> None:
             sys.executable, str(args.data / "evaluate.py"), str(args.data),
             "--methods", methods, "--http-url", f"{url}/v1/affinity",
             "--variants", args.variants, "--bootstrap", args.bootstrap,
+            "--candidate-text", args.candidate_text,
         ]  # fmt: skip
         if args.json_out:
             command += ["--json-out", args.json_out]

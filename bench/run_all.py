@@ -22,6 +22,8 @@ RESULTS_DIR = BENCH_DIR / "results"
 # name -> (script, extra arguments). Every script accepts --json-out.
 BENCHMARKS: dict[str, tuple[str, list[str]]] = {
     "goldstandard": ("goldstandard.py", []),
+    # Skips with a message (how to fetch the data) when .data/stackexchange is absent.
+    "cross_person": ("cross_person.py", []),
     "feed_apply": ("feed_apply.py", []),
     "index_threshold": ("index_threshold.py", []),
     "routing": ("routing.py", []),

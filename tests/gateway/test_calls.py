@@ -394,7 +394,8 @@ async def test_match_gives_an_explained_pseudonymous_panel_meeting_the_quotas(
         assert set(candidate) == {"ref", "score", "evidence", "adjustments", "roles"}
         assert candidate["evidence"], candidate
         assert set(candidate["adjustments"]) == {
-            "similarity", "verified_badges", "rating", "locality", "exposure", "not_my_expertise"
+            "similarity", "verified_badges", "rating", "track_record", "locality", "exposure",
+            "not_my_expertise",
         }  # fmt: skip
     # Nothing that identifies a person: no ids, names, emails or places anywhere.
     assert not _keys(result) & set(PERSONAL)

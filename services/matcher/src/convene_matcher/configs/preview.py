@@ -33,7 +33,7 @@ from convene_matcher.routing.schemas import CandidateRead, MatchRequest, MatchRe
 from convene_matcher.scoring import MatchingConfig
 
 SCORE_SHIFTS_SHOWN = 20
-PARTS = ("similarity", "verified_badges", "rating", "locality", "exposure")
+PARTS = ("similarity", "verified_badges", "rating", "track_record", "locality", "exposure")
 
 
 async def call_for_admin(*, pool: asyncpg.Pool[Any], call_id: uuid.UUID) -> CallRead:

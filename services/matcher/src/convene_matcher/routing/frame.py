@@ -95,6 +95,7 @@ class CandidateFrame:
     window: Int64s = field(default_factory=lambda: np.zeros(0, np.int64))
     eligible: Bools = field(default_factory=lambda: np.zeros(0, np.bool_))
     rating: Float64s = field(default_factory=lambda: np.zeros(0, np.float64))
+    track: Float64s = field(default_factory=lambda: np.zeros(0, np.float64))
     factor: Float64s = field(default_factory=lambda: np.zeros(0, np.float64))
     score: Float64s = field(default_factory=lambda: np.zeros(0, np.float64))
 

@@ -25,13 +25,21 @@ class EvidenceRead(BaseModel):
 
 
 class Adjustments(BaseModel):
-    """The score's parts: score = similarity + verified_badges + rating + locality + exposure."""
+    """The score's parts: score = similarity + verified_badges + rating + track_record +
+    locality + exposure."""
 
     similarity: float
     verified_badges: float
     rating: float
     locality: float
     exposure: float
+    track_record: float = Field(
+        default=0.0,
+        description=(
+            "How much the citizen has done and said in the call's area: their evidence items "
+            "on the call's topic, ln-scaled (MatchingConfig.track_record_weight)."
+        ),
+    )
     not_my_expertise: float = Field(
         default=0.0,
         description=(

@@ -9,6 +9,10 @@ explained ``Scored`` records.
                       carries no dated rating keeps profiles' aggregate
     locality        = locality_weight x (1 at the call's centre .. 0 at its radius; 1 in its
                       authority; 0 without a call place)
+    track_record    = track_record_weight x min(1, ln(1 + on-topic items) /
+                      ln(1 + TRACK_RECORD_REFERENCE)), on-topic items = the candidate's
+                      evidence items whose (damped) similarity to the call reaches
+                      min_similarity: how much they have done and said in the call's area
     exposure        = (sum of the above) x (1 / (1 + exposure_damping x excess /
                       exposure_scale) - 1), excess = invitations in the exposure window above
                       the eligible candidates' median: the "usual suspects" are damped.
@@ -31,7 +35,7 @@ from convene_matcher.routing.frame import (
     RouteRequest,
     Scored,
 )
-from convene_matcher.scoring import Hit, citizen_relevance, item_weight
+from convene_matcher.scoring import Hit, MatchingConfig, citizen_relevance, item_weight
 
 MAX_VERIFIED_BADGES = 2
 # Profiles' rating prior (ratings.scoring.RatingPolicy): a mean of 3 weighted as two ratings.
@@ -41,6 +45,8 @@ RATING_PRIOR_WEIGHT = 2.0
 # candidate_pool_size) plus, per wanted role, its best POOL_FACTOR x panel_size holders.
 POOL_FACTOR = 3
 SECONDS_PER_DAY = 86_400.0
+# On-topic evidence items at which the track-record term is full (ln-scaled below it).
+TRACK_RECORD_REFERENCE = 100
 
 
 def tie_key(citizen_id: str, *, salt: str) -> bytes:
@@ -84,8 +90,21 @@ def exposure_factors(
     return factor
 
 
+def track_record(frame: CandidateFrame, config: MatchingConfig) -> Float64s:
+    """Per candidate, the track-record term: ln-scaled count of their on-topic items."""
+    n = frame.size
+    if config.track_record_weight == 0 or not len(frame.rows):
+        return np.zeros(n, dtype=np.float64)
+    on_topic = frame.raw * frame.damping >= config.min_similarity
+    segment = np.repeat(np.arange(n), frame.counts)
+    count = np.bincount(segment[on_topic], minlength=n).astype(np.float64)
+    scaled = np.minimum(1.0, np.log1p(count) / np.log1p(TRACK_RECORD_REFERENCE))
+    term: Float64s = config.track_record_weight * scaled
+    return term
+
+
 def score_frame(store: CitizenStore, frame: CandidateFrame, request: RouteRequest) -> None:
-    """Fills ``eligible``, ``rating`` (the rating term), ``factor`` and ``score``."""
+    """Fills ``eligible``, ``rating`` (the rating term), ``track``, ``factor`` and ``score``."""
     config = request.config
     frame.eligible = (frame.reason == 0) & (
         frame.is_holder | (frame.relevance >= config.min_similarity)
@@ -95,10 +114,12 @@ def score_frame(store: CitizenStore, frame: CandidateFrame, request: RouteReques
     frame.rating = np.where(
         rated, config.rating_weight * ((np.nan_to_num(rating) - RATING_PRIOR_MEAN) / 2), 0.0
     )
+    frame.track = track_record(frame, config)
     base = (
         config.similarity_weight * frame.relevance
         + config.verified_badge_bonus * np.minimum(frame.verified, MAX_VERIFIED_BADGES)
         + frame.rating
+        + frame.track
         + config.locality_weight * frame.locality
     )
     frame.factor = exposure_factors(frame.window, frame.eligible, request)
@@ -176,7 +197,8 @@ def rescore(
         badge_bonus = config.verified_badge_bonus * min(int(frame.verified[i]), MAX_VERIFIED_BADGES)
         local = config.locality_weight * float(frame.locality[i])
         rating = float(frame.rating[i])
-        base = similarity + badge_bonus + rating + local
+        track = float(frame.track[i])
+        base = similarity + badge_bonus + rating + track + local
         exposure = base * (float(frame.factor[i]) - 1) if base > 0 else 0.0
         scored.append(
             Scored(
@@ -186,6 +208,7 @@ def rescore(
                     "similarity": similarity,
                     "verified_badges": badge_bonus,
                     "rating": rating,
+                    "track_record": track,
                     "locality": local,
                     "exposure": exposure,
                     "not_my_expertise": declined,

@@ -117,6 +117,35 @@ async def warm_lexical_postings(
     return filled
 
 
+def route_request(
+    call: CallRead,
+    call_texts: Sequence[str],
+    queries: Vectors,
+    *,
+    index: EvidenceIndex,
+    config: MatchingConfig,
+    now: datetime,
+    salt: str,
+    invitations: Mapping[str, tuple[int, int]],
+    feedback: Mapping[tuple[str, str], int],
+    evidence_before: datetime | None = None,
+) -> RouteRequest:
+    """What ``pipeline.route`` is asked for one call: its texts (``pipeline.query_texts``)
+    and their vectors, scored against the index; the one composition every caller uses
+    (``route_calls``; the cross-person benchmark, bench/crossperson, in process)."""
+    return RouteRequest(
+        call=call,
+        call_filter=call_filter(call, now=now),
+        similarity=_similarity(index, queries),
+        config=config,
+        salt=salt,
+        query_text=call_texts[0],
+        invitations=invitations,
+        feedback=feedback,
+        evidence_before=evidence_before,
+    )
+
+
 async def route_calls(
     *,
     pool: asyncpg.Pool[Any],
@@ -155,13 +184,14 @@ async def route_calls(
         assert vectors is not None
         queries = vectors[offset : offset + len(call_texts)]
         offset += len(call_texts)
-        request = RouteRequest(
-            call=call,
-            call_filter=call_filter(call, now=now),
-            similarity=_similarity(index, queries),
+        request = route_request(
+            call,
+            call_texts,
+            queries,
+            index=index,
             config=config,
+            now=now,
             salt=salts[n] if salts is not None else f"call:{call.id}",
-            query_text=call_texts[0],
             invitations=invitations,
             feedback=feedback,
             evidence_before=evidence_before[n] if evidence_before is not None else None,

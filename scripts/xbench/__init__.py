@@ -1,0 +1,1 @@
+"""Scripts of the cross-person benchmark (docs/benchmarks/cross-person.md)."""
