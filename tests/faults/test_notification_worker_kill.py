@@ -87,7 +87,7 @@ async def seed(database: FreshDatabase, profiles_url: str) -> list[str]:
                 connection,
                 call_id=call_id,
                 rows=[
-                    (ref, cid, 1.0, i, True, [], json.dumps({"evidence": []}))
+                    (ref, cid, 1.0, i, True, [], json.dumps({"evidence": []}), None)
                     for i, (ref, cid) in enumerate(zip(refs, citizen_ids, strict=True))
                 ],
             )

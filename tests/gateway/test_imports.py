@@ -197,6 +197,15 @@ async def test_answers_upload_is_evidence_answered_on_the_site(
     result = uploaded.json()
     assert result["imported"] == 3
     assert [r["line"] for r in result["rejected"]] == [4]
+    for not_answers in (b"true", b"site,question_title\n"):
+        # schemathesis sent "true": a file holding no answers at all is refused, not a 201.
+        refused = await g.client.post(
+            "/v1/me/answers-import",
+            headers=citizen,
+            files={"file": ("answers.csv", not_answers, "text/csv")},
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["type"].endswith("answers-unreadable")
     again = await g.client.post(
         "/v1/me/answers-import",
         headers=citizen,

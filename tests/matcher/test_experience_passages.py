@@ -205,6 +205,7 @@ async def test_a_private_entry_still_counts_but_bodies_see_private_evidence(
         "similarity": top["evidence"][0]["similarity"],
         "verified": None,
         "level": None,
+        "source": None,
     }
     assert top["evidence"][0]["similarity"] > 0.3
     # Nothing of the private entry reaches the body.

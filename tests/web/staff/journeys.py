@@ -117,7 +117,8 @@ async def wait_matcher_knows(live: Any, citizen_ids: list[str], timeout: float =
 
 
 async def accept_an_invitation(live: Any, call_id: str) -> str:
-    """One invited citizen accepts (the matcher's internal citizen API); returns the ref."""
+    """One invited citizen accepts and submits a contribution (a comment; a body rates only a
+    submitted contribution), through the matcher's internal citizen API; returns the ref."""
     dsn = live.suite.cluster.dsn(live.suite.database, role="convene_matcher")
     connection = await asyncpg.connect(dsn)
     try:
@@ -135,6 +136,11 @@ async def accept_an_invitation(live: Any, call_id: str) -> str:
             f"/v1/citizens/{row['citizen_id']}/invitations/{row['id']}/accept"
         )
         assert accepted.status_code == 200, accepted.text
+        contributed = await client.post(
+            f"/v1/citizens/{row['citizen_id']}/invitations/{row['id']}/contribution",
+            json={"answers": [], "comment": "Keep the lane protected past the bus stops."},
+        )
+        assert contributed.status_code == 200, contributed.text
     return str(row["ref"])
 
 

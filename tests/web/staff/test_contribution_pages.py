@@ -82,7 +82,7 @@ async def test_citizen_writes_staff_rate_and_cite_citizen_sees_what_was_done(
     assert accepted.status_code == 303
     page = await web.get(url)
     assert "Your contribution" in visible_text(page.text)
-    assert f'href="{url}/contribution"' in page.text
+    assert f'action="{url}/contribution" class="app-go-button"' in page.text
 
     form_url = f"{url}/contribution"
     form = await web.get(form_url)

@@ -42,6 +42,11 @@ def answer_read(row: asyncpg.Record) -> AnswerRead:
     )
 
 
+class AnswersUnreadableError(ProfilesError):
+    status = 422
+    slug = "answers-unreadable"
+
+
 def _parse(content: bytes) -> list[AnswerRow | AnswerRejection]:
     return list(read_answers(content, file_format=sniff_format(content)))
 
@@ -56,7 +61,11 @@ async def import_answers(
     try:
         parsed = await asyncio.to_thread(_parse, content)
     except AnswersFileError as exc:
-        raise ProfilesError(f"The file cannot be read: {exc}.", slug="answers-unreadable") from exc
+        raise AnswersUnreadableError(f"The file cannot be read: {exc}.") from exc
+    if not parsed:
+        # Nothing read at all (e.g. a one-line file that is only a header, or "true"): the
+        # file is not an export of answers, and a 201 would say it was taken.
+        raise AnswersUnreadableError("The file holds no answers.")
     good = [row for row in parsed if isinstance(row, AnswerRow)]
     rejected = [
         RejectedRow(line=row.number, reason=row.reason)

@@ -206,6 +206,23 @@ def decode(content: bytes) -> str:
         raise FileFormatError(f"the file is not UTF-8 (at byte {exc.start})") from None
 
 
+def check_file_head(content: bytes, *, file_format: ImportFormat) -> None:
+    """Refuses at upload a file no row of which could be read: not UTF-8, a CSV header
+    without the required columns, or JSON Lines whose first line is not a JSON object (a
+    wrong format chosen, or not a file of responses). Later bad rows are reported by line."""
+    text = decode(content)
+    if file_format == "csv":
+        next(csv_records(text), None)
+        return
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    try:
+        value = json.loads(first)
+    except ValueError:
+        raise FileFormatError("the first line is not JSON: is the file JSON Lines?") from None
+    if not isinstance(value, dict):
+        raise FileFormatError("the first line is not a JSON object of one response")
+
+
 def read_rows(
     content: bytes, *, file_format: ImportFormat, now: datetime | None = None
 ) -> Iterator[ResponseRow | Rejection]:

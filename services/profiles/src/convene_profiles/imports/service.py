@@ -18,7 +18,12 @@ from convene_profiles.config import ProfilesSettings
 from convene_profiles.errors import CitizenNotFoundError, NotFoundError, ProfilesError
 from convene_profiles.imports import repository
 from convene_profiles.imports.jobs import ImportRunner, estimate_rows, progress_percent
-from convene_profiles.imports.rows import ImportFormat, normalise_email
+from convene_profiles.imports.rows import (
+    FileFormatError,
+    ImportFormat,
+    check_file_head,
+    normalise_email,
+)
 from convene_profiles.imports.schemas import (
     CitizenImports,
     DecisionResult,
@@ -37,6 +42,11 @@ logger = logging.getLogger("convene.profiles.imports")
 class ImportTooLargeError(ProfilesError):
     status = 413
     slug = "import-too-large"
+
+
+class ImportUnreadableError(ProfilesError):
+    status = 422
+    slug = "import-unreadable"
 
 
 def _not_found() -> NotFoundError:
@@ -84,6 +94,10 @@ async def submit(
         raise ImportTooLargeError(f"An import file may be at most {limit} bytes.")
     if not content.strip():
         raise ProfilesError("The file is empty.", slug="import-empty")
+    try:
+        check_file_head(content, file_format=file_format)
+    except FileFormatError as exc:
+        raise ImportUnreadableError(f"The file cannot be read: {exc}.") from exc
     job_id = uuid.uuid4()
     async with pool.acquire() as connection:
         row = await repository.insert_job(
