@@ -39,6 +39,16 @@ async def test_public_pages_render_with_their_heading(web: Browser, path: str, t
     assert "/assets/fonts/" not in page.text
 
 
+async def test_the_stylesheet_names_no_font_files_it_cannot_serve(web: Browser) -> None:
+    # GOV.UK Frontend's GDS Transport @font-face rules are dropped when the assets are copied:
+    # a browser falling back to that family would otherwise ask for four missing files.
+    stylesheet = await web.get("/vendor/govuk/govuk-frontend.min.css")
+    assert stylesheet.status_code == 200
+    assert ".govuk-button" in stylesheet.text
+    assert "@font-face" not in stylesheet.text
+    assert "/assets/fonts/" not in stylesheet.text
+
+
 async def test_every_page_has_a_strict_csp_and_a_session_cookie(web: Browser) -> None:
     page = await web.get("/")
     csp = page.headers["content-security-policy"]

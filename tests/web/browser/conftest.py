@@ -162,8 +162,10 @@ class PageWatch:
     def attach(self, page: Any) -> None:
         def on_console(message: Any) -> None:
             text = str(message.text)
-            if message.type == "error" and "favicon" not in text:
-                self.problems.append(f"console: {text}")
+            # The location names the resource that failed, which the text alone does not.
+            where = (message.location or {}).get("url", "")
+            if message.type == "error" and "favicon" not in text + where:
+                self.problems.append(f"console: {text} ({where})")
 
         page.on("console", on_console)
         page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
