@@ -19,6 +19,7 @@ routing reads it in a worker holding the same lock.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -37,6 +38,12 @@ ITEM_COLUMNS = (
     "item_text", "item_level", "item_kind", "item_verified", "item_code", "item_expires",
     "item_dated", "item_rating", "item_signal",
 )  # fmt: skip
+SLOT_COLUMNS = (
+    "alive", "consent", "cap", "lat", "lon", "authority", "rating", "languages", "item_start",
+    "item_count", "python_checks",
+)  # fmt: skip
+ROW_TABLES = ("roles", "affiliations", "ratings")
+INTERNERS = ("role_ids", "organisation_ids", "language_ids", "authority_ids", "code_ids")
 
 Int64s = npt.NDArray[np.int64]
 Int32s = npt.NDArray[np.int32]
@@ -133,6 +140,21 @@ class _Rows:
 
     def view(self) -> tuple[Int32s, npt.NDArray[Any], npt.NDArray[Any]]:
         return self.slot[: self.size], self.value[: self.size], self.flag[: self.size]
+
+    def to_columns(self, prefix: str) -> dict[str, npt.NDArray[Any]]:
+        slot, value, flag = (column.copy() for column in self.view())
+        return {f"{prefix}_slot": slot, f"{prefix}_value": value, f"{prefix}_flag": flag}
+
+    def load_columns(self, prefix: str, arrays: Mapping[str, npt.NDArray[Any]]) -> None:
+        """The rows saved by ``to_columns`` (dead rows, slot -1, dropped on the way)."""
+        slot = arrays[f"{prefix}_slot"]
+        live = slot >= 0
+        self.slot = slot[live].astype(np.int32)
+        self.value = arrays[f"{prefix}_value"][live].astype(self.value.dtype)
+        self.flag = arrays[f"{prefix}_flag"][live].astype(self.flag.dtype)
+        self.size = len(self.slot)
+        self.dead = 0
+        self.rows_of = _group_rows(self.slot)
 
 
 class CitizenArrays:
@@ -369,8 +391,9 @@ class CitizenArrays:
         if role_id < 0:
             return np.empty(0, dtype=np.int64)
         slots, values, _ = self.roles.view()
-        # One row per (slot, role): no duplicates to drop.
-        found: Int64s = np.sort(slots[values == role_id]).astype(np.int64)
+        # One row per (slot, role): no duplicates to drop. Dead rows (slot -1, kept until
+        # compaction) keep their value: they are no holder.
+        found: Int64s = np.sort(slots[(values == role_id) & (slots >= 0)]).astype(np.int64)
         return found
 
     def knows(self, role: str) -> bool:
@@ -395,7 +418,7 @@ class CitizenArrays:
         if not ids:
             return np.empty(0, dtype=np.int64)
         slots, values, employer = self.affiliations.view()
-        mask = np.isin(values, ids)
+        mask = np.isin(values, ids) & (slots >= 0)  # not the dead rows (slot -1)
         if employer_only:
             mask &= employer
         found: Int64s = np.unique(slots[mask]).astype(np.int64)
@@ -407,6 +430,81 @@ class CitizenArrays:
         values = self.affiliations.value
         return frozenset(self.organisation_ids.values[int(values[row])] for row in rows)
 
+    # -- persistence -----------------------------------------------------------------------
+    def to_columns(self) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
+        """The arrays as saved with a snapshot: numpy columns plus small JSON metadata, so a
+        restart loads them as they are instead of rebuilding them citizen by citizen."""
+        # Copies: a snapshot is written after the store's lock is released, while the feed
+        # goes on writing these arrays in place.
+        arrays: dict[str, npt.NDArray[Any]] = {
+            f"arrays_{name}": getattr(self, name)[: self.capacity].copy() for name in SLOT_COLUMNS
+        }
+        for name in ITEM_COLUMNS:
+            arrays[f"arrays_{name}"] = getattr(self, name)[: self.item_rows].copy()
+        for name in ROW_TABLES:
+            arrays.update(getattr(self, name).to_columns(f"arrays_{name}"))
+        arrays["arrays_free_slots"] = np.array(self.free_slots, dtype=np.int64)
+        meta = {
+            "capacity": self.capacity,
+            "item_rows": self.item_rows,
+            "dead_item_rows": self.dead_item_rows,
+            "slot_citizen": list(self.slot_citizen),
+            "interned": {name: list(getattr(self, name).values) for name in INTERNERS},
+            "unavailable": [
+                [slot, [[start.isoformat(), end.isoformat()] for start, end in periods]]
+                for slot, periods in self.unavailable.items()
+            ],
+            "access_needs": [[slot, sorted(needs)] for slot, needs in self.access_needs.items()],
+        }
+        return meta, arrays
+
+    @classmethod
+    def from_columns(
+        cls, meta: Mapping[str, Any], arrays: Mapping[str, npt.NDArray[Any]]
+    ) -> CitizenArrays:
+        loaded = cls()
+        loaded.capacity = int(meta["capacity"])
+        for name in (*SLOT_COLUMNS, *ITEM_COLUMNS):
+            column = arrays[f"arrays_{name}"]
+            # Copies: the loaded arrays are written in place by later upserts.
+            setattr(loaded, name, np.array(column, dtype=getattr(loaded, name).dtype))
+        loaded.item_rows = int(meta["item_rows"])
+        loaded.dead_item_rows = int(meta["dead_item_rows"])
+        for name in ROW_TABLES:
+            getattr(loaded, name).load_columns(f"arrays_{name}", arrays)
+        loaded.free_slots = arrays["arrays_free_slots"].tolist()
+        loaded.slot_citizen = list(meta["slot_citizen"])
+        for name, values in meta["interned"].items():
+            interner = getattr(loaded, name)
+            for value in values:
+                interner.get(value)
+        loaded.unavailable = {
+            int(slot): tuple(
+                (datetime.fromisoformat(start), datetime.fromisoformat(end))
+                for start, end in periods
+            )
+            for slot, periods in meta["unavailable"]
+        }
+        loaded.access_needs = {int(slot): frozenset(needs) for slot, needs in meta["access_needs"]}
+        loaded._index_texts()
+        return loaded
+
+    def _index_texts(self) -> None:
+        """text_slots and slot_texts from the live item blocks, in one pass of numpy."""
+        slots = np.flatnonzero(self.alive[: self.capacity] & (self.item_count > 0))
+        counts = self.item_count[slots].astype(np.int64)
+        rows = block_rows(self.item_start[slots], counts)
+        pairs = np.unique(
+            np.stack([self.item_text[rows], np.repeat(slots, counts)], axis=1), axis=0
+        )
+        text_ids, holders = pairs[:, 0], pairs[:, 1]
+        self.text_slots = {
+            key: set(group) for key, group in _group_rows_values(text_ids, holders).items()
+        }
+        self.slot_texts = {
+            key: frozenset(group) for key, group in _group_rows_values(holders, text_ids).items()
+        }
+
     def memory_bytes(self) -> int:
         arrays: list[Any] = [
             self.alive, self.consent, self.cap, self.lat, self.lon, self.authority,
@@ -415,6 +513,27 @@ class CitizenArrays:
             self.item_expires, self.item_dated, self.item_rating, self.item_signal,
         ]  # fmt: skip
         return sum(int(a.nbytes) for a in arrays)
+
+
+def _group_rows(slots: npt.NDArray[Any]) -> dict[int, tuple[int, ...]]:
+    """{slot: its row numbers, in order} for a slot column."""
+    rows = np.arange(len(slots), dtype=np.int64)
+    return {slot: tuple(found) for slot, found in _group_rows_values(slots, rows).items()}
+
+
+def _group_rows_values(keys: npt.NDArray[Any], values: npt.NDArray[Any]) -> dict[int, list[int]]:
+    """{key: the values paired with it} for paired columns."""
+    if not len(keys):
+        return {}
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    bounds = np.flatnonzero(np.diff(ordered)) + 1
+    starts = [0, *bounds.tolist()]
+    ends = [*bounds.tolist(), len(ordered)]
+    paired = values[order].tolist()
+    return {
+        key: paired[a:b] for key, a, b in zip(ordered[starts].tolist(), starts, ends, strict=True)
+    }
 
 
 def block_rows(starts: Int64s, counts: Int64s) -> Int64s:

@@ -44,13 +44,15 @@ from convene_matcher.embedding.text import normalise_text
 from convene_matcher.evidence.items import (
     LEVELS,
     EvidenceItem,
-    EvidenceKind,
     ItemDraft,
     drafts_from_snapshot,
     item_signal,
 )
 
-STORE_FORMAT = 3  # 3: metadata JSON + numpy columns (2: one JSON)
+# 4: format 3 plus the routing arrays as they are (a restart loads them, parsing no citizen's
+# snapshot); 3: metadata JSON + numpy columns, still read; 2: one JSON.
+STORE_FORMAT = 4
+READABLE_STORE_FORMATS = (3, 4)
 _LEVEL_CODE = {level: code for code, level in enumerate(LEVELS)}
 
 
@@ -396,6 +398,9 @@ class CitizenStore:
             ),
         }
         meta["raw_texts"] = list(raw_texts)
+        meta["arrays"], routing_arrays = self.arrays.to_columns()
+        arrays.update(routing_arrays)
+        arrays["citizen_slot"] = np.fromiter((r.slot for r in citizens), np.int64, len(blobs))
         # The lexical postings (keys such as ("lexical", 4.0)): vectorising a million texts
         # again after a restart would cost minutes of CPU, paid by the first calls routed.
         saved: list[tuple[object, list[str], dict[str, npt.NDArray[Any]]]] = [
@@ -420,24 +425,62 @@ class CitizenStore:
     def from_columns(
         cls, meta: dict[str, Any], arrays: Mapping[str, npt.NDArray[Any]]
     ) -> CitizenStore:
-        if meta.get("format") != STORE_FORMAT:
+        if meta.get("format") not in READABLE_STORE_FORMATS:
             raise ValueError(f"store format {meta.get('format')} is not supported")
         store = cls()
         store.seq = int(meta["seq"])
         store.next_item_id = int(meta["next_item_id"])
         store.next_text_id = int(meta["next_text_id"])
         for text_id, text in meta["texts"]:
-            store._texts[int(text_id)] = text
-            store._text_ids[text] = int(text_id)
-            store._text_refs[int(text_id)] = 0
+            store._texts[text_id] = text
+            store._text_ids[text] = text_id
+        item_text_ids = arrays["item_text_id"]
+        if len(item_text_ids):
+            refs = np.bincount(item_text_ids, minlength=store.next_text_id)
+            store._text_refs = {text_id: int(refs[text_id]) for text_id in store._texts}
+        else:
+            store._text_refs = dict.fromkeys(store._texts, 0)
+        for number, saved in enumerate(meta.get("postings", [])):
+            prefix = f"postings{number}_"
+            store._saved_postings[tuple(saved["key"])] = (
+                saved["words"],
+                {name[len(prefix) :]: arrays[name] for name in arrays if name.startswith(prefix)},
+            )
         blob = arrays["snapshot_bytes"].tobytes()
         ends = np.cumsum(arrays["snapshot_lengths"]).tolist()
         starts = [0, *ends[:-1]]
-        snapshots = [
-            MatchSnapshot.model_validate_json(blob[a:b]) for a, b in zip(starts, ends, strict=True)
-        ]
-        attributes = [store._shared(a) for a in meta["attributes"]]
+        if meta["format"] == 3:  # no routing arrays saved: parse every snapshot, rebuild
+            snapshots = [
+                MatchSnapshot.model_validate_json(blob[a:b])
+                for a, b in zip(starts, ends, strict=True)
+            ]
+            citizen_ids = [snapshot.citizen_id for snapshot in snapshots]
+            slots = [store.arrays.allocate(citizen_id) for citizen_id in citizen_ids]
+        else:
+            store.arrays = CitizenArrays.from_columns(meta["arrays"], arrays)
+            slots = arrays["citizen_slot"].tolist()
+            citizen_ids = [cast(str, store.arrays.slot_citizen[slot]) for slot in slots]
+        store._load_items(meta, arrays, citizen_ids)
+        citizen_items = arrays["citizen_items"].tolist()
+        offset = 0
+        for n, count in enumerate(arrays["item_counts"].tolist()):
+            item_ids = tuple(citizen_items[offset : offset + count])
+            offset += count
+            if meta["format"] == 3:
+                rows = [_row(store._items[i]) for i in item_ids]
+                store.arrays.set_citizen(slots[n], snapshots[n], rows)
+            store._citizens[citizen_ids[n]] = CitizenRecord(
+                snapshot=blob[starts[n] : ends[n]], item_ids=item_ids, slot=slots[n]
+            )
+        return store
+
+    def _load_items(
+        self, meta: dict[str, Any], arrays: Mapping[str, npt.NDArray[Any]], owners: list[str]
+    ) -> None:
+        attributes = [self._shared(a) for a in meta["attributes"]]
         raw_texts = [sys.intern(t) for t in meta["raw_texts"]]
+        kinds = list(KINDS)
+        items = self._items
         for item_id, owner, kind, text_id, raw, attribute, source_id in zip(
             arrays["item_id"].tolist(),
             arrays["item_citizen"].tolist(),
@@ -448,30 +491,7 @@ class CitizenStore:
             meta["source_ids"],
             strict=True,
         ):
-            item = EvidenceItem(
-                item_id, snapshots[owner].citizen_id, cast(EvidenceKind, KINDS[kind]), source_id,
-                raw_texts[raw],
+            items[item_id] = EvidenceItem(
+                item_id, owners[owner], kinds[kind], source_id, raw_texts[raw],
                 attributes[attribute], text_id,
             )  # fmt: skip
-            store._items[item_id] = item
-            store._text_refs[text_id] += 1
-        for number, saved in enumerate(meta.get("postings", [])):
-            prefix = f"postings{number}_"
-            store._saved_postings[tuple(saved["key"])] = (
-                saved["words"],
-                {name[len(prefix) :]: arrays[name] for name in arrays if name.startswith(prefix)},
-            )
-        citizen_items = arrays["citizen_items"].tolist()
-        offset = 0
-        counts = arrays["item_counts"].tolist()
-        for n, (snapshot, count) in enumerate(zip(snapshots, counts, strict=True)):
-            item_ids = tuple(citizen_items[offset : offset + count])
-            offset += count
-            slot = store.arrays.allocate(snapshot.citizen_id)
-            store.arrays.set_citizen(slot, snapshot, [_row(store._items[i]) for i in item_ids])
-            store._citizens[snapshot.citizen_id] = CitizenRecord(
-                snapshot=blob[starts[n] : ends[n]],
-                item_ids=item_ids,
-                slot=slot,
-            )
-        return store

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from convene_matcher.citizens.store import STORE_FORMAT, CitizenStore
+from convene_matcher.citizens.store import READABLE_STORE_FORMATS, CitizenStore
 from convene_matcher.index.evidence_index import EvidenceIndex, IndexMismatchError, IndexParams
 
 logger = logging.getLogger("convene.matcher.snapshot")
@@ -122,7 +122,7 @@ def load_snapshot(
     with open(folder / STORE_FILE, encoding="utf-8") as handle:
         meta = json.load(handle)
     try:
-        if meta.get("format") != STORE_FORMAT:
+        if meta.get("format") not in READABLE_STORE_FORMATS:
             raise ValueError(f"store format {meta.get('format')} is not supported")
         with np.load(folder / STORE_ARRAYS_FILE) as arrays:
             store = CitizenStore.from_columns(meta, {name: arrays[name] for name in arrays.files})
