@@ -50,7 +50,7 @@ class CapturedSnapshot:
     """Index and store at one seq, in memory, ready to be written without any lock."""
 
     seq: int
-    index_data: bytes
+    index_data: npt.NDArray[np.uint8]
     index_meta: dict[str, Any]
     store_meta: dict[str, Any]
     store_arrays: dict[str, npt.NDArray[Any]]
