@@ -196,13 +196,15 @@ class Suite:
         for name in SERVICES:
             self.wait_ready(name, timeout=timeout)
 
-    def stop(self, name: str, *, kill: bool = False) -> None:
+    def stop(self, name: str, *, kill: bool = False, timeout: float = 15) -> None:
+        """SIGTERM, then SIGKILL after ``timeout`` seconds (a matcher of 100,000 citizens
+        needs about 30 s to save its snapshot on the way out)."""
         service = self.processes.pop(name, None)
         if service is None or service.process.poll() is not None:
             return
         service.process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
         try:
-            service.process.wait(timeout=15)
+            service.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             service.process.kill()
             service.process.wait(timeout=5)

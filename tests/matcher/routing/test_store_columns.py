@@ -108,6 +108,10 @@ def _round_trip(store: CitizenStore, *, format_3: bool = False) -> CitizenStore:
         meta["format"] = 3
         del meta["arrays"]
         arrays = {k: v for k, v in arrays.items() if not k.startswith("arrays_")}
+        # and each citizen's snapshot as plain JSON, in the order of the columns
+        raw = [record.snapshot_json for _, record in store.citizens()]
+        arrays["snapshot_bytes"] = np.frombuffer(b"".join(raw), dtype=np.uint8)
+        arrays["snapshot_lengths"] = np.array([len(blob) for blob in raw], dtype=np.int64)
     return CitizenStore.from_columns(meta, arrays)
 
 
@@ -131,6 +135,7 @@ def test_a_format_3_snapshot_still_loads_and_rebuilds_the_same_arrays() -> None:
         other = rebuilt.get(citizen_id)
         assert other is not None
         assert other.item_ids == record.item_ids
+        assert other.snapshot_json == record.snapshot_json
         for name in ("consent", "cap", "authority", "item_count", "python_checks"):
             assert (
                 getattr(store.arrays, name)[record.slot]
