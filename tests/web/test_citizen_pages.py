@@ -290,6 +290,18 @@ async def test_user_text_renders_inert_on_every_page_that_shows_it(
     assert json.loads(exported.text)["profile"]
 
 
+async def test_the_account_page_leads_to_past_responses_and_answer_uploads(
+    citizen: Browser,
+) -> None:
+    # Without these links a citizen could reach the import and upload pages only from an
+    # email or by typing their address.
+    account = await citizen.get("/account")
+    assert 'href="/account/imports"' in account.text
+    assert 'href="/account/answers"' in account.text
+    for path in ("/account/imports", "/account/answers"):
+        assert (await citizen.get(path)).status_code == 200, path
+
+
 async def test_delete_my_account_with_confirmation(citizen: Browser) -> None:
     page = await citizen.get("/account/delete")
     assert "It cannot be undone" in page.text
