@@ -792,6 +792,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "embedding_backend": args.embedding_backend,
             "matcher_snapshot_every_changes": args.snapshot_every_changes or "default",
             "py_spy_dump": str(spy_path.relative_to(REPO)) if spy_path.exists() else None,
+            # bench/scale_million.py tiles the snapshot kept here.
+            "kept_run_dir": str(base.relative_to(REPO)) if args.keep else None,
         }
     finally:
         if suite is not None:
