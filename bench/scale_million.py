@@ -35,6 +35,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import uuid
 import zlib
@@ -166,6 +167,45 @@ def tile_columns(
     return tiled_meta, out
 
 
+class PeakWatcher(threading.Thread):
+    """Reads a process's peak RSS (VmHWM) every half second: the last value read survives
+    the process, so a matcher killed while loading still reports how far it got."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak_mb = 0.0
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self._stopped.wait(0.5):
+            try:
+                self.peak_mb = max(self.peak_mb, peak_rss_mb(self.pid))
+            except (OSError, ValueError):
+                return
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self.join(timeout=5)
+
+
+def not_measured(tiled: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    """The run's fields when the matcher never served: every figure None."""
+    return {
+        "citizens": tiled["citizens"],
+        "distinct_texts": tiled["distinct_texts"],
+        "items": tiled["items"],
+        "index_kind": None,
+        "recall_at_100": None,
+        "one_client": {"p50_ms": None, "p99_ms": None},
+        "four_clients": {"p50_ms": None, "p99_ms": None, "throughput_per_s": None},
+        "cpu_ms_per_call": None,
+        "startup_s": None,
+        "population": f"the 100,000-citizen run tiled x{args.copies}",
+        "tiling": tiled,
+    }
+
+
 def tile_snapshot(source_dir: Path, target_dir: Path, copies: int) -> dict[str, Any]:
     folder = source_dir / (source_dir / CURRENT).read_text().strip()
     started = time.monotonic()
@@ -195,7 +235,7 @@ def tile_snapshot(source_dir: Path, target_dir: Path, copies: int) -> dict[str, 
     }
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
+def measure(args: argparse.Namespace) -> dict[str, Any]:
     base: Path = args.run_dir.resolve()
     million = base / "million"
     emit(f"tiling {base / 'matcher-index'} x{args.copies} load={loadavg()}")
@@ -238,10 +278,23 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         suite.start("profiles")
         suite.wait_ready("profiles", timeout=300)
         started = time.monotonic()
-        suite.start("matcher")
-        suite.wait_ready("matcher", timeout=1800)
+        matcher_pid = suite.start("matcher").process.pid
+        watcher = PeakWatcher(matcher_pid)
+        watcher.start()
+        try:
+            suite.wait_ready("matcher", timeout=1800)
+        except RuntimeError as exc:  # killed (the OOM killer) or exited before it was ready
+            watcher.stop()
+            emit(f"matcher did not start: {exc}; peak RSS seen {watcher.peak_mb} MB")
+            return {
+                **not_measured(tiled, args),
+                "peak_rss_mb": watcher.peak_mb,
+                "outcome": f"the matcher died before it was ready after "
+                f"{time.monotonic() - started:.0f} s, at {watcher.peak_mb} MB peak RSS "
+                f"(last read): {str(exc).splitlines()[0]}",
+            }
+        watcher.stop()
         startup_s = time.monotonic() - started
-        matcher_pid = suite.processes["matcher"].process.pid
         emit(f"matcher ready in {startup_s:.1f}s, peak RSS {peak_rss_mb(matcher_pid)} MB")
         suite.start("gateway")
         suite.wait_ready("gateway", timeout=300)
@@ -318,6 +371,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         cluster.stop(mode="fast")
         if not args.keep:
             shutil.rmtree(million, ignore_errors=True)
+    return result
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    result = measure(args)
     result.update(
         measured_at=datetime.now(UTC).isoformat(timespec="seconds"),
         commit=subprocess.run(
@@ -358,6 +416,9 @@ def main() -> int:
     runs.append(result)
     runs.sort(key=lambda r: r["citizens"])
     args.json_out.write_text(json.dumps({"benchmark": "scale", "runs": runs}, indent=2) + "\n")
+    if result.get("outcome"):
+        emit(f"not measured: {result['outcome']}")
+        return 1
     one, four = result["one_client"], result["four_clients"]
     emit("| figure | measured at 1,000,000 | goal |")
     emit("|---|---|---|")
