@@ -61,13 +61,13 @@ class MatcherSettings(ServiceSettings):
     # are cheap and exact recall is worth more: switch only past 200k items (~15k realistic
     # citizens, who hold ~13 distinct texts each).
     exact_search_max_items: int = Field(default=200_000, ge=0)
-    # HNSW settings from bench/index_threshold.py --realistic (realistic texts, real call
-    # embeddings; see IndexParams): recall@100 0.996 at 69k texts with M=32, efSearch 1024,
-    # efConstruction 100. DESIGN.md: call/profile similarities are flat, so HNSW needs a
-    # high efSearch (routing searches k=256, so efSearch is at least 256 anyway).
+    # HNSW settings measured at 69k and at 1.15M realistic texts with real call embeddings
+    # (see IndexParams): at a million texts efConstruction 100 capped recall@100 at ~0.95
+    # whatever the efSearch; efConstruction 400 with efSearch 2048 gave 0.980. DESIGN.md:
+    # call/profile similarities are flat, so HNSW needs a high efSearch.
     hnsw_m: int = Field(default=32, ge=4)
-    hnsw_ef_search: int = Field(default=1024, ge=16)
-    hnsw_ef_construction: int = Field(default=100, ge=16)
+    hnsw_ef_search: int = Field(default=3072, ge=16)
+    hnsw_ef_construction: int = Field(default=400, ge=16)
     # HNSW cannot remove vectors: removed ones are zeroed and tombstoned, and the index is
     # rebuilt once tombstones exceed this share of its vectors.
     hnsw_rebuild_tombstone_ratio: float = Field(default=0.2, gt=0, le=1)

@@ -50,18 +50,20 @@ class IndexMismatchError(RuntimeError):
 
 @dataclass(frozen=True)
 class IndexParams:
-    """Defaults chosen with ``bench/index_threshold.py --realistic`` on the product's kind of
-    vectors (realistic evidence texts, real call embeddings): recall@100 against exact search
-    at 68,748 texts was 0.990 / 0.994 / 0.996 / 1.000 at efSearch 256 / 512 / 1024 / 2048
-    with M=32, efConstruction=100 (M=16, efConstruction=64: 0.965 / 0.984 / 0.994 / 0.999).
-    efSearch 1024 keeps a margin for a million texts, where recall at a given efSearch is
-    lower; efConstruction 100 instead of 200 halves the build (a 1M-text build is minutes,
-    not tens of minutes, on two shared cores) for little recall at this efSearch."""
+    """Defaults chosen from measurements on the product's kind of vectors and real call
+    embeddings. At 68,748 realistic texts (``bench/index_threshold.py --realistic``) M=32,
+    efConstruction 100 gave recall@100 0.996 at efSearch 1024; at 1,155,343 texts (100,000
+    citizens, bench/scale.py, then ``bench/index_recall.py`` and builds beside it, 300 calls)
+    the same index gave only 0.914 (efSearch 1024) to 0.959 (8192): at a million texts the
+    graph's build quality, not efSearch, was the limit. efConstruction 200: 0.944 / 0.970
+    (efSearch 1024 / 2048); efConstruction 400: 0.972 / 0.980, 1.8 / 4.0 ms of CPU per
+    query. So efConstruction 400 (a million-text build takes ~7 minutes on two cores instead
+    of ~2, off the request path) and efSearch 3072 for a margin over 0.98."""
 
     exact_max_items: int = 200_000
     hnsw_m: int = 32
-    hnsw_ef_search: int = 1024
-    hnsw_ef_construction: int = 100
+    hnsw_ef_search: int = 3072
+    hnsw_ef_construction: int = 400
     rebuild_tombstone_ratio: float = 0.2
 
 
