@@ -31,7 +31,6 @@ import argparse
 import asyncio
 import json
 import os
-import secrets
 import shutil
 import subprocess
 import sys
@@ -50,7 +49,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.scale import (  # noqa: E402
-    DATABASE,
+    against_cpu_bound,
+    bench_suite,
+    bootstrap_admin,
     cpu_ticks,
     emit,
     index_status,
@@ -59,10 +60,10 @@ from bench.scale import (  # noqa: E402
     postgres_pids,
     route_fresh_calls,
 )
-from convene_common.embedded_pg import EmbeddedPostgres, free_port  # noqa: E402
+from convene_common.embedded_pg import EmbeddedPostgres  # noqa: E402
 from convene_matcher.citizens.arrays import ITEM_COLUMNS, ROW_TABLES, SLOT_COLUMNS  # noqa: E402
 from convene_matcher.index.snapshot import CURRENT, STORE_ARRAYS_FILE, STORE_FILE  # noqa: E402
-from scripts.suite import Suite, run_module  # noqa: E402
+from scripts.suite import Suite  # noqa: E402
 
 ADMIN_EMAIL, ADMIN_PASSWORD = "admin@million.example", "million-bench-admin-password"
 
@@ -245,34 +246,18 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     cluster.start()
     suite: Suite | None = None
     try:
-        bootstrap = json.loads(
-            run_module(
-                "convene_gateway.bootstrap",
-                "--dsn", cluster.dsn(DATABASE, role="convene_gateway"),
-                "--admin-email", ADMIN_EMAIL, "--admin-password", ADMIN_PASSWORD,
-                "--organisation", "Million Bench Council", "--print-api-key",
-            )
-        )  # fmt: skip
-        quiet = {"LOG_LEVEL": "WARNING"}
-        suite = Suite(
-            cluster=cluster,
-            database=DATABASE,
-            ports={name: free_port() for name in ("profiles", "matcher", "gateway")},
-            run_dir=million,
-            internal_token=secrets.token_urlsafe(16),
-            jwt_secret=secrets.token_urlsafe(32),
-            environment="test",
-            extra_env={
-                "profiles": {f"CONVENE_PROFILES_{k}": v for k, v in quiet.items()},
-                "matcher": {
-                    "CONVENE_MATCHER_LOG_LEVEL": "WARNING",
-                    "CONVENE_MATCHER_TORCH_THREADS": str(args.torch_threads),
-                    "CONVENE_MATCHER_EMBEDDING_BACKEND": args.embedding_backend,
-                },
-                "gateway": {
-                    "CONVENE_GATEWAY_LOG_LEVEL": "WARNING",
-                    "CONVENE_GATEWAY_MATCHER_READ_TIMEOUT_SECONDS": "120",
-                },
+        bootstrap = bootstrap_admin(
+            cluster,
+            email=ADMIN_EMAIL,
+            password=ADMIN_PASSWORD,
+            organisation="Million Bench Council",
+        )
+        suite = bench_suite(
+            cluster,
+            million,
+            matcher={
+                "TORCH_THREADS": str(args.torch_threads),
+                "EMBEDDING_BACKEND": args.embedding_backend,
             },
         )
         suite.start("profiles")
@@ -318,7 +303,6 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         )  # fmt: skip
         four["loadavg"] = loadavg()
         emit(f"4 clients: {four}")
-        cpu_bound = 2 * 1000 / cpu_ms_per_call
         token = httpx.post(
             f"{gateway}/v1/auth/token",
             data={"username": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
@@ -350,11 +334,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             "recall_at_100": source.get("recall_at_100"),
             "recall_from": "the 100,000-citizen run's index, which this run routes through",
             "one_client": one,
-            "four_clients": {
-                **four,
-                "cpu_bound_throughput_per_s": round(cpu_bound, 2),
-                "share_of_cpu_bound": round((four["throughput_per_s"] or 0) / cpu_bound, 3),
-            },
+            "four_clients": against_cpu_bound(four, cpu_ms_per_call),
             "cpu_ms_per_call": round(cpu_ms_per_call, 1),
             "startup_s": round(startup_s, 1),
             "peak_rss_mb": peak,
