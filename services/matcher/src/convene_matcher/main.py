@@ -40,7 +40,7 @@ from convene_matcher.evaluation.router import router as evaluation_router
 from convene_matcher.evidence.router import router as evidence_router
 from convene_matcher.exposure.router import router as exposure_router
 from convene_matcher.feed.consumer import FeedConsumer, feed_readiness
-from convene_matcher.index.evidence_index import IndexParams
+from convene_matcher.index.evidence_index import Ids, IndexParams
 from convene_matcher.index.router import router as index_router
 from convene_matcher.index.service import EvidenceService
 from convene_matcher.invitations.router import router as invitations_router
@@ -147,6 +147,14 @@ def create_app(
                 params=index_params(settings),
                 warm_up=routing_pipeline.warm_up,
             )
+
+            async def fill_postings(ids: Ids) -> None:
+                # Under the configuration active now (an activation may change the floor).
+                await routing_service.fill_lexical_postings_of(
+                    evidence=evidence, config=state.matching_config, ids=ids
+                )
+
+            evidence.on_texts_added = fill_postings
             await evidence.load()
             state.feed = FeedConsumer(evidence=evidence, client=state.profiles, settings=settings)
             state.evidence = evidence

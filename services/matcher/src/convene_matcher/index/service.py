@@ -21,7 +21,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -74,11 +74,16 @@ class EvidenceService:
         index_dir: Path,
         params: IndexParams,
         warm_up: Callable[[], None] | None = None,
+        on_texts_added: Callable[[Ids], Awaitable[object]] | None = None,
     ) -> None:
         """``warm_up``: blocking work to pay at load time rather than on the first request
-        (main passes routing's), so the index does not import its consumers."""
+        (main passes routing's), so the index does not import its consumers.
+        ``on_texts_added``: awaited with the ids of the texts a page of changes added, once
+        store and index hold them and the page's lock is released (main vectorises them for
+        routing's lexical postings, which the first calls to meet them paid for otherwise)."""
         self.embedder = embedder
         self._warm_up = warm_up
+        self.on_texts_added = on_texts_added
         self.pool = pool
         self.index_dir = index_dir
         self.params = params
@@ -255,6 +260,8 @@ class EvidenceService:
             needs_rebuild = index.needs_rebuild
         if needs_rebuild:
             await self.compact()
+        if len(add_ids) and self.on_texts_added is not None:
+            await self.on_texts_added(add_ids)
         return ApplyResult(len(pending), skipped, len(to_add), len(to_remove), erased)
 
     def _unique_texts(self, citizen_ids: list[str]) -> list[str]:
