@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import itertools
 import random
+import time
 from collections.abc import Mapping, Sequence
 
 import pytest
 
 from convene_matcher.batch.solver import (
+    MIN_PANEL_SECONDS,
     SCORE_SCALE,
     BatchCall,
     BatchCandidate,
@@ -231,3 +233,38 @@ def test_a_citizen_at_cap_zero_is_never_seated_and_role_max_zero_is_hard() -> No
     )
     solution = solve_batch([call], {"capped": 0})
     assert solution.panels["call"].members == ["ok"]
+
+
+def test_the_baseline_keeps_to_its_total_time_and_still_seats_every_call() -> None:
+    """A body's 200 open calls with quotas under a total budget: the baseline keeps to it
+    (plus each panel's minimum), and with each call's share of it every call still gets a
+    panel that breaks no rule and no cap."""
+    rng = random.Random(7)
+    citizens = [f"c{i}" for i in range(300)]
+    calls = []
+    for k in range(200):
+        candidates = tuple(
+            sorted(
+                (
+                    BatchCandidate(
+                        c,
+                        round(rng.random(), 4),
+                        frozenset(rng.sample(["a", "b", "c"], rng.choice([0, 1, 2]))),
+                        frozenset({"org"}) if rng.random() < 0.3 else frozenset(),
+                    )
+                    for c in rng.sample(citizens, 40)
+                ),
+                key=lambda c: -c.score,
+            )
+        )
+        quotas = (Quota("a", 2, 3), Quota("b", 2, 3), Quota("c", 1, 2))
+        calls.append(BatchCall(f"k{k}", 8, candidates, quotas, max_affiliation_share=0.3))
+    remaining = {c: rng.choice([1, 2]) for c in citizens}
+    started = time.perf_counter()
+    baseline = sequential(calls, remaining, time_limit_seconds=1.0, total_seconds=2.0)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 2.0 + len(calls) * MIN_PANEL_SECONDS + 1.0
+    assert set(baseline.panels) == {call.key for call in calls}
+    assert cap_overruns(baseline.panels, remaining) == {}
+    for call in calls:
+        assert violations(call, baseline.panels[call.key].members) == []

@@ -5,7 +5,7 @@ query texts, relevance with the lexical part and the "not my expertise" damping,
 filters including this month's invitation caps, and the weighted score), one embedding
 batch for every call of the batch. ``Routed.ranked`` (the shortlist plus each wanted role's
 best holders, best first) is the call's pool; the panel routing picks for the call alone
-is not used here.
+is not picked here.
 """
 
 from __future__ import annotations
@@ -34,8 +34,16 @@ async def route_batch(
 ) -> list[Routed]:
     """Per call (same order): routing's result, with erased citizens dropped from its
     ranking."""
+    # The batch picks every call's panel together: no panel of each call alone (its solver
+    # took up to panel_solver_time_limit_seconds per call, 20 s for a body's open calls).
     routed = await route_calls(
-        pool=pool, evidence=evidence, config=config, calls=calls, now=now, invitations=invitations
+        pool=pool,
+        evidence=evidence,
+        config=config,
+        calls=calls,
+        now=now,
+        invitations=invitations,
+        with_panel=False,
     )
     for one in routed:
         one.ranked = [s for s in one.ranked if s.citizen_id in evidence.store]

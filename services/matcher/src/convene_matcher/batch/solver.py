@@ -44,6 +44,9 @@ from convene_matcher.panel import PanelCandidate, Quota, affiliation_cap, select
 
 SCORE_SCALE = 10_000
 EXACT_MAX_PAIRS = 20_000
+# A call's panel in a time-bounded baseline never gets less than this (select_panel's
+# greedy answer is ready well within it).
+MIN_PANEL_SECONDS = 0.05
 
 Method = Literal["flow", "flow+cpsat", "cpsat", "sequential", "empty"]
 
@@ -517,13 +520,20 @@ def sequential(
     remaining: Mapping[str, int],
     *,
     time_limit_seconds: float = 2.0,
+    total_seconds: float | None = None,
 ) -> BatchSolution:
     """The baseline: each call in turn by routing's own panel selection over the candidates
-    with capacity left, then the caps are decremented."""
+    with capacity left, then the caps are decremented. ``total_seconds`` bounds the whole
+    baseline: each call's panel gets at most its share of what is left (500 calls at 1 s each
+    held a request for minutes)."""
     started = time.perf_counter()
     left = dict(remaining)
     panels: dict[str, CallPanel] = {}
-    for call in calls:
+    for number, call in enumerate(calls):
+        limit = time_limit_seconds
+        if total_seconds is not None:
+            spare = total_seconds - (time.perf_counter() - started)
+            limit = min(limit, max(MIN_PANEL_SECONDS, spare / (len(calls) - number)))
         pool = [
             PanelCandidate(c.citizen, c.score, c.roles, c.affiliations)
             for c in call.candidates
@@ -534,7 +544,7 @@ def sequential(
             quotas=list(call.quotas),
             panel_size=call.panel_size,
             max_affiliation_share=call.max_affiliation_share,
-            time_limit_seconds=time_limit_seconds,
+            time_limit_seconds=limit,
         )
         for member in result.members:
             if member in left:

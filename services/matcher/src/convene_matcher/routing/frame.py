@@ -68,6 +68,9 @@ class RouteRequest:
     feedback: Mapping[tuple[str, str], int] = field(default_factory=dict)
     # Replays (evaluation): evidence created at or after this instant is left out.
     evidence_before: datetime | None = None
+    # False where only the ranking is wanted (routing batches pick panels for all calls
+    # together): no panel of the call alone, whose solver may take seconds per call.
+    with_panel: bool = True
 
 
 @dataclass(slots=True)

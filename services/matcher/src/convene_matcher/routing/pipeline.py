@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from convene_matcher.calls.schemas import CallRead
 from convene_matcher.citizens.store import CitizenStore
-from convene_matcher.panel import PanelCandidate, Quota, select_panel
+from convene_matcher.panel import PanelCandidate, PanelResult, Quota, select_panel
 from convene_matcher.routing.filters import apply_filters, reason_counts
 from convene_matcher.routing.frame import Routed, RouteRequest, Scored
 from convene_matcher.routing.relevance import score_relevance
@@ -88,15 +88,21 @@ def route(store: CitizenStore, request: RouteRequest) -> Routed:
         score_frame(store, frame, request)
         selected, summaries = pick(frame, request)
         ranked = rank(rescore(store, frame, request, selected), request)
-    pool = panel_pool(ranked, request)
     call, config = request.call, request.config
-    panel = select_panel(
-        [PanelCandidate(s.citizen_id, s.score, frozenset(s.roles), s.affiliations) for s in pool],
-        quotas=[Quota(p.role, p.min, p.max) for p in call.perspectives],
-        panel_size=call.panel_size,
-        max_affiliation_share=config.max_affiliation_share,
-        time_limit_seconds=config.panel_solver_time_limit_seconds,
-    )
+    if not request.with_panel:
+        panel = PanelResult(members=[], fills={}, method="empty")
+    else:
+        pool = panel_pool(ranked, request)
+        panel = select_panel(
+            [
+                PanelCandidate(s.citizen_id, s.score, frozenset(s.roles), s.affiliations)
+                for s in pool
+            ],
+            quotas=[Quota(p.role, p.min, p.max) for p in call.perspectives],
+            panel_size=call.panel_size,
+            max_affiliation_share=config.max_affiliation_share,
+            time_limit_seconds=config.panel_solver_time_limit_seconds,
+        )
     position = {s.citizen_id: i for i, s in enumerate(ranked)}
     panel.members.sort(key=lambda c: position[c])
     return Routed(

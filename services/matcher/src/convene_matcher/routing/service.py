@@ -141,6 +141,7 @@ def route_request(
     invitations: Mapping[str, tuple[int, int]],
     feedback: Mapping[tuple[str, str], int],
     evidence_before: datetime | None = None,
+    with_panel: bool = True,
 ) -> RouteRequest:
     """What ``pipeline.route`` is asked for one call: its texts (``pipeline.query_texts``)
     and their vectors, scored against the index; the one composition every caller uses
@@ -155,6 +156,7 @@ def route_request(
         invitations=invitations,
         feedback=feedback,
         evidence_before=evidence_before,
+        with_panel=with_panel,
     )
 
 
@@ -168,11 +170,13 @@ async def route_calls(
     salts: Sequence[str] | None = None,
     evidence_before: Sequence[datetime | None] | None = None,
     invitations: Mapping[str, tuple[int, int]] | None = None,
+    with_panel: bool = True,
 ) -> list[Routed]:
     """Routing's one pipeline for each call (same order): one embedding batch for all, the
     exposure ledger and feedback read once, then ``pipeline.route`` per call in the search
     worker. ``salts`` default to ``call:<id>``; ``evidence_before`` (replays) leaves out
-    evidence dated at or after it; ``invitations`` replaces the ledger's counts."""
+    evidence dated at or after it; ``invitations`` replaces the ledger's counts;
+    ``with_panel=False`` ranks without picking each call's own panel."""
     texts = [pipeline.query_texts(call, config=config) for call in calls]
     flat = [text for call_texts in texts for text in call_texts]
     # One model generation for the whole call: a re-embedding job may switch embedder and
@@ -207,6 +211,7 @@ async def route_calls(
             invitations=invitations,
             feedback=feedback,
             evidence_before=evidence_before[n] if evidence_before is not None else None,
+            with_panel=with_panel,
         )
         with timed_stage("engine"):
             routed.append(await evidence.run_search_work(partial(pipeline.route, store, request)))
