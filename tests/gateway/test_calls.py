@@ -542,7 +542,10 @@ async def test_matcher_unavailable_is_503_quickly_with_retry_after(
         listed = await client.get("/v1/calls", headers=headers)
         posted = await client.post("/v1/calls", headers=headers, json=bike_lane_call())
         matched = await client.post(f"/v1/calls/{uuid.uuid4()}/match", headers=headers)
-        assert time.monotonic() - started < 2
+        # Five refused attempts and 0.3 s of retry backoff: about half a second. The bound
+        # is below two waits for the 2 s connect timeout; 2 s itself was once missed at
+        # 2.6 s by a quiet clean-clone run (a cold gateway's first requests).
+        assert time.monotonic() - started < 4
     for response in (listed, posted, matched):
         assert_problem(response, 503, "downstream-unavailable")
         assert response.headers["retry-after"] == "5"
