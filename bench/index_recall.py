@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import faiss
-import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.realistic.vectors import cached_embeddings, call_queries, load_model  # noqa: E402
+from bench.scale import exact_top_k, recall_at  # noqa: E402
 from convene_matcher.index.evidence_index import EvidenceIndex  # noqa: E402
 from convene_matcher.index.snapshot import CURRENT  # noqa: E402
 
@@ -53,12 +53,7 @@ def main() -> int:
     calls = cached_embeddings(
         lambda: load_model(1), call_queries(args.seed, args.calls), name="calls"
     )
-    ids, vectors = index.live_vectors()
-    truth = np.empty((len(calls), K), dtype=np.int64)
-    for start in range(0, len(calls), 16):  # a few calls at a time: 16 x 1M floats each
-        exact = calls[start : start + 16] @ vectors.T
-        truth[start : start + 16] = ids[np.argpartition(-exact, K, axis=1)[:, :K]]
-    del vectors
+    truth = exact_top_k(index, calls, k=K)
     faiss.omp_set_num_threads(1)  # the cost of one query on one core, as routing pays it
     rows: list[dict[str, Any]] = []
     searcher: Any = index._index  # the FAISS index itself, searched as routing does
@@ -68,9 +63,7 @@ def main() -> int:
         started = time.process_time()
         _, found = searcher.search(calls, K, params=params)
         cpu_ms = (time.process_time() - started) / len(calls) * 1000
-        recall = float(
-            np.mean([len(set(t) & set(f)) / K for t, f in zip(truth, found, strict=True)])
-        )
+        recall = recall_at(truth, found)
         rows.append(
             {
                 "ef_search": ef,

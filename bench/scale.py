@@ -386,6 +386,15 @@ def bootstrap_admin(
     return answer
 
 
+def admin_headers(gateway: str, *, email: str, password: str) -> dict[str, str]:
+    """A bearer header for the bootstrapped admin (signed in through the gateway)."""
+    token = httpx.post(
+        f"{gateway}/v1/auth/token", data={"username": email, "password": password}, timeout=60
+    )
+    token.raise_for_status()
+    return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+
 def bench_suite(cluster: EmbeddedPostgres, run_dir: Path, *, matcher: dict[str, str]) -> Suite:
     """The three services of a scale run on loopback: quiet logs, these matcher settings
     (names without the CONVENE_MATCHER_ prefix), a gateway that waits long for the matcher."""
@@ -554,23 +563,33 @@ def py_spy_record(pid: int, path: Path, *, seconds: int) -> None:
 
 
 # -- recall -------------------------------------------------------------------------------
+def exact_top_k(index: EvidenceIndex, calls: Any, *, k: int) -> Any:
+    """Each call's exact top k ids over every live vector, a few calls at a time: a (300
+    calls x 1.1M texts) argsort would need 4 GB (it got the bench OOM-killed beside a
+    matcher of 100,000 citizens)."""
+    ids, vectors = index.live_vectors()
+    truth = np.empty((len(calls), k), dtype=np.int64)
+    for start in range(0, len(calls), 16):
+        exact = calls[start : start + 16] @ vectors.T
+        truth[start : start + 16] = ids[np.argpartition(-exact, k, axis=1)[:, :k]]
+    return truth
+
+
+def recall_at(truth: Any, found: Any) -> float:
+    """Mean share of each call's exact top k that the search found."""
+    k = truth.shape[1]
+    return float(np.mean([len(set(t) & set(f)) / k for t, f in zip(truth, found, strict=True)]))
+
+
 def recall_of_snapshot(index_dir: Path, calls: Any, *, k: int = 100) -> dict[str, Any]:
     """recall@k of the matcher's own index (its committed snapshot) against exact search."""
     folder = index_dir / (index_dir / CURRENT).read_text().strip()
     index = EvidenceIndex.load(folder, model_name=CACHE_MODEL, dimension=384)
-    ids, vectors = index.live_vectors()
-    # The exact top k, a few calls at a time: a (300 calls x 1.1M texts) argsort would need
-    # 4 GB (it got this process OOM-killed beside a matcher of 100,000 citizens).
-    truth = np.empty((len(calls), k), dtype=np.int64)
-    for start in range(0, len(calls), 16):
-        exact = calls[start : start + 16] @ vectors.T
-        top = np.argpartition(-exact, k, axis=1)[:, :k]
-        truth[start : start + 16] = ids[top]
-    del vectors, exact
+    truth = exact_top_k(index, calls, k=k)
     started = time.perf_counter()
     _, approx = index.search(calls, k)
     search_ms = (time.perf_counter() - started) / len(calls) * 1000
-    recall = float(np.mean([len(set(t) & set(a)) / k for t, a in zip(truth, approx, strict=True)]))
+    recall = recall_at(truth, approx)
     return {
         "index_kind": index.kind,
         "items": index.count,
@@ -663,13 +682,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         suite.wait_all_ready(timeout=900)
         services_ready_s = time.monotonic() - phase
         gateway = suite.url("gateway")
-        token = httpx.post(
-            f"{gateway}/v1/auth/token",
-            data={"username": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
-            timeout=60,
-        )
-        token.raise_for_status()
-        admin = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        admin = admin_headers(gateway, email=ADMIN_EMAIL, password=ADMIN_PASSWORD)
 
         async def catch_up(head: int) -> dict[str, Any]:
             async with httpx.AsyncClient(base_url=gateway, timeout=60) as client:

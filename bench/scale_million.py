@@ -49,6 +49,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.scale import (  # noqa: E402
+    admin_headers,
     against_cpu_bound,
     bench_suite,
     bootstrap_admin,
@@ -303,13 +304,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         )  # fmt: skip
         four["loadavg"] = loadavg()
         emit(f"4 clients: {four}")
-        token = httpx.post(
-            f"{gateway}/v1/auth/token",
-            data={"username": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
-            timeout=60,
-        )
-        token.raise_for_status()
-        admin = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        admin = admin_headers(gateway, email=ADMIN_EMAIL, password=ADMIN_PASSWORD)
 
         async def status() -> dict[str, Any]:
             async with httpx.AsyncClient(base_url=gateway, timeout=60) as client:

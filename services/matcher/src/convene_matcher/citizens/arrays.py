@@ -133,10 +133,7 @@ class _Rows:
         self.flag = self.flag[live].copy()
         self.size = len(live)
         self.dead = 0
-        rows_of: dict[int, list[int]] = {}
-        for row, slot in enumerate(self.slot.tolist()):
-            rows_of.setdefault(slot, []).append(row)
-        self.rows_of = {slot: tuple(rows) for slot, rows in rows_of.items()}
+        self.rows_of = _group_rows(self.slot)
 
     def view(self) -> tuple[Int32s, npt.NDArray[Any], npt.NDArray[Any]]:
         return self.slot[: self.size], self.value[: self.size], self.flag[: self.size]
