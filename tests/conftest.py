@@ -7,11 +7,13 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from convene_common.embedded_pg import SERVICE_SCHEMAS, EmbeddedPostgres
 from convene_common.migrations import migrate
+from tests.stall_watch import StallWatch
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE_DATABASE = "convene_template"
@@ -19,6 +21,49 @@ TEMPLATE_DATABASE = "convene_template"
 # The model is read from site-packages, never fetched.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+STALL_WATCH = StallWatch()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    STALL_WATCH.start()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    STALL_WATCH.current_test = item.nodeid
+    try:
+        return (yield)
+    finally:
+        STALL_WATCH.current_test = f"(between tests, after {item.nodeid})"
+        forget_fastapi_callables()
+
+
+def forget_fastapi_callables() -> None:
+    """FastAPI (0.165) classifies endpoint and dependency callables in module-level LRU
+    caches of 4,096 entries that hold the callables themselves. A service process makes one
+    app and is unaffected; this process makes hundreds, and every closure an app defines
+    (its /metrics endpoint, its dependencies) kept the whole app alive in those caches: 22
+    apps after 12 tests, ~100,000 objects each. The heap grew to millions of objects and
+    each full garbage collection paused the event loop for 1.5-5.5 s (the stall watch's
+    records), long enough to fail the gateway's 2 s timing tests now and then."""
+    from fastapi.dependencies import models
+
+    for value in vars(models).values():
+        cache_clear = getattr(value, "cache_clear", None)
+        if callable(cache_clear):
+            cache_clear()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    STALL_WATCH.stop()
+    STALL_WATCH.write(REPO_ROOT / ".run" / f"stalls-{os.getpid()}.json")
+    lines = STALL_WATCH.report_lines()
+    if lines:
+        terminalreporter.section("stalls of the test process (GC pauses, event-loop lag)")
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
 def migrations_dir(schema: str) -> Path:
@@ -66,6 +111,7 @@ async def template_database(pg_cluster: EmbeddedPostgres) -> str:
 async def database(
     pg_cluster: EmbeddedPostgres, template_database: str
 ) -> AsyncIterator[FreshDatabase]:
+    STALL_WATCH.watch_loop()
     name = f"t_{uuid.uuid4().hex[:16]}"
     await pg_cluster.create_database_from_template(name, template_database)
     try:
