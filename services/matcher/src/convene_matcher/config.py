@@ -68,6 +68,9 @@ class MatcherSettings(ServiceSettings):
     hnsw_m: int = Field(default=32, ge=4)
     hnsw_ef_search: int = Field(default=3072, ge=16)
     hnsw_ef_construction: int = Field(default=400, ge=16)
+    # float16 vectors in the HNSW (half the memory; IndexParams.hnsw_storage says what it
+    # costs in recall); an index loaded from a snapshot keeps the storage it was built with.
+    hnsw_storage: Literal["fp32", "fp16"] = "fp16"
     # HNSW cannot remove vectors: removed ones are zeroed and tombstoned, and the index is
     # rebuilt once tombstones exceed this share of its vectors.
     hnsw_rebuild_tombstone_ratio: float = Field(default=0.2, gt=0, le=1)

@@ -66,6 +66,7 @@ def index_params(settings: MatcherSettings) -> IndexParams:
         hnsw_m=settings.hnsw_m,
         hnsw_ef_search=settings.hnsw_ef_search,
         hnsw_ef_construction=settings.hnsw_ef_construction,
+        hnsw_storage=settings.hnsw_storage,
         rebuild_tombstone_ratio=settings.hnsw_rebuild_tombstone_ratio,
     )
 
