@@ -82,6 +82,18 @@ def main() -> int:
     gc.collect()
     started = time.monotonic()
     step("inputs freed", started)
+    # What a full collection costs the matcher once the store is loaded (the pause every
+    # request waits out when the collector's oldest generation comes due), and after
+    # gc.freeze(), which the matcher calls after loading its snapshot.
+    tracked = len(gc.get_objects())
+    started = time.perf_counter()
+    gc.collect()
+    full_gc_s = round(time.perf_counter() - started, 3)
+    gc.freeze()
+    started = time.perf_counter()
+    gc.collect()
+    frozen_gc_s = round(time.perf_counter() - started, 3)
+    emit(f"full GC: {tracked:,} tracked objects, {full_gc_s} s; after gc.freeze() {frozen_gc_s} s")
     parts_mb = {
         "index file": round((folder / "index.faiss").stat().st_size / 2**20, 1),
         "vectors (texts x 384 x 4 B)": round(index.count * 384 * 4 / 2**20, 1),
@@ -108,6 +120,9 @@ def main() -> int:
         "peak_rss_mb": steps[-1]["VmHWM"],
         "rss_after_load_mb": steps[-1]["VmRSS"],
         "parts_mb": parts_mb,
+        "gc_tracked_objects": tracked,
+        "full_gc_pause_s": full_gc_s,
+        "full_gc_pause_after_freeze_s": frozen_gc_s,
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "commit": subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO

@@ -18,6 +18,7 @@ half-applied add. A rebuild builds a new EvidenceIndex aside and swaps the refer
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections import Counter
@@ -129,6 +130,11 @@ class EvidenceService:
         if loaded is None:
             return False
         self.index, self.store = loaded
+        # The loaded store is millions of long-lived objects (items, records): left to the
+        # collector, each full collection walks them all while every request waits (at
+        # 100,000 citizens: bench/snapshot_load.py). Frozen, collections skip them; they
+        # are still freed by reference counting when the store lets them go.
+        gc.freeze()
         self.last_snapshot_seq = self.store.seq
         self.loaded_from_snapshot = True
         logger.info(
