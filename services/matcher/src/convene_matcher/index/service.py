@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import anyio
 import asyncpg
@@ -301,10 +301,13 @@ class EvidenceService:
         if index.model_name != embedder.cache_model:
             raise IndexMismatchError("the new index was not built by the new embedder")
         async with self._mutation:
-            live = dict(self.store.texts())
-            added = [text_id for text_id in live if text_id not in texts]
+            live_ids = self.store.text_ids().tolist()
+            live = set(live_ids)
+            added = [text_id for text_id in live_ids if text_id not in texts]
             dropped = [text_id for text_id in texts if text_id not in live]
-            vectors = await embedder.embed([live[t] for t in added], pool=self.pool)
+            vectors = await embedder.embed(
+                [cast(str, self.store.text(t)) for t in added], pool=self.pool
+            )
             if dropped and self.pool is not None:
                 keys = [text_key(texts[t]) for t in dropped]
                 async with self.pool.acquire() as connection:
