@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from convene_matcher.citizens.store import CitizenStore
+from convene_matcher.citizens.store import CitizenStore, normalised_texts
 from convene_matcher.embedding.text import normalise_text
 from tests.matcher.routing.citizens import snapshot
 
@@ -27,6 +27,7 @@ def _assert_consistent(store: CitizenStore) -> None:
     """Every live text's id is found by its normalised text and by its items' raw texts, and
     reads back as the normalisation of any of them; its count is its items'."""
     live = _live(store)
+    assert normalised_texts(store.raw_texts()) == live
     assert store.text_count == len(live)
     assert store.text_ids().tolist() == sorted(live)
     refs: dict[int, int] = {}

@@ -73,6 +73,12 @@ def text_digest(normalised: str) -> bytes:
     return hashlib.blake2b(normalised.encode(), digest_size=DIGEST_BYTES).digest()
 
 
+def normalised_texts(raw_texts: list[tuple[int, str]]) -> dict[int, str]:
+    """``CitizenStore.raw_texts()`` normalised, by text id: 12.6 us a text (14.6 s for the
+    1.16M texts of 100k citizens), so not on the event loop."""
+    return {text_id: normalised_uncached(raw) for text_id, raw in raw_texts}
+
+
 def _utf8_column(strings: list[str]) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
     """Strings as (one utf-8 blob, byte length of each): a snapshot column numpy loads as it
     is, where a JSON list of a million strings is a ~1 GB tree to parse."""
@@ -274,6 +280,11 @@ class CitizenStore:
         for text_id, raw in enumerate(self._texts):
             if raw is not None:
                 yield text_id, normalised_uncached(raw)
+
+    def raw_texts(self) -> list[tuple[int, str]]:
+        """Every live (text id, one of its raw texts), in id order: the moment's texts
+        without normalising any (``normalised_texts`` does that, e.g. in a worker thread)."""
+        return [(text_id, raw) for text_id, raw in enumerate(self._texts) if raw is not None]
 
     def text_ids(self) -> npt.NDArray[np.int64]:
         """Every live text id, ascending (no text normalised)."""

@@ -344,7 +344,9 @@ class EvidenceService:
         """Builds a fresh index over the store's distinct texts (re-embedding only what no
         cache holds)."""
         async with self._mutation:
-            texts = list(self.store.texts())
+            # In a worker: texts are normalised as they are read (14.6 s at 1.16M texts); the
+            # mutation lock keeps the feed from changing the store meanwhile.
+            texts = await anyio.to_thread.run_sync(lambda: list(self.store.texts()))
             vectors = await self.embedder.embed([text for _, text in texts], pool=self.pool)
             ids = np.fromiter((text_id for text_id, _ in texts), dtype=np.int64, count=len(texts))
             seq = self.store.seq
