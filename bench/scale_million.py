@@ -18,7 +18,7 @@ filters, scores and picks from: ten times the retrieved citizens and role holder
 call); what it does not: a population whose texts grow with it (recall@100 is the 100k
 index's, measured by that run) or feed apply at this size (not measured).
 
-Steps: tile the snapshot's columns (format 4) into <run>/million/matcher-index; start the
+Steps: tile the snapshot's columns (format 5) into <run>/million/matcher-index; start the
 kept PostgreSQL, profiles and the gateway, then the matcher on the tiled snapshot (start-up
 timed to ready, peak RSS read from /proc); route fresh calls through the gateway at 1 and 4
 clients (CPU of every process, PostgreSQL included). Appends the run to
@@ -76,9 +76,9 @@ def clone_id(citizen_id: str, copy: int) -> str:
 def tile_columns(
     meta: dict[str, Any], arrays: dict[str, Any], copies: int
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The store's columns (format 4) with every citizen ``copies`` times: clone c of the
+    """The store's columns (format 5) with every citizen ``copies`` times: clone c of the
     citizen in slot s sits in slot s + c * capacity and owns item ids + c * next_item_id."""
-    if meta["format"] != 4:
+    if meta["format"] != 5:
         raise SystemExit(f"store format {meta['format']}: rerun bench/scale.py with this code")
     routing = meta["arrays"]
     capacity, item_rows = int(routing["capacity"]), int(routing["item_rows"])
@@ -134,8 +134,10 @@ def tile_columns(
         out[f"arrays_{table}_value"] = tiled(f"arrays_{table}_value")
         out[f"arrays_{table}_flag"] = tiled(f"arrays_{table}_flag")
     out["arrays_free_slots"] = shifted("arrays_free_slots", capacity)
+    out["source_id_bytes"] = tiled("source_id_bytes")
+    out["source_id_lengths"] = tiled("source_id_lengths")
     for name, column in arrays.items():
-        if name.startswith("postings"):
+        if name.startswith(("postings", "text_", "raw_text_")):
             out[name] = column  # per text: unchanged
     missing = set(arrays) - set(out)
     if missing:
@@ -143,7 +145,6 @@ def tile_columns(
     tiled_meta = {
         **meta,
         "next_item_id": next_item * copies,
-        "source_ids": meta["source_ids"] * copies,
         "arrays": {
             **routing,
             "capacity": capacity * copies,
@@ -231,7 +232,7 @@ def tile_snapshot(source_dir: Path, target_dir: Path, copies: int) -> dict[str, 
     return {
         "citizens": len(tiled_arrays["snapshot_lengths"]),
         "items": len(tiled_arrays["item_id"]),
-        "distinct_texts": len(tiled_meta["texts"]),
+        "distinct_texts": len(tiled_arrays["text_id"]),
         "seq": int(tiled_meta["seq"]),
         "tile_s": round(time.monotonic() - started, 1),
     }

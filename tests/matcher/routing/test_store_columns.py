@@ -1,6 +1,8 @@
 """The store's snapshot columns: a restart loads the routing arrays as they were saved
-(format 4) and the store it gives is the store that was saved, item for item and column for
-column, as the slower rebuild from each citizen's snapshot (format 3) gives it too."""
+(formats 4 and 5) and the store it gives is the store that was saved, item for item and
+column for column, as the slower rebuild from each citizen's snapshot (format 3) gives it
+too. Format 5 keeps texts as raw utf-8 columns; a format 4 snapshot (normalised texts in
+JSON) loads into the same store."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import numpy as np
 import pytest
 
 from convene_matcher.citizens.arrays import ITEM_COLUMNS, SLOT_COLUMNS, CitizenArrays
-from convene_matcher.citizens.store import STORE_FORMAT, CitizenStore
+from convene_matcher.citizens.store import STORE_FORMAT, CitizenStore, _utf8_strings
 from tests.matcher.routing.citizens import BOLTON, LONDON, SALFORD, snapshot
 
 SKILLS = ["cycling infrastructure", "flood risk", "housing law", "Youth work", "data analysis"]
@@ -87,6 +89,9 @@ def _assert_same(live: CitizenStore, loaded: CitizenStore) -> None:
         assert getattr(a, name).values == getattr(b, name).values, name
     assert dict(live._items) == dict(loaded._items)
     assert dict(live.texts()) == dict(loaded.texts())
+    assert live._text_ids == loaded._text_ids
+    assert live.text_count == loaded.text_count == len(dict(live.texts()))
+    assert np.array_equal(live.text_ids(), loaded.text_ids())
     assert {t: live.text_refs(t) for t, _ in live.texts()} == {
         t: loaded.text_refs(t) for t, _ in loaded.texts()
     }
@@ -101,8 +106,28 @@ def _assert_same(live: CitizenStore, loaded: CitizenStore) -> None:
     )
 
 
-def _round_trip(store: CitizenStore, *, format_3: bool = False) -> CitizenStore:
+def _as_format_4(
+    store: CitizenStore, meta: dict[str, Any], arrays: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What a format 4 snapshot of the store holds: normalised texts, raw texts and source ids
+    as JSON lists."""
+    meta = {
+        **meta,
+        "format": 4,
+        "texts": [[text_id, text] for text_id, text in store.texts()],
+        "raw_texts": _utf8_strings(arrays["raw_text_bytes"], arrays["raw_text_lengths"]),
+        "source_ids": _utf8_strings(arrays["source_id_bytes"], arrays["source_id_lengths"]),
+    }
+    new_in_5 = ("text_id", "text_raw", "text_digest", "raw_text_", "source_id_")
+    return meta, {k: v for k, v in arrays.items() if not k.startswith(new_in_5)}
+
+
+def _round_trip(
+    store: CitizenStore, *, format_3: bool = False, format_4: bool = False
+) -> CitizenStore:
     meta, arrays = store.columns()
+    if format_3 or format_4:
+        meta, arrays = _as_format_4(store, meta, arrays)
     meta = json.loads(json.dumps(meta))  # as written to and read from store.json
     if format_3:  # what a snapshot written before format 4 holds
         meta["format"] = 3
@@ -117,13 +142,21 @@ def _round_trip(store: CitizenStore, *, format_3: bool = False) -> CitizenStore:
 
 def test_a_loaded_store_is_the_saved_store() -> None:
     store = _store_with_history()
-    assert STORE_FORMAT == 4
+    assert STORE_FORMAT == 5
     loaded = _round_trip(store)
     _assert_same(store, loaded)
     # Its snapshots are not parsed at load, but read as before.
     some_id, record = next(iter(store.citizens()))
     assert loaded.get(some_id) is not None
     assert loaded.get(some_id).snapshot == record.snapshot  # type: ignore[union-attr]
+
+
+def test_a_format_4_snapshot_still_loads_into_the_same_store() -> None:
+    store = _store_with_history()
+    loaded = _round_trip(store, format_4=True)
+    _assert_same(store, loaded)
+    # and saved again (format 5), it is still the same store
+    _assert_same(store, _round_trip(loaded))
 
 
 def test_a_format_3_snapshot_still_loads_and_rebuilds_the_same_arrays() -> None:

@@ -13,6 +13,11 @@ their first item (to embed and add) and texts that lost their last one (to remov
 index: an erased citizen's unique texts really leave the index; a text others still use
 stays, with the erased citizen's items unlinked from it).
 
+A distinct text is held as one of its items' raw texts (the interned str the item holds), not
+as its normalised form: ``text(text_id)`` and ``texts()`` normalise on demand, and texts are
+told apart by a digest of their normalised form. At 100k citizens the normalised copies of
+1.16M distinct texts were 0.57 GB.
+
 Item ids and text ids are allocated from counters and never reused. An item whose (kind,
 source_id, text) is unchanged keeps its id across upserts (only its attributes are
 refreshed); any other change is a removal plus an addition.
@@ -26,6 +31,7 @@ routing load cannot starve the feed).
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import threading
 import zlib
@@ -41,7 +47,7 @@ import numpy.typing as npt
 from convene_matcher.citizens.arrays import KIND_CODE, KINDS, NO_LEVEL, CitizenArrays, ItemRow
 from convene_matcher.citizens.postings import TextPostings, Vectoriser
 from convene_matcher.citizens.schemas import MatchSnapshot
-from convene_matcher.embedding.text import normalise_text
+from convene_matcher.embedding.text import normalise_text, normalised_uncached
 from convene_matcher.evidence.items import (
     LEVELS,
     EvidenceItem,
@@ -50,11 +56,46 @@ from convene_matcher.evidence.items import (
     item_signal,
 )
 
+# 5: format 4 with raw texts and source ids as utf-8 columns (no JSON list of millions of
+# strings to parse) and each text as (digest, one raw text) instead of its normalised form;
 # 4: format 3 plus the routing arrays as they are (a restart loads them, parsing no citizen's
-# snapshot), snapshots compressed; 3: metadata JSON + numpy columns, still read; 2: one JSON.
-STORE_FORMAT = 4
-READABLE_STORE_FORMATS = (3, 4)
+# snapshot), snapshots compressed; 3: metadata JSON + numpy columns; 3 and 4 still read;
+# 2: one JSON.
+STORE_FORMAT = 5
+READABLE_STORE_FORMATS = (3, 4, 5)
 _LEVEL_CODE = {level: code for code, level in enumerate(LEVELS)}
+DIGEST_BYTES = 16
+
+
+def text_digest(normalised: str) -> bytes:
+    """The key telling distinct normalised texts apart. 16 bytes of BLAKE2b: the chance that
+    any two of a billion texts collide is about 1e-21 (n^2 / 2^129), so none ever will."""
+    return hashlib.blake2b(normalised.encode(), digest_size=DIGEST_BYTES).digest()
+
+
+def normalised_texts(raw_texts: list[tuple[int, str]]) -> dict[int, str]:
+    """``CitizenStore.raw_texts()`` normalised, by text id: 12.6 us a text (14.6 s for the
+    1.16M texts of 100k citizens), so not on the event loop."""
+    return {text_id: normalised_uncached(raw) for text_id, raw in raw_texts}
+
+
+def _utf8_column(strings: list[str]) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+    """Strings as (one utf-8 blob, byte length of each): a snapshot column numpy loads as it
+    is, where a JSON list of a million strings is a ~1 GB tree to parse."""
+    blob = bytearray()
+    lengths = np.empty(len(strings), dtype=np.int64)
+    for n, string in enumerate(strings):
+        encoded = string.encode()
+        lengths[n] = len(encoded)
+        blob += encoded
+    return np.frombuffer(blob, dtype=np.uint8), lengths
+
+
+def _utf8_strings(blob: npt.NDArray[np.uint8], lengths: npt.NDArray[np.int64]) -> list[str]:
+    view = np.ascontiguousarray(blob).data
+    ends = np.cumsum(lengths).tolist()
+    starts = [0, *ends[:-1]]
+    return [str(view[a:b], "utf-8") for a, b in zip(starts, ends, strict=True)]
 
 
 class ReadWriteLock:
@@ -183,9 +224,15 @@ class CitizenStore:
         self.arrays = CitizenArrays()
         self._citizens: dict[str, CitizenRecord] = {}
         self._items: dict[int, EvidenceItem] = {}
-        self._text_ids: dict[str, int] = {}  # normalised text -> text id
-        self._texts: dict[int, str] = {}  # text id -> normalised text
-        self._text_refs: dict[int, int] = {}  # text id -> items using it
+        self._text_ids: dict[bytes, int] = {}  # text_digest(normalised text) -> text id
+        # By text id (ids are dense and never reused; 0 is none): a raw text of the text's
+        # items, the very str an item holds, None once the text is dropped; and how many
+        # items use it. Lists, not dicts: 8 bytes an entry (small ints are shared).
+        self._texts: list[str | None] = [None]
+        self._text_refs: list[int] = [0]
+        # The dict's keys by text id (a snapshot saves them: no text normalised to save one).
+        self._digests: list[bytes | None] = [None]
+        self._live_texts = 0
         # Identical attribute dicts ({"level": "can_do"}) shared, not repeated a million times.
         self._attributes: dict[tuple[Any, ...], dict[str, Any]] = {}
         # Inverted word vectors of the distinct texts, per vectoriser key (routing's lexical
@@ -209,7 +256,7 @@ class CitizenStore:
 
     @property
     def text_count(self) -> int:
-        return len(self._texts)
+        return self._live_texts
 
     def get(self, citizen_id: str) -> CitizenRecord | None:
         return self._citizens.get(citizen_id)
@@ -228,25 +275,40 @@ class CitizenStore:
         return iter(self._items.values())
 
     def texts(self) -> Iterator[tuple[int, str]]:
-        """Every live (text id, normalised text)."""
-        return iter(self._texts.items())
+        """Every live (text id, normalised text), in id order, normalised as they are read
+        (CPU: see ``text``). Read it whole with mutations excluded."""
+        for text_id, raw in enumerate(self._texts):
+            if raw is not None:
+                yield text_id, normalised_uncached(raw)
+
+    def raw_texts(self) -> list[tuple[int, str]]:
+        """Every live (text id, one of its raw texts), in id order: the moment's texts
+        without normalising any (``normalised_texts`` does that, e.g. in a worker thread)."""
+        return [(text_id, raw) for text_id, raw in enumerate(self._texts) if raw is not None]
+
+    def text_ids(self) -> npt.NDArray[np.int64]:
+        """Every live text id, ascending (no text normalised)."""
+        found: npt.NDArray[np.int64] = np.flatnonzero(np.array(self._text_refs, dtype=np.int64))
+        return found
 
     def text_id(self, text: str) -> int | None:
         """The id of a raw text (normalised here, as items are) if some item uses it."""
-        return self._text_ids.get(normalise_text(text))
+        return self._text_ids.get(text_digest(normalise_text(text)))
 
     def normalised_text_id(self, normalised: str) -> int | None:
         """The id of an already normalised text. Never normalise twice: NFKC after lower
         casing is not idempotent (Greek 'Ϊ́' -> 'ΐ' -> another 'ΐ'), so a second pass can
         name another text's key."""
-        return self._text_ids.get(normalised)
+        return self._text_ids.get(text_digest(normalised))
 
     def text(self, text_id: int) -> str | None:
-        """The normalised text of a live text id."""
-        return self._texts.get(text_id)
+        """The normalised text of a live text id, normalised from one of its raw texts
+        (every raw text of an id normalises to the same text)."""
+        raw = self._texts[text_id] if 0 <= text_id < len(self._texts) else None
+        return None if raw is None else normalise_text(raw)
 
     def text_refs(self, text_id: int) -> int:
-        return self._text_refs.get(text_id, 0)
+        return self._text_refs[text_id] if 0 <= text_id < len(self._text_refs) else 0
 
     def citizen_at(self, slot: int) -> str | None:
         return self.arrays.slot_citizen[slot]
@@ -274,26 +336,39 @@ class CitizenStore:
             return attributes
         return self._attributes.setdefault(key, attributes)
 
+    def _reserve_texts(self) -> None:
+        """Text id lists as long as ids allocated."""
+        missing = self.next_text_id - len(self._texts)
+        if missing > 0:
+            self._texts.extend([None] * missing)
+            self._text_refs.extend([0] * missing)
+            self._digests.extend([None] * missing)
+
     def _link_text(self, text: str, result: UpsertResult) -> int:
         normalised = normalise_text(text)
-        text_id = self._text_ids.get(normalised)
+        digest = text_digest(normalised)
+        text_id = self._text_ids.get(digest)
         if text_id is None:
             text_id = self.next_text_id
             self.next_text_id += 1
-            self._text_ids[normalised] = text_id
-            self._texts[text_id] = normalised
-            self._text_refs[text_id] = 0
+            self._reserve_texts()
+            self._text_ids[digest] = text_id
+            self._texts[text_id] = text
+            self._digests[text_id] = digest
+            self._live_texts += 1
             result.new_texts.append((text_id, normalised))
         self._text_refs[text_id] += 1
         return text_id
 
     def _unlink_text(self, text_id: int, result: UpsertResult) -> None:
         refs = self._text_refs[text_id] - 1
+        self._text_refs[text_id] = refs
         if refs > 0:
-            self._text_refs[text_id] = refs
             return
-        del self._text_refs[text_id]
-        del self._text_ids[self._texts.pop(text_id)]
+        self._texts[text_id] = None
+        del self._text_ids[cast(bytes, self._digests[text_id])]
+        self._digests[text_id] = None
+        self._live_texts -= 1
         result.dropped_texts.append(text_id)
 
     def upsert(
@@ -385,9 +460,7 @@ class CitizenStore:
             "seq": self.seq,
             "next_item_id": self.next_item_id,
             "next_text_id": self.next_text_id,
-            "texts": [[text_id, text] for text_id, text in self._texts.items()],
             "attributes": attribute_list,
-            "source_ids": [item.source_id for item in items],
         }
         arrays: dict[str, npt.NDArray[Any]] = {
             "snapshot_bytes": np.frombuffer(b"".join(blobs), dtype=np.uint8),
@@ -409,7 +482,23 @@ class CitizenStore:
                 (attribute_rows[id(i.attributes)] for i in items), np.int64, len(items)
             ),
         }
-        meta["raw_texts"] = list(raw_texts)
+        text_ids = self.text_ids()
+        arrays["text_id"] = text_ids
+        # A text's raw text is one an item holds, or held when the text was first met.
+        arrays["text_raw"] = np.fromiter(
+            (
+                raw_texts.setdefault(cast(str, self._texts[t]), len(raw_texts))
+                for t in text_ids.tolist()
+            ),
+            np.int64,
+            len(text_ids),
+        )
+        digests = b"".join(cast(bytes, self._digests[t]) for t in text_ids.tolist())
+        arrays["text_digest"] = np.frombuffer(digests, dtype=np.uint8).reshape(-1, DIGEST_BYTES)
+        arrays["raw_text_bytes"], arrays["raw_text_lengths"] = _utf8_column(list(raw_texts))
+        arrays["source_id_bytes"], arrays["source_id_lengths"] = _utf8_column(
+            [item.source_id for item in items]
+        )
         meta["arrays"], routing_arrays = self.arrays.to_columns()
         arrays.update(routing_arrays)
         arrays["citizen_slot"] = np.fromiter((r.slot for r in citizens), np.int64, len(blobs))
@@ -443,15 +532,16 @@ class CitizenStore:
         store.seq = int(meta["seq"])
         store.next_item_id = int(meta["next_item_id"])
         store.next_text_id = int(meta["next_text_id"])
-        for text_id, text in meta["texts"]:
-            store._texts[text_id] = text
-            store._text_ids[text] = text_id
-        item_text_ids = arrays["item_text_id"]
-        if len(item_text_ids):
-            refs = np.bincount(item_text_ids, minlength=store.next_text_id)
-            store._text_refs = {text_id: int(refs[text_id]) for text_id in store._texts}
-        else:
-            store._text_refs = dict.fromkeys(store._texts, 0)
+        store._reserve_texts()
+        raw_texts = [
+            sys.intern(text)
+            for text in (
+                _utf8_strings(arrays["raw_text_bytes"], arrays["raw_text_lengths"])
+                if meta["format"] >= 5
+                else meta["raw_texts"]
+            )
+        ]
+        store._load_texts(meta, arrays, raw_texts)
         for number, saved in enumerate(meta.get("postings", [])):
             prefix = f"postings{number}_"
             store._saved_postings[tuple(saved["key"])] = (
@@ -472,7 +562,7 @@ class CitizenStore:
             store.arrays = CitizenArrays.from_columns(meta["arrays"], arrays)
             slots = arrays["citizen_slot"].tolist()
             citizen_ids = [cast(str, store.arrays.slot_citizen[slot]) for slot in slots]
-        store._load_items(meta, arrays, citizen_ids)
+        store._load_items(meta, arrays, citizen_ids, raw_texts)
         citizen_items = arrays["citizen_items"].tolist()
         offset = 0
         for n, count in enumerate(arrays["item_counts"].tolist()):
@@ -490,11 +580,45 @@ class CitizenStore:
             )
         return store
 
+    def _load_texts(
+        self, meta: dict[str, Any], arrays: Mapping[str, npt.NDArray[Any]], raw_texts: list[str]
+    ) -> None:
+        item_text_ids = arrays["item_text_id"]
+        if meta["format"] >= 5:
+            text_ids = arrays["text_id"].tolist()
+            raws = arrays["text_raw"].tolist()
+            packed = arrays["text_digest"].tobytes()
+            digests = [packed[n : n + DIGEST_BYTES] for n in range(0, len(packed), DIGEST_BYTES)]
+        else:
+            # Formats 3 and 4 saved normalised texts: a text is now one of its items' raw
+            # texts (a text with no item cannot be saved: its last item's removal drops it).
+            text_ids = [int(text_id) for text_id, _ in meta["texts"]]
+            digests = [text_digest(normalised) for _, normalised in meta["texts"]]
+            raw_of = np.full(self.next_text_id, -1, dtype=np.int64)
+            raw_of[item_text_ids] = arrays["item_raw_text"]
+            raws = raw_of[np.asarray(text_ids, dtype=np.int64)].tolist()
+        for text_id, raw, digest in zip(text_ids, raws, digests, strict=True):
+            if raw >= 0:
+                self._texts[text_id] = raw_texts[raw]
+                self._digests[text_id] = digest
+                self._text_ids[digest] = text_id
+        self._live_texts = len(self._text_ids)
+        if len(item_text_ids):
+            self._text_refs = np.bincount(item_text_ids, minlength=self.next_text_id).tolist()
+
     def _load_items(
-        self, meta: dict[str, Any], arrays: Mapping[str, npt.NDArray[Any]], owners: list[str]
+        self,
+        meta: dict[str, Any],
+        arrays: Mapping[str, npt.NDArray[Any]],
+        owners: list[str],
+        raw_texts: list[str],
     ) -> None:
         attributes = [self._shared(a) for a in meta["attributes"]]
-        raw_texts = [sys.intern(t) for t in meta["raw_texts"]]
+        source_ids = (
+            _utf8_strings(arrays["source_id_bytes"], arrays["source_id_lengths"])
+            if meta["format"] >= 5
+            else meta["source_ids"]
+        )
         kinds = list(KINDS)
         items = self._items
         for item_id, owner, kind, text_id, raw, attribute, source_id in zip(
@@ -504,7 +628,7 @@ class CitizenStore:
             arrays["item_text_id"].tolist(),
             arrays["item_raw_text"].tolist(),
             arrays["item_attributes"].tolist(),
-            meta["source_ids"],
+            source_ids,
             strict=True,
         ):
             items[item_id] = EvidenceItem(

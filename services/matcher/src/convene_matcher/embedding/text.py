@@ -12,10 +12,16 @@ _WHITESPACE = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\w(\"'])")
 
 
+def normalised_uncached(text: str) -> str:
+    """``normalise_text`` without its cache, for one pass over many distinct texts (a pass
+    over the store's million texts would only evict the feed's recent ones)."""
+    return _WHITESPACE.sub(" ", unicodedata.normalize("NFKC", text).lower()).strip()
+
+
 @lru_cache(maxsize=65_536)
 def normalise_text(text: str) -> str:
     """NFKC, lower case, whitespace collapsed (cached: evidence texts repeat a lot)."""
-    return _WHITESPACE.sub(" ", unicodedata.normalize("NFKC", text).lower()).strip()
+    return normalised_uncached(text)
 
 
 def text_key(normalised: str) -> bytes:

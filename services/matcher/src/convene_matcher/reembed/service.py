@@ -33,6 +33,7 @@ import asyncpg
 import numpy as np
 import numpy.typing as npt
 
+from convene_matcher.citizens.store import normalised_texts
 from convene_matcher.config import MatcherSettings
 from convene_matcher.embedding import repository as embedding_repository
 from convene_matcher.embedding.backends import EmbeddingSpec
@@ -178,7 +179,8 @@ async def _run(
             batch_size=evidence.embedder.batch_size,
             chunk_words=evidence.embedder.chunk_words,
         )
-        texts = dict(evidence.store.texts())  # one moment of the store: no await inside
+        raw = evidence.store.raw_texts()  # one moment of the store: no await inside
+        texts = await anyio.to_thread.run_sync(normalised_texts, raw)
         ids = list(texts)
         keys = [text_key(texts[text_id]) for text_id in ids]
         vectors = np.zeros((len(ids), embedder.dimension), dtype=np.float32)

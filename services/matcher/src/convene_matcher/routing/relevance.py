@@ -166,7 +166,7 @@ def fill_lexical_postings(store: CitizenStore, *, config: MatchingConfig, chunk:
     build). Returns how many were vectorised."""
     postings = lexical_postings(store, config=config)
     with store.lock.read():  # the feed mutates the store on the event loop
-        ids = np.fromiter((text_id for text_id, _ in store.texts()), dtype=np.int64)
+        ids = store.text_ids()
     return sum(
         postings.fill(store.text, ids[start : start + chunk]) for start in range(0, len(ids), chunk)
     )

@@ -104,7 +104,7 @@ async def warm_lexical_postings(
     the postings leaves nothing to do; a large fill is saved at once. Returns texts filled."""
     store = evidence.store
     # On the event loop, where the feed mutates the store: no mutation runs meanwhile.
-    ids = np.fromiter((text_id for text_id, _ in store.texts()), dtype=np.int64)
+    ids = store.text_ids()
     filled = await fill_lexical_postings_of(evidence=evidence, config=config, ids=ids, chunk=chunk)
     if filled >= POSTINGS_SNAPSHOT_MIN_TEXTS and store.seq > 0:
         await evidence.save_snapshot()
