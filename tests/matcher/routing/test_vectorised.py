@@ -121,6 +121,14 @@ def test_lexical_postings_equal_the_pairwise_rule() -> None:
                     store.text(text_id) or "", query, idf_floor=config.lexical_idf_floor
                 )
                 assert found[text_id] == pytest.approx(expected, abs=1e-5)
+            # Asked about some texts, it scores exactly those and leaves the others at 0.
+            some = ids[::3]
+            subset = lexical_by_text(store, some, query, store.next_text_id, config=config)
+            np.testing.assert_allclose(subset[some], found[some], atol=1e-6)
+            others = np.setdiff1d(ids, some)
+            assert not subset[others].any()
+            if round_ == 2 and query != "the and of":
+                assert found[others].any()  # so the zeros above are not vacuous
 
 
 def test_lexical_postings_survive_a_snapshot_and_keep_growing() -> None:
