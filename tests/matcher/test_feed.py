@@ -153,7 +153,8 @@ async def test_erasure_removes_vectors_and_attributes(
     assert shared in live_ids.tolist()
     assert evidence.store.text_refs(shared) == 1
     arrays = evidence.store.arrays
-    assert arrays.text_slots[shared] == {evidence.store.get(keep).slot}  # type: ignore[union-attr]
+    assert arrays.holders_of(shared) == {evidence.store.get(keep).slot}  # type: ignore[union-attr]
+    assert not arrays.holders_of(unique)
     assert unique not in arrays.text_slots
     assert not arrays.alive[slot]
     assert slot not in arrays.slot_texts
