@@ -18,6 +18,9 @@ import numpy.typing as npt
 
 Vectoriser = Callable[[str], Mapping[str, float]]
 Int64s = npt.NDArray[np.int64]
+# Posting ids are text ids (a counter far below 2^31): int32 halves the largest column of the
+# postings (about 49M entries at 100,000 citizens: 0.2 GB saved).
+TextIds = npt.NDArray[np.int32]
 FloatArray = npt.NDArray[np.float32]
 
 
@@ -29,13 +32,13 @@ class _Posting:
     __slots__ = ("ids", "length", "weights")
 
     def __init__(self) -> None:
-        self.ids: Int64s = np.empty(4, dtype=np.int64)
+        self.ids: TextIds = np.empty(4, dtype=np.int32)
         self.weights: FloatArray = np.empty(4, dtype=np.float32)
         self.length = 0
 
     def append(self, text_id: int, weight: float) -> None:
         if self.length == len(self.ids):
-            self.ids = np.concatenate((self.ids, np.empty(len(self.ids), dtype=np.int64)))
+            self.ids = np.concatenate((self.ids, np.empty(len(self.ids), dtype=np.int32)))
             self.weights = np.concatenate(
                 (self.weights, np.empty(len(self.weights), dtype=np.float32))
             )
@@ -123,7 +126,7 @@ class TextPostings:
             words = list(self._postings)
             postings = [self._postings[word] for word in words]
             lengths = np.fromiter((p.length for p in postings), np.int64, len(postings))
-            ids = np.concatenate([p.ids[: p.length] for p in postings] or [np.empty(0, np.int64)])
+            ids = np.concatenate([p.ids[: p.length] for p in postings] or [np.empty(0, np.int32)])
             weights = np.concatenate(
                 [p.weights[: p.length] for p in postings] or [np.empty(0, np.float32)]
             )
@@ -136,7 +139,7 @@ class TextPostings:
     ) -> TextPostings:
         postings = cls(vectorise)
         postings._known = np.array(arrays["known"], dtype=np.bool_)
-        ids = np.asarray(arrays["ids"], dtype=np.int64)
+        ids = np.asarray(arrays["ids"], dtype=np.int32)  # snapshots before int32 held int64
         weights = np.asarray(arrays["weights"], dtype=np.float32)
         start = 0
         for word, length in zip(words, arrays["lengths"].tolist(), strict=True):
