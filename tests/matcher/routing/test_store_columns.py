@@ -2,7 +2,9 @@
 (formats 4 and 5) and the store it gives is the store that was saved, item for item and
 column for column, as the slower rebuild from each citizen's snapshot (format 3) gives it
 too. Format 5 keeps texts as raw utf-8 columns; a format 4 snapshot (normalised texts in
-JSON) loads into the same store."""
+JSON) loads into the same store. Items live in columns and are built on demand: they are
+the items a plain dict of ``EvidenceItem`` (the store's former layout) holds through the
+same upserts and erasures, and an erasure frees every table row its items held."""
 
 from __future__ import annotations
 
@@ -14,7 +16,9 @@ import numpy as np
 import pytest
 
 from convene_matcher.citizens.arrays import ITEM_COLUMNS, SLOT_COLUMNS, CitizenArrays
+from convene_matcher.citizens.item_columns import NONE
 from convene_matcher.citizens.store import STORE_FORMAT, CitizenStore, _utf8_strings
+from convene_matcher.evidence.items import EvidenceItem, ItemDraft
 from tests.matcher.routing.citizens import BOLTON, LONDON, SALFORD, snapshot
 
 SKILLS = ["cycling infrastructure", "flood risk", "housing law", "Youth work", "data analysis"]
@@ -87,7 +91,7 @@ def _assert_same(live: CitizenStore, loaded: CitizenStore) -> None:
     assert a.access_needs == b.access_needs
     for name in ("role_ids", "organisation_ids", "language_ids", "authority_ids", "code_ids"):
         assert getattr(a, name).values == getattr(b, name).values, name
-    assert dict(live._items) == dict(loaded._items)
+    _assert_same_items(live, loaded)
     assert dict(live.texts()) == dict(loaded.texts())
     assert live._text_ids == loaded._text_ids
     assert live.text_count == loaded.text_count == len(dict(live.texts()))
@@ -104,6 +108,27 @@ def _assert_same(live: CitizenStore, loaded: CitizenStore) -> None:
         a.affiliated(frozenset({"manchester city council"}), employer_only=True),
         b.affiliated(frozenset({"manchester city council"}), employer_only=True),
     )
+
+
+def _assert_same_items(
+    live: CitizenStore, loaded: CitizenStore, *, same_slots: bool = True
+) -> None:
+    """The same items, and the same columns wherever a column holds a value (table rows may
+    be numbered differently: a live table reuses freed rows; a format 3 load lays out the
+    citizen slots afresh)."""
+    assert list(live.items()) == list(loaded.items())
+    assert live.item_count == loaded.item_count == len(list(live.items()))
+    a, b = live._items, loaded._items
+    ids = a.live_ids()
+    assert np.array_equal(ids, b.live_ids())
+    for name in ("owner", "kind", "text_id") if same_slots else ("kind", "text_id"):
+        assert np.array_equal(getattr(a, name)[ids], getattr(b, name)[ids]), name
+    for name in ("raw", "source"):
+        assert np.array_equal(getattr(a, name)[ids] == NONE, getattr(b, name)[ids] == NONE), name
+    uuids = ids[a.source[ids] == NONE]
+    assert np.array_equal(a.source_uuid[uuids], b.source_uuid[uuids])
+    for name in ("attribute_table", "raw_table", "source_table"):
+        assert len(getattr(a, name)) == len(getattr(b, name)), name
 
 
 def _as_format_4(
@@ -174,7 +199,7 @@ def test_a_format_3_snapshot_still_loads_and_rebuilds_the_same_arrays() -> None:
                 getattr(store.arrays, name)[record.slot]
                 == getattr(rebuilt.arrays, name)[other.slot]
             ), name
-    assert dict(store._items) == dict(rebuilt._items)
+    _assert_same_items(store, rebuilt, same_slots=False)
     assert _round_trip(rebuilt).arrays.item_rows == rebuilt.arrays.item_rows
 
 
@@ -200,3 +225,144 @@ def test_an_unknown_store_format_is_refused() -> None:
     meta["format"] = 99
     with pytest.raises(ValueError, match="store format 99"):
         CitizenStore.from_columns(meta, arrays)
+
+
+UUID = "0f8fad5b-d9cb-469f-a165-70867728950e"
+RAW_VARIANTS = ["Housing Law", "housing law", "HOUSING  LAW"]
+SOURCES = [
+    UUID,
+    UUID.upper(),
+    "bio",
+    "s1",
+    "{" + UUID + "}",
+    "6ba7b810-9dad-11d1-80b4-00c04fd430c8",
+]
+
+
+def _drafts(rng: np.random.Generator) -> list[ItemDraft]:
+    """Drafts over a small vocabulary, so upserts keep, change and drop items: source ids
+    that are canonical UUIDs and ones that are not (upper case, braces, "bio"), raw texts
+    that normalise to one text, attributes that are shared, unique or unhashable."""
+    drafts = []
+    for _ in range(int(rng.integers(0, 6))):
+        attributes: dict[str, Any] = [
+            {"level": "can_do"},
+            {"level": str(rng.choice(["can_do", "can_explain"]))},
+            {"entry_kind": "job", "title": f"Title {rng.integers(0, 3)}"},
+            {"tags": ["unhashable"]},
+        ][int(rng.integers(0, 4))]
+        drafts.append(
+            ItemDraft(
+                str(rng.choice(["skill", "experience", "badge"])),  # type: ignore[arg-type]
+                str(rng.choice(SOURCES)),
+                str(rng.choice([*RAW_VARIANTS, "flood risk", f"own text {rng.integers(0, 2)}"])),
+                attributes,
+            )
+        )
+    return drafts
+
+
+class _DictItems:
+    """The former layout, as a reference: an ``EvidenceItem`` per id in a dict."""
+
+    def __init__(self) -> None:
+        self.items: dict[int, EvidenceItem] = {}
+        self.of: dict[str, list[int]] = {}
+        self.next_id = 1
+
+    def upsert(self, citizen_id: str, drafts: list[ItemDraft]) -> None:
+        held = [self.items[i] for i in self.of.get(citizen_id, [])]
+        existing = {(i.kind, i.source_id, i.text): i for i in held}
+        kept: list[int] = []
+        seen: set[tuple[str, str, str]] = set()
+        for draft in drafts:
+            if draft.identity in seen:
+                continue
+            seen.add(draft.identity)
+            found = existing.pop(draft.identity, None)
+            item_id = found.item_id if found else self.next_id
+            self.next_id += found is None
+            text_id = found.text_id if found else -1  # compared apart: the store allocates
+            self.items[item_id] = EvidenceItem(
+                item_id, citizen_id, draft.kind, draft.source_id, draft.text,
+                draft.attributes, text_id,
+            )  # fmt: skip
+            kept.append(item_id)
+        for stale in existing.values():
+            del self.items[stale.item_id]
+        self.of[citizen_id] = kept
+
+    def erase(self, citizen_id: str) -> None:
+        for item_id in self.of.pop(citizen_id, []):
+            del self.items[item_id]
+
+
+def _without_text_id(item: EvidenceItem | None) -> tuple[Any, ...]:
+    assert item is not None
+    return (item.item_id, item.citizen_id, item.kind, item.source_id, item.text, item.attributes)
+
+
+def _assert_as_reference(store: CitizenStore, reference: _DictItems) -> None:
+    assert [_without_text_id(i) for i in store.items()] == [
+        _without_text_id(reference.items[i]) for i in sorted(reference.items)
+    ]
+    for citizen_id, item_ids in reference.of.items():
+        assert [_without_text_id(i) for i in store.items_of(citizen_id)] == [
+            _without_text_id(reference.items[i]) for i in item_ids
+        ]
+        assert store.get(citizen_id).item_ids == tuple(item_ids)  # type: ignore[union-attr]
+    for item_id in range(store.next_item_id + 1):
+        item = store.item(item_id)
+        assert (item is None) == (item_id not in reference.items), item_id
+        if item is not None:
+            assert _without_text_id(item) == _without_text_id(reference.items[item_id])
+            assert store.text(item.text_id) == store.text(store.text_id(item.text) or 0)
+
+
+def test_items_are_the_items_a_dict_of_evidence_items_holds() -> None:
+    """Ids kept across upserts while (kind, source id, text) is unchanged, attributes
+    refreshed, the rest removed and added; through a snapshot round trip too."""
+    rng = np.random.default_rng(21)
+    store, reference = CitizenStore(), _DictItems()
+    people = [snapshot() for _ in range(12)]
+    for step in range(300):
+        person = people[int(rng.integers(0, len(people)))]
+        if step % 17 == 16:
+            store.erase(person.citizen_id)
+            reference.erase(person.citizen_id)
+        else:
+            drafts = _drafts(rng)
+            result = store.upsert(person, drafts)
+            before = set(reference.items)
+            reference.upsert(person.citizen_id, drafts)
+            assert sorted(i.item_id for i in result.added) == sorted(set(reference.items) - before)
+            assert sorted(result.removed) == sorted(before - set(reference.items))
+        if step % 50 == 49:
+            _assert_as_reference(store, reference)
+            loaded = _round_trip(store)
+            _assert_as_reference(loaded, reference)
+            _assert_same_items(store, loaded)
+            # Format 4 did not save which raw text is a text's own: the same items, though
+            # another of a text's raw texts may be the one held as its own.
+            _assert_as_reference(_round_trip(store, format_4=True), reference)
+            store = loaded  # and it goes on from the loaded store
+
+
+def test_erasing_everyone_frees_every_item_table_row() -> None:
+    rng = np.random.default_rng(22)
+    store = CitizenStore()
+    people = [snapshot() for _ in range(10)]
+    for person in people * 3:
+        store.upsert(person, _drafts(rng))
+    store = _round_trip(store)
+    for person in people:
+        store.upsert(person, _drafts(rng))
+        store.erase(person.citizen_id)
+    columns = store._items
+    assert store.item_count == columns.live == 0
+    assert store.text_count == 0
+    assert list(store.items()) == []
+    assert not (columns.owner != NONE).any()
+    for table in (columns.attribute_table, columns.raw_table, columns.source_table):
+        assert len(table) == 0
+        assert all(value is None for value in table.values)

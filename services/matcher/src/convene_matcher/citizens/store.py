@@ -22,6 +22,12 @@ Item ids and text ids are allocated from counters and never reused. An item whos
 source_id, text) is unchanged keeps its id across upserts (only its attributes are
 refreshed); any other change is a removal plus an addition.
 
+Items are numpy columns indexed by item id (``ItemColumns``: 37 bytes an id), not objects:
+``item``, ``items_of`` and ``items`` build ``EvidenceItem`` objects on demand. At 100k
+citizens the 1.63M item objects, their source-id strings, dict and int objects were about
+520 MB; a citizen's item ids are one int32 ``bytes`` (97 bytes for 16 items, where a tuple
+of ints was about 620).
+
 Mutate only from the feed consumer / rebuild path (which holds the service's mutation lock),
 on the event loop; every mutation also holds the write side of ``lock`` (a readers-writer
 lock), routing's worker threads hold its read side while they read ``arrays``: routes run
@@ -35,7 +41,7 @@ import hashlib
 import sys
 import threading
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -45,6 +51,14 @@ import numpy as np
 import numpy.typing as npt
 
 from convene_matcher.citizens.arrays import KIND_CODE, KINDS, NO_LEVEL, CitizenArrays, ItemRow
+from convene_matcher.citizens.item_columns import (
+    NONE,
+    ItemColumns,
+    attributes_key,
+    utf8_as_uuids,
+    uuid_text,
+    uuids_as_utf8,
+)
 from convene_matcher.citizens.postings import TextPostings, Vectoriser
 from convene_matcher.citizens.schemas import MatchSnapshot
 from convene_matcher.embedding.text import normalise_text, normalised_uncached
@@ -143,16 +157,27 @@ class CitizenRecord:
     0.29 GB; ``snapshot`` inflates and parses on access, for the few citizens a request looks
     at), item ids and array slot. Routing reads the arrays, never this per candidate."""
 
-    __slots__ = ("item_ids", "slot", "snapshot_packed")
+    __slots__ = ("item_id_bytes", "slot", "snapshot_packed")
 
-    def __init__(self, *, packed: bytes, item_ids: tuple[int, ...], slot: int = -1) -> None:
+    def __init__(self, *, packed: bytes, item_ids: Sequence[int] | bytes, slot: int = -1) -> None:
         self.snapshot_packed = packed
-        self.item_ids = item_ids
+        # int32 item ids as bytes: not a tuple of int objects, and not tracked by the GC.
+        self.item_id_bytes = (
+            item_ids if isinstance(item_ids, bytes) else np.asarray(item_ids, np.int32).tobytes()
+        )
         self.slot = slot
 
     @classmethod
-    def of(cls, snapshot: MatchSnapshot, *, item_ids: tuple[int, ...], slot: int) -> CitizenRecord:
+    def of(cls, snapshot: MatchSnapshot, *, item_ids: Sequence[int], slot: int) -> CitizenRecord:
         return cls(packed=pack_snapshot(snapshot), item_ids=item_ids, slot=slot)
+
+    @property
+    def item_id_array(self) -> npt.NDArray[np.int32]:
+        return np.frombuffer(self.item_id_bytes, dtype=np.int32)
+
+    @property
+    def item_ids(self) -> tuple[int, ...]:
+        return tuple(self.item_id_array.tolist())
 
     @property
     def snapshot_json(self) -> bytes:
@@ -223,7 +248,7 @@ class CitizenStore:
         self.lock = ReadWriteLock()
         self.arrays = CitizenArrays()
         self._citizens: dict[str, CitizenRecord] = {}
-        self._items: dict[int, EvidenceItem] = {}
+        self._items = ItemColumns()
         self._text_ids: dict[bytes, int] = {}  # text_digest(normalised text) -> text id
         # By text id (ids are dense and never reused; 0 is none): a raw text of the text's
         # items, the very str an item holds, None once the text is dropped; and how many
@@ -233,8 +258,6 @@ class CitizenStore:
         # The dict's keys by text id (a snapshot saves them: no text normalised to save one).
         self._digests: list[bytes | None] = [None]
         self._live_texts = 0
-        # Identical attribute dicts ({"level": "can_do"}) shared, not repeated a million times.
-        self._attributes: dict[tuple[Any, ...], dict[str, Any]] = {}
         # Inverted word vectors of the distinct texts, per vectoriser key (routing's lexical
         # part): they belong to these texts, so they live and die with the store.
         self._postings: dict[object, TextPostings] = {}
@@ -252,7 +275,7 @@ class CitizenStore:
 
     @property
     def item_count(self) -> int:
-        return len(self._items)
+        return self._items.live
 
     @property
     def text_count(self) -> int:
@@ -262,17 +285,53 @@ class CitizenStore:
         return self._citizens.get(citizen_id)
 
     def item(self, item_id: int) -> EvidenceItem | None:
-        return self._items.get(item_id)
+        if not self._items.alive(item_id):
+            return None
+        (found,) = self._build(np.array([item_id], dtype=np.int64))
+        return found
 
     def items_of(self, citizen_id: str) -> list[EvidenceItem]:
         record = self._citizens.get(citizen_id)
-        return [self._items[i] for i in record.item_ids] if record else []
+        return self._build(record.item_id_array) if record else []
 
     def citizens(self) -> Iterator[tuple[str, CitizenRecord]]:
         return iter(self._citizens.items())
 
     def items(self) -> Iterator[EvidenceItem]:
-        return iter(self._items.values())
+        """Every live item in id order, built as it is read (in blocks of 65536)."""
+        ids = self._items.live_ids()
+        for start in range(0, len(ids), 65536):
+            yield from self._build(ids[start : start + 65536])
+
+    def _build(self, ids: npt.NDArray[np.integer[Any]]) -> list[EvidenceItem]:
+        """Items of live ids from the columns (one gather a column, not a lookup an item)."""
+        columns, texts, citizens = self._items, self._texts, self.arrays.slot_citizen
+        raws, sources = columns.raw_table.values, columns.source_table.values
+        attributes = columns.attribute_table.values
+        built = []
+        for item_id, owner, kind, text_id, attribute, raw, source, uuid in zip(
+            ids.tolist(),
+            columns.owner[ids].tolist(),
+            columns.kind[ids].tolist(),
+            columns.text_id[ids].tolist(),
+            columns.attributes[ids].tolist(),
+            columns.raw[ids].tolist(),
+            columns.source[ids].tolist(),
+            columns.source_uuid[ids],
+            strict=True,
+        ):
+            built.append(
+                EvidenceItem(
+                    item_id,
+                    cast(str, citizens[owner]),
+                    KINDS[kind],
+                    uuid_text(uuid.tobytes()) if source == NONE else cast(str, sources[source]),
+                    cast(str, texts[text_id] if raw == NONE else raws[raw]),
+                    cast(dict[str, Any], attributes[attribute]),
+                    text_id,
+                )
+            )
+        return built
 
     def texts(self) -> Iterator[tuple[int, str]]:
         """Every live (text id, normalised text), in id order, normalised as they are read
@@ -328,14 +387,6 @@ class CitizenStore:
             return found
 
     # -- writes ------------------------------------------------------------------------
-    def _shared(self, attributes: dict[str, Any]) -> dict[str, Any]:
-        try:
-            key = tuple(sorted(attributes.items()))
-            hash(key)
-        except TypeError:
-            return attributes
-        return self._attributes.setdefault(key, attributes)
-
     def _reserve_texts(self) -> None:
         """Text id lists as long as ids allocated."""
         missing = self.next_text_id - len(self._texts)
@@ -381,11 +432,12 @@ class CitizenStore:
         previous = self._citizens.get(citizen_id)
         existing: dict[tuple[str, str, str], EvidenceItem] = {}
         if previous:
-            for item_id in previous.item_ids:
-                item = self._items[item_id]
+            for item in self._build(previous.item_id_array):
                 existing[(item.kind, item.source_id, item.text)] = item
         result = UpsertResult()
+        columns = self._items
         with self.lock.write():
+            slot = previous.slot if previous else self.arrays.allocate(citizen_id)
             kept_items: list[EvidenceItem] = []
             seen: set[tuple[str, str, str]] = set()
             for draft in drafts:
@@ -393,35 +445,41 @@ class CitizenStore:
                 if identity in seen:
                     continue
                 seen.add(identity)
-                attributes = self._shared(draft.attributes)
                 kept = existing.pop(identity, None)
                 if kept is not None:
-                    if kept.attributes != attributes:
+                    if kept.attributes != draft.attributes:
                         kept = EvidenceItem(
-                            kept.item_id, citizen_id, draft.kind, draft.source_id, draft.text,
-                            attributes, kept.text_id,
+                            kept.item_id, citizen_id, draft.kind, draft.source_id, kept.text,
+                            columns.set_attributes(kept.item_id, draft.attributes), kept.text_id,
                         )  # fmt: skip
-                        self._items[kept.item_id] = kept
                     kept_items.append(kept)
                     continue
                 # Interned: a label held by thousands of citizens is one string, not thousands.
                 text = sys.intern(draft.text)
-                item = EvidenceItem(
-                    self.next_item_id, citizen_id, draft.kind, draft.source_id, text,
-                    attributes, self._link_text(text, result),
-                )  # fmt: skip
+                text_id = self._link_text(text, result)
+                item_id = self.next_item_id
                 self.next_item_id += 1
-                self._items[item.item_id] = item
+                attributes = columns.add(
+                    item_id,
+                    owner=slot,
+                    kind=KIND_CODE[draft.kind],
+                    text_id=text_id,
+                    source_id=draft.source_id,
+                    raw=None if self._texts[text_id] == text else text,
+                    attributes=draft.attributes,
+                )
+                item = EvidenceItem(
+                    item_id, citizen_id, draft.kind, draft.source_id, text, attributes, text_id
+                )
                 kept_items.append(item)
                 result.added.append(item)
             for stale in existing.values():
-                del self._items[stale.item_id]
+                columns.remove(stale.item_id)
                 result.removed.append(stale.item_id)
                 self._unlink_text(stale.text_id, result)
-            slot = previous.slot if previous else self.arrays.allocate(citizen_id)
             self.arrays.set_citizen(slot, snapshot, [_row(item) for item in kept_items])
             self._citizens[citizen_id] = CitizenRecord.of(
-                snapshot, item_ids=tuple(item.item_id for item in kept_items), slot=slot
+                snapshot, item_ids=[item.item_id for item in kept_items], slot=slot
             )
         return result
 
@@ -432,11 +490,13 @@ class CitizenStore:
             record = self._citizens.pop(citizen_id, None)
             if record is None:
                 return result
-            for item_id in record.item_ids:
-                item = self._items.pop(item_id, None)
-                if item is not None:
+            columns = self._items
+            for item_id in record.item_id_array.tolist():
+                if columns.alive(item_id):
+                    text_id = int(columns.text_id[item_id])
+                    columns.remove(item_id)
                     result.removed.append(item_id)
-                    self._unlink_text(item.text_id, result)
+                    self._unlink_text(text_id, result)
             self.arrays.clear(record.slot)
         return result
 
@@ -445,60 +505,59 @@ class CitizenStore:
         """The store as (small JSON metadata, numpy columns): no per-citizen JSON parse or
         dump (snapshots are kept as JSON bytes already). Call with mutations excluded."""
         citizens = list(self._citizens.values())
-        citizen_index = {cid: n for n, cid in enumerate(self._citizens)}
+        columns = self._items
+        ids = columns.live_ids()
         blobs = [record.snapshot_packed for record in citizens]
-        items = list(self._items.values())
-        raw_texts: dict[str, int] = {}
-        attribute_rows: dict[int, int] = {}
-        attribute_list: list[dict[str, Any]] = []
-        for item in items:
-            if id(item.attributes) not in attribute_rows:
-                attribute_rows[id(item.attributes)] = len(attribute_list)
-                attribute_list.append(item.attributes)
+        citizen_of_slot = np.full(self.arrays.capacity, -1, dtype=np.int64)
+        citizen_of_slot[[record.slot for record in citizens]] = np.arange(len(citizens))
+        # Raw texts: each live text's own (distinct: equal raw texts are one text), then the
+        # variants items hold (distinct too, and unlike any text's own).
+        text_ids = self.text_ids()
+        raw_texts = [cast(str, self._texts[t]) for t in text_ids.tolist()]
+        text_raw = np.full(self.next_text_id, -1, dtype=np.int64)
+        text_raw[text_ids] = np.arange(len(text_ids))
+        variant_rows = np.array(
+            [row for row, raw in enumerate(columns.raw_table.values) if raw is not None],
+            dtype=np.int64,
+        )
+        variant_raw = np.full(len(columns.raw_table.values) + 1, -1, dtype=np.int64)
+        variant_raw[variant_rows] = len(raw_texts) + np.arange(len(variant_rows))
+        raw_texts += [cast(str, columns.raw_table.values[row]) for row in variant_rows.tolist()]
+        item_raw = columns.raw[ids]
+        item_text_id = columns.text_id[ids].astype(np.int64)
+        attribute_rows, item_attributes = np.unique(columns.attributes[ids], return_inverse=True)
         meta = {
             "format": STORE_FORMAT,
             "seq": self.seq,
             "next_item_id": self.next_item_id,
             "next_text_id": self.next_text_id,
-            "attributes": attribute_list,
+            "attributes": [columns.attribute_table.values[row] for row in attribute_rows.tolist()],
         }
+        citizen_items = np.frombuffer(
+            b"".join(record.item_id_bytes for record in citizens), dtype=np.int32
+        )
         arrays: dict[str, npt.NDArray[Any]] = {
             "snapshot_bytes": np.frombuffer(b"".join(blobs), dtype=np.uint8),
             "snapshot_lengths": np.fromiter((len(b) for b in blobs), np.int64, len(blobs)),
-            "item_counts": np.fromiter((len(r.item_ids) for r in citizens), np.int64, len(blobs)),
-            "citizen_items": np.fromiter(
-                (i for record in citizens for i in record.item_ids), np.int64
+            "item_counts": np.fromiter(
+                (len(r.item_id_bytes) // 4 for r in citizens), np.int64, len(blobs)
             ),
-            "item_id": np.fromiter((i.item_id for i in items), np.int64, len(items)),
-            "item_citizen": np.fromiter(
-                (citizen_index[i.citizen_id] for i in items), np.int64, len(items)
+            "citizen_items": citizen_items.astype(np.int64),
+            "item_id": ids.astype(np.int64),
+            "item_citizen": citizen_of_slot[columns.owner[ids]],
+            "item_kind": columns.kind[ids].copy(),
+            "item_text_id": item_text_id,
+            "item_raw_text": np.where(
+                item_raw == NONE, text_raw[item_text_id], variant_raw[np.maximum(item_raw, 0)]
             ),
-            "item_kind": np.fromiter((KIND_CODE[i.kind] for i in items), np.int8, len(items)),
-            "item_text_id": np.fromiter((i.text_id for i in items), np.int64, len(items)),
-            "item_raw_text": np.fromiter(
-                (raw_texts.setdefault(i.text, len(raw_texts)) for i in items), np.int64, len(items)
-            ),
-            "item_attributes": np.fromiter(
-                (attribute_rows[id(i.attributes)] for i in items), np.int64, len(items)
-            ),
+            "item_attributes": item_attributes.reshape(-1).astype(np.int64),
+            "text_id": text_ids,
+            "text_raw": text_raw[text_ids],
         }
-        text_ids = self.text_ids()
-        arrays["text_id"] = text_ids
-        # A text's raw text is one an item holds, or held when the text was first met.
-        arrays["text_raw"] = np.fromiter(
-            (
-                raw_texts.setdefault(cast(str, self._texts[t]), len(raw_texts))
-                for t in text_ids.tolist()
-            ),
-            np.int64,
-            len(text_ids),
-        )
         digests = b"".join(cast(bytes, self._digests[t]) for t in text_ids.tolist())
         arrays["text_digest"] = np.frombuffer(digests, dtype=np.uint8).reshape(-1, DIGEST_BYTES)
-        arrays["raw_text_bytes"], arrays["raw_text_lengths"] = _utf8_column(list(raw_texts))
-        arrays["source_id_bytes"], arrays["source_id_lengths"] = _utf8_column(
-            [item.source_id for item in items]
-        )
+        arrays["raw_text_bytes"], arrays["raw_text_lengths"] = _utf8_column(raw_texts)
+        arrays["source_id_bytes"], arrays["source_id_lengths"] = self._source_id_column(ids)
         meta["arrays"], routing_arrays = self.arrays.to_columns()
         arrays.update(routing_arrays)
         arrays["citizen_slot"] = np.fromiter((r.slot for r in citizens), np.int64, len(blobs))
@@ -510,15 +569,15 @@ class CitizenStore:
             if isinstance(key, tuple) and all(isinstance(part, (str, float)) for part in key)
         ]
         saved += [
-            (key, words, columns)
-            for key, (words, columns) in self._saved_postings.items()
+            (key, words, saved_columns)
+            for key, (words, saved_columns) in self._saved_postings.items()
             if key not in self._postings
         ]
         meta["postings"] = [
             {"key": list(cast(tuple[Any, ...], key)), "words": words} for key, words, _ in saved
         ]
-        for number, (_, _, columns) in enumerate(saved):
-            for name, column in columns.items():
+        for number, (_, _, postings_columns) in enumerate(saved):
+            for name, column in postings_columns.items():
                 arrays[f"postings{number}_{name}"] = column
         return meta, arrays
 
@@ -541,7 +600,7 @@ class CitizenStore:
                 else meta["raw_texts"]
             )
         ]
-        store._load_texts(meta, arrays, raw_texts)
+        text_raw = store._load_texts(meta, arrays, raw_texts)
         for number, saved in enumerate(meta.get("postings", [])):
             prefix = f"postings{number}_"
             store._saved_postings[tuple(saved["key"])] = (
@@ -562,39 +621,41 @@ class CitizenStore:
             store.arrays = CitizenArrays.from_columns(meta["arrays"], arrays)
             slots = arrays["citizen_slot"].tolist()
             citizen_ids = [cast(str, store.arrays.slot_citizen[slot]) for slot in slots]
-        store._load_items(meta, arrays, citizen_ids, raw_texts)
-        citizen_items = arrays["citizen_items"].tolist()
-        offset = 0
-        for n, count in enumerate(arrays["item_counts"].tolist()):
-            item_ids = tuple(citizen_items[offset : offset + count])
-            offset += count
-            if meta["format"] == 3:
-                rows = [_row(store._items[i]) for i in item_ids]
-                store.arrays.set_citizen(slots[n], snapshots[n], rows)
-            packed = blob[starts[n] : ends[n]]
-            store._citizens[citizen_ids[n]] = CitizenRecord(
+        store._load_items(meta, arrays, np.asarray(slots, dtype=np.int64), raw_texts, text_raw)
+        citizen_items = arrays["citizen_items"].astype(np.int32).tobytes()
+        ends_items = np.cumsum(arrays["item_counts"]).tolist()
+        starts_items = [0, *ends_items[:-1]]
+        for n, (first, last) in enumerate(zip(starts_items, ends_items, strict=True)):
+            record = CitizenRecord(
                 # Format 3 kept the JSON as it is.
-                packed=pack_snapshot(packed) if meta["format"] == 3 else packed,
-                item_ids=item_ids,
+                packed=blob[starts[n] : ends[n]],
+                item_ids=citizen_items[4 * first : 4 * last],
                 slot=slots[n],
             )
+            if meta["format"] == 3:
+                record.snapshot_packed = pack_snapshot(record.snapshot_packed)
+                rows = [_row(item) for item in store._build(record.item_id_array)]
+                store.arrays.set_citizen(slots[n], snapshots[n], rows)
+            store._citizens[citizen_ids[n]] = record
         return store
 
     def _load_texts(
         self, meta: dict[str, Any], arrays: Mapping[str, npt.NDArray[Any]], raw_texts: list[str]
-    ) -> None:
+    ) -> npt.NDArray[np.int64]:
+        """Loads the texts; returns each text id's own raw text (a row of ``raw_texts``)."""
         item_text_ids = arrays["item_text_id"]
+        raw_of = np.full(self.next_text_id, -1, dtype=np.int64)
         if meta["format"] >= 5:
             text_ids = arrays["text_id"].tolist()
             raws = arrays["text_raw"].tolist()
             packed = arrays["text_digest"].tobytes()
             digests = [packed[n : n + DIGEST_BYTES] for n in range(0, len(packed), DIGEST_BYTES)]
+            raw_of[arrays["text_id"]] = arrays["text_raw"]
         else:
             # Formats 3 and 4 saved normalised texts: a text is now one of its items' raw
             # texts (a text with no item cannot be saved: its last item's removal drops it).
             text_ids = [int(text_id) for text_id, _ in meta["texts"]]
             digests = [text_digest(normalised) for _, normalised in meta["texts"]]
-            raw_of = np.full(self.next_text_id, -1, dtype=np.int64)
             raw_of[item_text_ids] = arrays["item_raw_text"]
             raws = raw_of[np.asarray(text_ids, dtype=np.int64)].tolist()
         for text_id, raw, digest in zip(text_ids, raws, digests, strict=True):
@@ -605,33 +666,95 @@ class CitizenStore:
         self._live_texts = len(self._text_ids)
         if len(item_text_ids):
             self._text_refs = np.bincount(item_text_ids, minlength=self.next_text_id).tolist()
+        return raw_of
 
     def _load_items(
         self,
         meta: dict[str, Any],
         arrays: Mapping[str, npt.NDArray[Any]],
-        owners: list[str],
+        slots: npt.NDArray[np.int64],
         raw_texts: list[str],
+        text_raw: npt.NDArray[np.int64],
     ) -> None:
-        attributes = [self._shared(a) for a in meta["attributes"]]
-        source_ids = (
-            _utf8_strings(arrays["source_id_bytes"], arrays["source_id_lengths"])
-            if meta["format"] >= 5
-            else meta["source_ids"]
+        """The item columns as array copies; only the rare variant raw texts, non-UUID source
+        ids and the distinct attribute dicts go through Python."""
+        columns = self._items
+        columns.reserve(self.next_item_id)
+        ids = arrays["item_id"].astype(np.int64)
+        text_ids = arrays["item_text_id"]
+        columns.owner[ids] = slots[arrays["item_citizen"]]
+        columns.kind[ids] = arrays["item_kind"]
+        columns.text_id[ids] = text_ids
+        columns.live = len(ids)
+        saved_attributes = arrays["item_attributes"]
+        users = np.bincount(saved_attributes, minlength=len(meta["attributes"])).tolist()
+        attribute_row = np.array(
+            [
+                columns.attribute_table.add(value, attributes_key(value), count) if count else -1
+                for value, count in zip(meta["attributes"], users, strict=True)
+            ],
+            dtype=np.int32,
         )
-        kinds = list(KINDS)
-        items = self._items
-        for item_id, owner, kind, text_id, raw, attribute, source_id in zip(
-            arrays["item_id"].tolist(),
-            arrays["item_citizen"].tolist(),
-            arrays["item_kind"].tolist(),
-            arrays["item_text_id"].tolist(),
-            arrays["item_raw_text"].tolist(),
-            arrays["item_attributes"].tolist(),
-            source_ids,
-            strict=True,
+        columns.attributes[ids] = attribute_row[saved_attributes]
+        item_raw = arrays["item_raw_text"]
+        own = text_raw[text_ids] == item_raw
+        columns.raw[ids[own]] = NONE
+        for item_id, raw in zip(ids[~own].tolist(), item_raw[~own].tolist(), strict=True):
+            text = raw_texts[raw]
+            columns.raw[item_id] = columns.raw_table.add(text, text)
+        if meta["format"] >= 5:
+            blob, lengths = arrays["source_id_bytes"], arrays["source_id_lengths"]
+        else:
+            blob, lengths = _utf8_column(meta["source_ids"])
+        self._load_source_ids(ids, blob, lengths)
+
+    def _source_id_column(
+        self, ids: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+        """The items' source ids as a utf-8 column (UUIDs written 65536 at a time)."""
+        columns = self._items
+        sources = columns.source[ids]
+        lengths = np.full(len(ids), 36, dtype=np.int64)
+        others = np.flatnonzero(sources != NONE)
+        encoded = [
+            cast(str, columns.source_table.values[row]).encode() for row in sources[others].tolist()
+        ]
+        lengths[others] = [len(text) for text in encoded]
+        starts = np.cumsum(lengths) - lengths
+        blob = np.empty(int(lengths.sum()), dtype=np.uint8)
+        for at, text in zip(starts[others].tolist(), encoded, strict=True):
+            blob[at : at + len(text)] = np.frombuffer(text, dtype=np.uint8)
+        uuids = np.flatnonzero(sources == NONE)
+        for first in range(0, len(uuids), 65536):
+            block = uuids[first : first + 65536]
+            positions = starts[block][:, None] + np.arange(36)
+            blob[positions] = uuids_as_utf8(columns.source_uuid[ids[block]])
+        return blob, lengths
+
+    def _load_source_ids(
+        self,
+        ids: npt.NDArray[np.int64],
+        blob: npt.NDArray[np.uint8],
+        lengths: npt.NDArray[np.int64],
+    ) -> None:
+        """Canonical UUIDs to the 16-byte column (vectorised); other source ids to the table."""
+        columns = self._items
+        starts = np.cumsum(lengths) - lengths
+        is_uuid = np.zeros(len(ids), dtype=np.bool_)
+        candidates = np.flatnonzero(lengths == 36)
+        for first in range(0, len(candidates), 65536):
+            block = candidates[first : first + 65536]
+            valid, raw = utf8_as_uuids(blob[starts[block][:, None] + np.arange(36)])
+            columns.source_uuid[ids[block[valid]]] = raw[valid]
+            is_uuid[block[valid]] = True
+        columns.source[ids[is_uuid]] = NONE
+        others = np.flatnonzero(~is_uuid)
+        view = np.ascontiguousarray(blob).data
+        users: dict[str, list[int]] = {}
+        for n, start, length in zip(
+            others.tolist(), starts[others].tolist(), lengths[others].tolist(), strict=True
         ):
-            items[item_id] = EvidenceItem(
-                item_id, owners[owner], kinds[kind], source_id, raw_texts[raw],
-                attributes[attribute], text_id,
-            )  # fmt: skip
+            users.setdefault(str(view[start : start + length], "utf-8"), []).append(n)
+        for source_id, rows in users.items():
+            row = columns.source_table.add(source_id, source_id, len(rows))
+            columns.source[ids[rows]] = row
