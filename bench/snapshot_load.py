@@ -94,9 +94,12 @@ def main() -> int:
     gc.collect()
     frozen_gc_s = round(time.perf_counter() - started, 3)
     emit(f"full GC: {tracked:,} tracked objects, {full_gc_s} s; after gc.freeze() {frozen_gc_s} s")
+    bytes_per_value = 2 if index.storage == "fp16" else 4
     parts_mb = {
         "index file": round((folder / "index.faiss").stat().st_size / 2**20, 1),
-        "vectors (texts x 384 x 4 B)": round(index.count * 384 * 4 / 2**20, 1),
+        f"vectors (texts x 384 x {bytes_per_value} B, {index.storage})": round(
+            index.count * 384 * bytes_per_value / 2**20, 1
+        ),
         "store.json": round((folder / STORE_FILE).stat().st_size / 2**20, 1),
         "snapshots, compressed": round(array_bytes.get("snapshot_bytes", 0) / 2**20, 1),
         "lexical postings": round(
