@@ -135,26 +135,34 @@ def test_exact_solver_is_optimal_with_shared_roles_and_affiliation_caps(seed: in
         assert violations(call, solution.panels[call.key].members) == []
 
 
+def random_candidates(
+    rng: random.Random, citizens: list[str], count: int, *, roles: list[str], counts: list[int]
+) -> tuple[BatchCandidate, ...]:
+    """``count`` of the citizens, best first, each with a random score, a random number
+    (drawn from ``counts``) of the roles and, three times in ten, the one organisation."""
+    return tuple(
+        sorted(
+            (
+                BatchCandidate(
+                    c,
+                    round(rng.random(), 4),
+                    frozenset(rng.sample(roles, rng.choice(counts))),
+                    frozenset({"org"}) if rng.random() < 0.3 else frozenset(),
+                )
+                for c in rng.sample(citizens, count)
+            ),
+            key=lambda c: -c.score,
+        )
+    )
+
+
 @pytest.mark.parametrize("seed", range(10))
 def test_decomposition_keeps_every_rule_and_beats_or_ties_the_baseline(seed: int) -> None:
     rng = random.Random(1000 + seed)
     citizens = [f"c{i}" for i in range(60)]
     calls = []
     for k in range(25):
-        candidates = tuple(
-            sorted(
-                (
-                    BatchCandidate(
-                        c,
-                        round(rng.random(), 4),
-                        frozenset(rng.sample(["a", "b"], rng.choice([0, 0, 1, 2]))),
-                        frozenset({"org"}) if rng.random() < 0.3 else frozenset(),
-                    )
-                    for c in rng.sample(citizens, 15)
-                ),
-                key=lambda c: -c.score,
-            )
-        )
+        candidates = random_candidates(rng, citizens, 15, roles=["a", "b"], counts=[0, 0, 1, 2])
         calls.append(
             BatchCall(
                 f"k{k}",
@@ -243,20 +251,7 @@ def test_the_baseline_keeps_to_its_total_time_and_still_seats_every_call() -> No
     citizens = [f"c{i}" for i in range(300)]
     calls = []
     for k in range(200):
-        candidates = tuple(
-            sorted(
-                (
-                    BatchCandidate(
-                        c,
-                        round(rng.random(), 4),
-                        frozenset(rng.sample(["a", "b", "c"], rng.choice([0, 1, 2]))),
-                        frozenset({"org"}) if rng.random() < 0.3 else frozenset(),
-                    )
-                    for c in rng.sample(citizens, 40)
-                ),
-                key=lambda c: -c.score,
-            )
-        )
+        candidates = random_candidates(rng, citizens, 40, roles=["a", "b", "c"], counts=[0, 1, 2])
         quotas = (Quota("a", 2, 3), Quota("b", 2, 3), Quota("c", 1, 2))
         calls.append(BatchCall(f"k{k}", 8, candidates, quotas, max_affiliation_share=0.3))
     remaining = {c: rng.choice([1, 2]) for c in citizens}
