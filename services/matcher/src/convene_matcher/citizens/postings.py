@@ -113,8 +113,10 @@ class TextPostings:
                 if found is None:
                     continue
                 ids = found.ids[: found.length]
-                hit = wanted[ids]
-                dense[ids[hit]] += weight * found.weights[: found.length][hit]
+                # The positions of the hits, then two small gathers: a boolean mask applied
+                # to both long columns read each twice (common words post ~0.9M texts).
+                hit = np.flatnonzero(np.take(wanted, ids))
+                dense[ids[hit]] += weight * found.weights[hit]
         result: FloatArray = np.clip(dense[:size], 0.0, 1.0).astype(np.float32)
         return result
 

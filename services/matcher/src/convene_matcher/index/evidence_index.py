@@ -28,11 +28,13 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import faiss
 import numpy as np
 import numpy.typing as npt
+
+from convene_matcher.index.half_products import half_products
 
 Vectors = npt.NDArray[np.float32]
 # A view of the stored vectors: float32, or float16 for an fp16 HNSW.
@@ -75,21 +77,18 @@ class IndexParams:
     hnsw_storage: Literal["fp32", "fp16"] = "fp16"
 
 
-def _products(vectors: StoredVectors, queries: Vectors) -> Vectors:
-    """(queries, vectors) inner products. For a few queries einsum (one thread, no BLAS):
-    multi-threaded BLAS gemv spins against the model and other requests on a busy 2-core
-    machine (measured: 0.1 ms vs 0.2 ms idle, several ms under load)."""
-    if vectors.dtype != np.float32:  # fp16 storage: products in float32, as FAISS does,
-        # a block at a time (a float32 copy of every vector would double the index).
-        block = 65_536
-        return np.concatenate(
-            [
-                _products(vectors[start : start + block].astype(np.float32), queries)
-                for start in range(0, len(vectors), block)
-            ]
-            or [np.empty((len(queries), 0), dtype=np.float32)],
-            axis=1,
-        )
+def _products(storage: StoredVectors, positions: Ids | None, queries: Vectors) -> Vectors:
+    """(queries, rows) inner products with the stored rows at ``positions`` (None: all).
+    float16 storage: by ONNX Runtime (``half_products``: exact conversion, products in
+    float32 as FAISS's own, without a float32 copy of the rows). float32, for a few queries:
+    einsum (one thread, no BLAS): multi-threaded BLAS gemv spins against the model and other
+    requests on a busy 2-core machine (measured: 0.1 ms vs 0.2 ms idle, several ms under
+    load)."""
+    if storage.dtype == np.float16:
+        if positions is None:
+            positions = np.arange(len(storage), dtype=np.int64)
+        return half_products(cast(npt.NDArray[np.float16], storage), positions, queries)
+    vectors = storage if positions is None else storage[positions]
     if len(queries) <= 8:
         result: Vectors = np.einsum("nd,qd->qn", vectors, queries)
         return result
@@ -327,10 +326,10 @@ class EvidenceIndex:
                     tomb = np.fromiter(self._tombstones, dtype=np.int64)
                     positions = np.flatnonzero(~np.isin(stored, tomb))
                     found = stored[positions]
-                    scores = _products(storage[positions], array)
+                    scores = _products(storage, positions, array)
                 else:
                     found = stored.copy()
-                    scores = _products(storage, array)
+                    scores = _products(storage, None, array)
             else:
                 wanted = np.asarray(ids, dtype=np.int64)
                 if self._lookup is None:
@@ -347,7 +346,7 @@ class EvidenceIndex:
                 )
                 positions = order[place[hit]]
                 found = wanted[hit]
-                scores = _products(storage[positions], array)
+                scores = _products(storage, positions, array)
         return found, np.asarray(scores, dtype=np.float32)
 
     def live_vectors(self) -> tuple[Ids, Vectors]:

@@ -21,8 +21,11 @@ Single-call routing, batch routing, configuration previews and offline evaluatio
 
 from __future__ import annotations
 
+import numpy as np
+
 from convene_matcher.calls.schemas import CallRead
 from convene_matcher.citizens.store import CitizenStore
+from convene_matcher.index.half_products import half_products
 from convene_matcher.panel import PanelCandidate, PanelResult, Quota, select_panel
 from convene_matcher.routing.filters import apply_filters, reason_counts
 from convene_matcher.routing.frame import Routed, RouteRequest, Scored
@@ -35,8 +38,13 @@ from convene_matcher.scoring.lexical import lexical_vector
 
 def warm_up() -> None:
     """Pays at start-up what the first routed call would (about half a second): the lexical
-    frequency tables and OR-Tools' CP-SAT. Blocking."""
+    frequency tables, OR-Tools' CP-SAT and the float16 scoring session. Blocking."""
     lexical_vector("warm up the general English frequency tables", idf_floor=4.0)
+    half_products(
+        np.zeros((1, 8), dtype=np.float16),
+        np.zeros(1, dtype=np.int64),
+        np.zeros((1, 8), dtype=np.float32),
+    )
     select_panel(
         [PanelCandidate("a", 1.0), PanelCandidate("b", 0.5, frozenset({"role"}))],
         quotas=[Quota("role", 1, 1)],

@@ -19,7 +19,7 @@ from convene_matcher.routing.frame import (
 from convene_matcher.routing.names import BODY_STAFF_ROLE, role_key
 from convene_matcher.routing.relevance import contribution_weight_table
 
-# The first HNSW search asks for this many texts, then four times more until covered.
+# The HNSW search asks for at least this many texts; four times more while not covered.
 FIRST_SEARCH = 256
 
 
@@ -55,7 +55,11 @@ def _retrieved_texts(store: CitizenStore, request: RouteRequest) -> tuple[FloatA
         dense, ordered = text_similarities(ids, scores, size)
         chosen, _ = retrieve(store, ordered, depth)
         return dense, chosen
-    k = FIRST_SEARCH
+    # Every live text has an item, so ``depth`` texts cover ``depth`` items: one search, not
+    # 256, then 1,024, then 4,096 texts in turn (at 100,000 citizens two or three searches a
+    # call, each costing efSearch's work whatever k is). Texts whose items were all erased
+    # since can leave it short: then four times more.
+    k = max(FIRST_SEARCH, min(depth, store.text_count))
     while True:
         ids, scores = similarity.search_texts(k)
         dense, ordered = text_similarities(ids, scores, size)
