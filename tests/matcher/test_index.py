@@ -239,3 +239,59 @@ def test_shipped_hnsw_settings_reach_recall_at_100_on_realistic_vectors(
     approx = hnsw.search(queries, 100)[1]
     recall = np.mean([len(set(t) & set(a)) / 100 for t, a in zip(truth, approx, strict=True)])
     assert recall >= 0.98
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_per_query_ef_search_equals_one_search_per_query(kind: str) -> None:
+    """Queries of different efSearch are searched as groups (concurrently); each row is what
+    a search of that query alone, at its efSearch, gives, tombstones filtered."""
+    vectors = unit(3000, seed=11)
+    ids = np.arange(3000, dtype=np.int64) * 3
+    index = make(kind, ids, vectors, hnsw_ef_search=64)
+    index.remove(ids[:10])
+    queries = unit(5, seed=12)
+    efs = [64, 16, 40, 16, 64]
+    scores, found = index.search(queries, 12, ef_search=efs)
+    for row, ef in enumerate(efs):
+        alone = make(kind, ids, vectors, hnsw_ef_search=ef)
+        alone.remove(ids[:10])
+        one_scores, one_found = alone.search(queries[row : row + 1], 12)
+        assert found[row].tolist() == one_found[0].tolist()
+        np.testing.assert_array_equal(scores[row], one_scores[0])
+    assert not set(found.ravel().tolist()) & set(ids[:10].tolist())
+    with pytest.raises(ValueError, match="one efSearch per query"):
+        index.search(queries, 3, ef_search=[64])
+
+
+def test_searches_and_exact_scores_run_while_vectors_are_added() -> None:
+    """Reads share the index lock (routes run concurrently); adds and removals take it
+    alone: every read sees a consistent index, whatever the interleaving."""
+    import threading
+
+    vectors = unit(4000, seed=13)
+    ids = np.arange(4000, dtype=np.int64)
+    index = make("hnsw", ids[:1000], vectors[:1000], hnsw_ef_search=32)
+    queries = unit(3, seed=14)
+    failures: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            for _ in range(30):
+                _, found = index.search(queries, 10, ef_search=[32, 16, 16])
+                assert (found >= 0).all()
+                got, scores = index.exact_scores(queries, found.ravel())
+                assert set(got.tolist()) == set(found.ravel().tolist())
+                assert scores.shape == (3, len(got))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    readers = [threading.Thread(target=read) for _ in range(3)]
+    for thread in readers:
+        thread.start()
+    for start in range(1000, 4000, 500):
+        index.add(ids[start : start + 500], vectors[start : start + 500], model="m")
+        index.remove(ids[start - 100 : start - 90])
+    for thread in readers:
+        thread.join(timeout=60)
+    assert not failures, failures
+    assert index.count == 4000 - 60

@@ -42,7 +42,6 @@ import sys
 import threading
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -69,6 +68,7 @@ from convene_matcher.evidence.items import (
     drafts_from_snapshot,
     item_signal,
 )
+from convene_matcher.locks import ReadWriteLock
 
 # 5: format 4 with raw texts and source ids as utf-8 columns (no JSON list of millions of
 # strings to parse) and each text as (digest, one raw text) instead of its normalised form;
@@ -110,45 +110,6 @@ def _utf8_strings(blob: npt.NDArray[np.uint8], lengths: npt.NDArray[np.int64]) -
     ends = np.cumsum(lengths).tolist()
     starts = [0, *ends[:-1]]
     return [str(view[a:b], "utf-8") for a, b in zip(starts, ends, strict=True)]
-
-
-class ReadWriteLock:
-    """Many readers or one writer; a waiting writer holds off new readers."""
-
-    def __init__(self) -> None:
-        self._condition = threading.Condition(threading.Lock())
-        self._readers = 0
-        self._writer = False
-        self._writers_waiting = 0
-
-    @contextmanager
-    def read(self) -> Iterator[None]:
-        with self._condition:
-            while self._writer or self._writers_waiting:
-                self._condition.wait()
-            self._readers += 1
-        try:
-            yield
-        finally:
-            with self._condition:
-                self._readers -= 1
-                if not self._readers:
-                    self._condition.notify_all()
-
-    @contextmanager
-    def write(self) -> Iterator[None]:
-        with self._condition:
-            self._writers_waiting += 1
-            while self._writer or self._readers:
-                self._condition.wait()
-            self._writers_waiting -= 1
-            self._writer = True
-        try:
-            yield
-        finally:
-            with self._condition:
-                self._writer = False
-                self._condition.notify_all()
 
 
 class CitizenRecord:

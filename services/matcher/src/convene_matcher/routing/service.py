@@ -64,13 +64,18 @@ def month_start(now: datetime) -> datetime:
 
 
 def _similarity(index: EvidenceIndex, queries: Vectors) -> TextSimilarity:
-    """The index's text scores for one call's query vectors (best over the queries)."""
+    """The index's text scores for one call's query vectors (best over the queries): the
+    call's text first (``pipeline.query_texts``), then its skill labels, searched with the
+    labels' lower efSearch (IndexParams.hnsw_ef_search_labels) beside it."""
 
     def best_over_queries(found: Ids, scores: Vectors) -> tuple[Ids, Vectors]:
         return found, scores.max(axis=0) if len(found) else np.empty(0, dtype=np.float32)
 
+    params = index.params
+    ef_search = [params.hnsw_ef_search] + [params.hnsw_ef_search_labels] * (len(queries) - 1)
+
     def search_texts(k: int) -> tuple[Ids, Vectors]:
-        scores, ids = index.search(queries, k)
+        scores, ids = index.search(queries, k, ef_search=ef_search)
         flat_ids, flat_scores = ids.ravel(), scores.ravel()
         keep = flat_ids >= 0
         flat_ids, flat_scores = flat_ids[keep], flat_scores[keep]
