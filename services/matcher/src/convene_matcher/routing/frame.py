@@ -4,6 +4,7 @@ it returns. Pure (numpy and dataclasses only)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -88,6 +89,8 @@ class CandidateFrame:
     retrieved: int
     role_holders: int
     dense: FloatArray  # similarity by text id (NaN: not scored)
+    # Exact scores still being computed (``settle_similarities`` collects them).
+    pending: Future[TextScores] | None = None
     raw: FloatArray = field(default_factory=lambda: np.zeros(0, np.float32))  # per item row
     damping: FloatArray = field(default_factory=lambda: np.zeros(0, np.float32))
     relevance: FloatArray = field(default_factory=lambda: np.zeros(0, np.float32))
@@ -105,6 +108,17 @@ class CandidateFrame:
     @property
     def size(self) -> int:
         return len(self.slots)
+
+    def settle_similarities(self) -> None:
+        """Fills ``dense`` with the exact scores retrieval started (waiting for them) and
+        ``raw``, the similarity of each item row (0 for a text no index holds)."""
+        if self.pending is None and len(self.raw) == len(self.texts):
+            return  # settled already
+        if self.pending is not None:
+            found, exact = self.pending.result()
+            self.pending = None
+            self.dense[found] = exact
+        self.raw = np.nan_to_num(self.dense[self.texts], nan=0.0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -190,6 +190,15 @@ def score_relevance(store: CitizenStore, frame: CandidateFrame, request: RouteRe
     at the call's time) of the frame."""
     arrays, config = store.arrays, request.config
     size, n = len(frame.dense), frame.size
+    lexical: FloatArray | None = None
+    if config.lexical_weight > 0 and request.query_text is not None and n:
+        # While the exact scores candidate_frame started are computed beside it.
+        present = np.flatnonzero(np.bincount(frame.texts, minlength=size))
+        lexical = lexical_by_text(store, present, request.query_text, size, config=config)[
+            frame.texts
+        ]
+        frame.lexical_used = True
+    frame.settle_similarities()
     frame.damping = feedback_factors(
         store, request.feedback, np.repeat(frame.slots, frame.counts), frame.texts, size
     )
@@ -221,13 +230,6 @@ def score_relevance(store: CitizenStore, frame: CandidateFrame, request: RouteRe
             1.0, similarities + config.skill_code_bonus * code_matches(store, frame, codes)
         ).astype(np.float32)
         frame.raw = similarities
-    lexical: FloatArray | None = None
-    if config.lexical_weight > 0 and request.query_text is not None and n:
-        present = np.flatnonzero(np.bincount(frame.texts, minlength=size))
-        lexical = lexical_by_text(store, present, request.query_text, size, config=config)[
-            frame.texts
-        ]
-        frame.lexical_used = True
     frame.relevance = mixed_relevance(similarities, lexical, weights, frame.counts, config=config)
     segment = np.repeat(np.arange(n), frame.counts)
     now = request.call_filter.now.timestamp()

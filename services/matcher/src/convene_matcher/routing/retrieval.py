@@ -6,6 +6,8 @@ wanted role (for a ``body staff`` perspective: the body's employees)."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from convene_matcher.citizens.arrays import block_rows
@@ -18,6 +20,10 @@ from convene_matcher.routing.frame import (
 )
 from convene_matcher.routing.names import BODY_STAFF_ROLE, role_key
 from convene_matcher.routing.relevance import contribution_weight_table
+
+# Exact scoring of the texts a search did not return, beside the route's own thread (the
+# index's reads share its lock; ONNX Runtime and numpy release the GIL).
+_EXACT_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="exact-scores")
 
 # The HNSW search asks for at least this many texts; four times more while not covered.
 FIRST_SEARCH = 256
@@ -111,13 +117,16 @@ def candidate_frame(store: CitizenStore, request: RouteRequest) -> CandidateFram
         rows, positions = rows[kept], positions[kept]
         counts = np.bincount(segment[kept], minlength=len(slots)).astype(np.int64)
     texts = arrays.item_text[rows]
-    raw = dense[texts]
-    unknown = np.isnan(raw)
-    if unknown.any():  # HNSW: texts the search did not return are scored exactly
-        found, exact = request.similarity.score_texts(np.unique(texts[unknown]))
-        dense[found] = exact
-        raw = dense[texts]
-    return CandidateFrame(
+    unknown = np.isnan(dense[texts])
+    # HNSW: texts the search did not return are scored exactly (tens of thousands a call at
+    # 100,000 citizens), in a worker while relevance vectorises the lexical side; relevance
+    # collects them (``settle_similarities``) before it reads ``raw``.
+    pending = (
+        _EXACT_POOL.submit(request.similarity.score_texts, np.unique(texts[unknown]))
+        if unknown.any()
+        else None
+    )
+    frame = CandidateFrame(
         slots=slots,
         counts=counts,
         rows=rows,
@@ -128,5 +137,8 @@ def candidate_frame(store: CitizenStore, request: RouteRequest) -> CandidateFram
         retrieved=len(retrieved),
         role_holders=int(is_holder_slot.sum()),
         dense=dense,
-        raw=np.nan_to_num(raw, nan=0.0),
+        pending=pending,
     )
+    if pending is None:
+        frame.settle_similarities()
+    return frame
