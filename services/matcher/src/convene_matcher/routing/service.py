@@ -14,6 +14,7 @@ it; CP-SAT gets one worker). Citizens erased while a call was routed are dropped
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -187,17 +188,25 @@ async def route_calls(
     # One model generation for the whole call: a re-embedding job may switch embedder and
     # index while this call awaits, and the index refuses query vectors of another model.
     embedder, index = evidence.generation()
-    with timed_stage("embed"):
-        vectors = await embedder.embed(flat, pool=pool) if flat else None
+
+    async def embed_texts() -> Vectors | None:
+        with timed_stage("embed"):
+            return await embedder.embed(flat, pool=pool) if flat else None
+
+    async def read_ledger() -> tuple[Mapping[str, tuple[int, int]], Mapping[tuple[str, str], int]]:
+        async with pool.acquire() as connection:
+            counts = invitations
+            if counts is None:
+                counts = await repository.invitations_in_window(
+                    connection,
+                    month_start=month_start(now),
+                    window_start=now - timedelta(days=config.exposure_window_days),
+                )
+            return counts, await repository.feedback_counts(connection)
+
+    # The ledger is read while the model embeds the call (a worker thread).
+    vectors, (invitations, feedback) = await asyncio.gather(embed_texts(), read_ledger())
     index.require_model(embedder.cache_model)
-    async with pool.acquire() as connection:
-        if invitations is None:
-            invitations = await repository.invitations_in_window(
-                connection,
-                month_start=month_start(now),
-                window_start=now - timedelta(days=config.exposure_window_days),
-            )
-        feedback = await repository.feedback_counts(connection)
     store = evidence.store
     routed: list[Routed] = []
     offset = 0
