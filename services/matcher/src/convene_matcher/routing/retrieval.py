@@ -121,11 +121,11 @@ def candidate_frame(store: CitizenStore, request: RouteRequest) -> CandidateFram
     # HNSW: texts the search did not return are scored exactly (tens of thousands a call at
     # 100,000 citizens), in a worker while relevance vectorises the lexical side; relevance
     # collects them (``settle_similarities``) before it reads ``raw``.
-    pending = (
-        _EXACT_POOL.submit(request.similarity.score_texts, np.unique(texts[unknown]))
-        if unknown.any()
-        else None
-    )
+    pending = None
+    if unknown.any():
+        wanted = np.zeros(len(dense), dtype=np.bool_)  # sorted distinct ids, without a sort
+        wanted[texts[unknown]] = True
+        pending = _EXACT_POOL.submit(request.similarity.score_texts, np.flatnonzero(wanted))
     frame = CandidateFrame(
         slots=slots,
         counts=counts,
