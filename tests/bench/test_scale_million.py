@@ -50,7 +50,7 @@ def test_tiling_gives_every_citizen_clones_with_the_same_evidence() -> None:
             assert tiled.arrays.item_count[found.slot] == store.arrays.item_count[record.slot]
     assert len(tiled.arrays.role_holders("carer")) == 3 * len(store.arrays.role_holders("carer"))
     assert len(tiled.arrays.role_holders("cyclist")) == 3 * 5
-    for text_id in store.arrays.text_slots:
+    for text_id in store.arrays.held_texts().tolist():
         holders = store.arrays.holders_of(text_id)
         assert len(tiled.arrays.holders_of(text_id)) == 3 * len(holders)
     assert {t: tiled.text_refs(t) for t, _ in tiled.texts()} == {

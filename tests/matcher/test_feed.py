@@ -155,9 +155,9 @@ async def test_erasure_removes_vectors_and_attributes(
     arrays = evidence.store.arrays
     assert arrays.holders_of(shared) == {evidence.store.get(keep).slot}  # type: ignore[union-attr]
     assert not arrays.holders_of(unique)
-    assert unique not in arrays.text_slots
+    assert unique not in arrays.held_texts().tolist()
     assert not arrays.alive[slot]
-    assert slot not in arrays.slot_texts
+    assert not arrays.texts_of_slot(slot)
     assert await search_citizens(evidence, "renters' rights") == [keep]
     # An erasure is snapshotted at once, so the erased data leaves the disk too.
     assert evidence.last_snapshot_seq == evidence.seq

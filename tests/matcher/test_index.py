@@ -282,7 +282,7 @@ def test_searches_and_exact_scores_run_while_vectors_are_added() -> None:
                 got, scores = index.exact_scores(queries, found.ravel())
                 assert set(got.tolist()) == set(found.ravel().tolist())
                 assert scores.shape == (3, len(got))
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             failures.append(exc)
 
     readers = [threading.Thread(target=read) for _ in range(3)]

@@ -83,8 +83,11 @@ def _assert_same(live: CitizenStore, loaded: CitizenStore) -> None:
             )
 
         assert rows(a) == rows(b), table
-    assert a.text_slots == b.text_slots
-    assert a.slot_texts == b.slot_texts
+    held = a.held_texts()
+    assert held.tolist() == b.held_texts().tolist()
+    assert [a.holders_of(t) for t in held.tolist()] == [b.holders_of(t) for t in held.tolist()]
+    live_slots = np.flatnonzero(a.alive[: a.capacity]).tolist()
+    assert [a.texts_of_slot(s) for s in live_slots] == [b.texts_of_slot(s) for s in live_slots]
     assert a.slot_citizen == b.slot_citizen
     assert sorted(a.free_slots) == sorted(b.free_slots)
     assert a.unavailable == b.unavailable

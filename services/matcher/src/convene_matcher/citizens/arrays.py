@@ -47,6 +47,9 @@ INTERNERS = ("role_ids", "organisation_ids", "language_ids", "authority_ids", "c
 
 Int64s = npt.NDArray[np.int64]
 Int32s = npt.NDArray[np.int32]
+# CitizenArrays.text_holder: a text no slot holds, or one several slots hold.
+NO_HOLDER = -1
+SEVERAL_HOLDERS = -2
 
 
 class ItemRow(NamedTuple):
@@ -198,11 +201,13 @@ class CitizenArrays:
         self.code_ids = _Interner()
         # Dated ratings (slot, rating, POSIX seconds): routing decays them at the call's time.
         self.ratings = _Rows(value_dtype=np.float32, flag_dtype=np.float64)
-        # Text id -> the slot holding it, or the set of slots when several do. Most texts (a
-        # citizen's own words) have one holder: a set for each cost 216 bytes, 0.25 GB at
-        # 100,000 citizens. Read it through ``holders_of``.
-        self.text_slots: dict[int, int | set[int]] = {}
-        self.slot_texts: dict[int, frozenset[int]] = {}
+        # Text id -> the slot holding it (NO_HOLDER: none; SEVERAL_HOLDERS: the slots are in
+        # ``shared_text_slots``). Most texts (a citizen's own words) have one holder: an int32
+        # each instead of a dict entry (a dict of ints and sets took 143 MB at 100,000
+        # citizens, 1.16M texts; this column 4.6 MB). Read it through ``holders_of``. A
+        # slot's own texts are its item rows' (``texts_of_slot``), not kept twice.
+        self.text_holder: Int32s = np.full(0, NO_HOLDER, dtype=np.int32)
+        self.shared_text_slots: dict[int, set[int]] = {}
 
     # -- growth --------------------------------------------------------------------------
     def _grow_slots(self) -> None:
@@ -317,6 +322,7 @@ class CitizenArrays:
         self._set_items(slot, items)
 
     def _set_items(self, slot: int, items: list[ItemRow]) -> None:
+        previous = self.texts_of_slot(slot)  # its old block is intact until compaction
         old_count = int(self.item_count[slot])
         self.dead_item_rows += old_count
         self._reserve_items(len(items))
@@ -338,41 +344,40 @@ class CitizenArrays:
         self.item_count[slot] = len(items)
         self.item_rows = end
         texts = frozenset(i.text_id for i in items)
-        previous = self.slot_texts.get(slot, frozenset())
         for text_id in previous - texts:
             self._unhold(text_id, slot)
         for text_id in texts - previous:
             self._hold(text_id, slot)
-        if texts:
-            self.slot_texts[slot] = texts
-        else:
-            self.slot_texts.pop(slot, None)
         if self.dead_item_rows > 65_536 and self.dead_item_rows * 2 > self.item_rows:
             self._compact_items()
 
+    def _grow_texts(self, size: int) -> None:
+        if size > len(self.text_holder):
+            grown = np.full(max(size, 2 * len(self.text_holder), 1024), NO_HOLDER, np.int32)
+            grown[: len(self.text_holder)] = self.text_holder
+            self.text_holder = grown
+
     def _hold(self, text_id: int, slot: int) -> None:
-        holders = self.text_slots.get(text_id)
-        if holders is None:
-            self.text_slots[text_id] = slot
-        elif isinstance(holders, int):
-            if holders != slot:
-                self.text_slots[text_id] = {holders, slot}
-        else:
-            holders.add(slot)
+        self._grow_texts(text_id + 1)
+        holder = int(self.text_holder[text_id])
+        if holder == NO_HOLDER:
+            self.text_holder[text_id] = slot
+        elif holder == SEVERAL_HOLDERS:
+            self.shared_text_slots[text_id].add(slot)
+        elif holder != slot:
+            self.shared_text_slots[text_id] = {holder, slot}
+            self.text_holder[text_id] = SEVERAL_HOLDERS
 
     def _unhold(self, text_id: int, slot: int) -> None:
-        holders = self.text_slots.get(text_id)
-        if holders is None:
-            return
-        if isinstance(holders, int):
-            if holders == slot:
-                del self.text_slots[text_id]
-            return
-        holders.discard(slot)
-        if len(holders) == 1:
-            self.text_slots[text_id] = next(iter(holders))
-        elif not holders:
-            del self.text_slots[text_id]
+        holder = int(self.text_holder[text_id]) if text_id < len(self.text_holder) else NO_HOLDER
+        if holder == slot:
+            self.text_holder[text_id] = NO_HOLDER
+        elif holder == SEVERAL_HOLDERS:
+            holders = self.shared_text_slots[text_id]
+            holders.discard(slot)
+            if len(holders) == 1:
+                self.text_holder[text_id] = holders.pop()
+                del self.shared_text_slots[text_id]
 
     def clear(self, slot: int) -> None:
         """Forgets the citizen in this slot (erasure) and frees the slot."""
@@ -392,22 +397,31 @@ class CitizenArrays:
     # -- reads ---------------------------------------------------------------------------
     def holders_of(self, text_id: int) -> frozenset[int]:
         """The slots whose items use this text."""
-        holders = self.text_slots.get(text_id)
-        if holders is None:
+        holder = int(self.text_holder[text_id]) if text_id < len(self.text_holder) else NO_HOLDER
+        if holder == NO_HOLDER:
             return frozenset()
-        return frozenset((holders,)) if isinstance(holders, int) else frozenset(holders)
+        if holder == SEVERAL_HOLDERS:
+            return frozenset(self.shared_text_slots[text_id])
+        return frozenset((holder,))
+
+    def held_texts(self) -> Int64s:
+        """Every text id some slot's items use, ascending."""
+        return np.flatnonzero(self.text_holder != NO_HOLDER)
+
+    def texts_of_slot(self, slot: int) -> frozenset[int]:
+        """The distinct texts of the slot's items."""
+        start, count = int(self.item_start[slot]), int(self.item_count[slot])
+        return frozenset(self.item_text[start : start + count].tolist())
 
     def slots_of_texts(self, text_ids: list[int]) -> Int64s:
-        chosen: set[int] = set()
-        for text_id in text_ids:
-            holders = self.text_slots.get(text_id)
-            if holders is None:
-                continue
-            if isinstance(holders, int):
-                chosen.add(holders)
-            else:
-                chosen.update(holders)
-        return np.fromiter(sorted(chosen), dtype=np.int64, count=len(chosen))
+        """The slots holding any of these texts, ascending."""
+        ids = np.asarray(text_ids, dtype=np.int64)
+        ids = ids[ids < len(self.text_holder)]
+        holders = self.text_holder[ids]
+        chosen = [holders[holders >= 0].astype(np.int64)]
+        for text_id in ids[holders == SEVERAL_HOLDERS].tolist():
+            chosen.append(np.fromiter(self.shared_text_slots[text_id], dtype=np.int64))
+        return np.unique(np.concatenate(chosen))
 
     def role_holders(self, role: str) -> Int64s:
         """Slots holding the role, sorted (cached until the next mutation; do not modify)."""
@@ -523,7 +537,7 @@ class CitizenArrays:
         return loaded
 
     def _index_texts(self) -> None:
-        """text_slots and slot_texts from the live item blocks, in one pass of numpy."""
+        """text_holder and shared_text_slots from the live item blocks, in one pass of numpy."""
         slots = np.flatnonzero(self.alive[: self.capacity] & (self.item_count > 0))
         counts = self.item_count[slots].astype(np.int64)
         rows = block_rows(self.item_start[slots], counts)
@@ -531,12 +545,15 @@ class CitizenArrays:
             np.stack([self.item_text[rows], np.repeat(slots, counts)], axis=1), axis=0
         )
         text_ids, holders = pairs[:, 0], pairs[:, 1]
-        self.text_slots = {
-            key: group[0] if len(group) == 1 else set(group)
-            for key, group in _group_rows_values(text_ids, holders).items()
-        }
-        self.slot_texts = {
-            key: frozenset(group) for key, group in _group_rows_values(holders, text_ids).items()
+        self.text_holder = np.full(0, NO_HOLDER, dtype=np.int32)
+        self._grow_texts(int(text_ids.max()) + 1 if len(text_ids) else 0)
+        per_text = np.bincount(text_ids, minlength=len(self.text_holder))
+        single = per_text[text_ids] == 1
+        self.text_holder[text_ids[single]] = holders[single]
+        self.text_holder[np.flatnonzero(per_text > 1)] = SEVERAL_HOLDERS
+        self.shared_text_slots = {
+            key: set(group)
+            for key, group in _group_rows_values(text_ids[~single], holders[~single]).items()
         }
 
     def memory_bytes(self) -> int:
