@@ -414,9 +414,57 @@ def bench_suite(cluster: EmbeddedPostgres, run_dir: Path, *, matcher: dict[str, 
             "gateway": {
                 "CONVENE_GATEWAY_LOG_LEVEL": "WARNING",
                 "CONVENE_GATEWAY_MATCHER_READ_TIMEOUT_SECONDS": "120",
+                # One API key creates and routes a few hundred calls in seconds: the limiter
+                # still counts every request (its cost is measured), it just never refuses.
+                "CONVENE_GATEWAY_RATE_LIMITS": json.dumps(
+                    {
+                        "per_principal": {"burst": 100_000, "per_minute": 100_000},
+                        "per_client": {"burst": 100_000, "per_minute": 100_000},
+                    }
+                ),
             },
         },
     )
+
+
+def stage_times(urls: dict[str, str]) -> dict[str, tuple[float, float]]:
+    """(seconds, count) so far of each routing stage (matcher) and of the match route
+    (gateway, matcher), from the services' /metrics."""
+    found: dict[str, tuple[float, float]] = {}
+    for service, url in urls.items():
+        text = httpx.get(f"{url}/metrics", timeout=30).text
+        for line in text.splitlines():
+            name, _, value = line.rpartition(" ")
+            for family, label in (
+                ("convene_routing_stage_seconds", "stage"),
+                ("convene_http_request_duration_seconds", "route"),
+            ):
+                if not name.startswith(family + "_sum{") and not name.startswith(
+                    family + "_count{"
+                ):
+                    continue
+                if label == "route" and "/match" not in name:
+                    continue
+                marker = label + '="'
+                key = service + " " + name.split(marker)[1].split('"')[0]
+                seconds, count = found.get(key, (0.0, 0.0))
+                if "_sum{" in name:
+                    found[key] = (seconds + float(value), count)
+                else:
+                    found[key] = (seconds, count + float(value))
+    return found
+
+
+def stage_means(
+    before: dict[str, tuple[float, float]], after: dict[str, tuple[float, float]]
+) -> dict[str, float]:
+    """Mean milliseconds of each stage between two ``stage_times``."""
+    means = {}
+    for key, (seconds, count) in after.items():
+        seconds_before, count_before = before.get(key, (0.0, 0.0))
+        if count > count_before:
+            means[key] = round((seconds - seconds_before) / (count - count_before) * 1000, 1)
+    return means
 
 
 def against_cpu_bound(four: dict[str, Any], cpu_ms_per_call: float) -> dict[str, Any]:
@@ -737,13 +785,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         asyncio.run(route_fresh_calls(gateway, bootstrap["api_key"], first=0, count=5,
                                       clients=1, seed=args.seed))  # warm-up  # fmt: skip
         ticks = os.sysconf("SC_CLK_TCK")
-        record = threading.Thread(
-            target=py_spy_record,
-            args=(matcher_pid, dumps / f"matcher-{args.citizens}-routing.raw"),
-            kwargs={"seconds": args.py_spy_seconds},
-        )
-        if args.py_spy_seconds:
-            record.start()
+        stage_urls = {name: suite.url(name) for name in ("gateway", "matcher")}
+        stages_before = stage_times(stage_urls)
         before = cpu_ticks(pids)
         one = asyncio.run(
             route_fresh_calls(gateway, bootstrap["api_key"], first=10, count=args.calls,
@@ -751,9 +794,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         )  # fmt: skip
         cpu_ms_per_call = (cpu_ticks(pids) - before) / ticks * 1000 / max(one["ok"], 1)
         one["loadavg"] = loadavg()
+        one["stage_means_ms"] = stage_means(stages_before, stage_times(stage_urls))
         emit(f"1 client: {one}; CPU {cpu_ms_per_call:.0f} ms/call load={loadavg()}")
-        if args.py_spy_seconds:
-            record.join()
         spy_path = dumps / f"matcher-{args.citizens}-4-clients.txt"
         spy = threading.Timer(5.0, py_spy_dump, args=(matcher_pid, spy_path))
         spy.start()  # a dump of the matcher's stacks mid-run
@@ -764,6 +806,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         spy.join(timeout=120)
         four["loadavg"] = loadavg()
         emit(f"4 clients: {four} load={loadavg()}")
+        if args.py_spy_seconds:
+            # Its own phase: py-spy's sampling takes CPU the timed phases should not share.
+            record = threading.Thread(
+                target=py_spy_record,
+                args=(matcher_pid, dumps / f"matcher-{args.citizens}-routing.raw"),
+                kwargs={"seconds": args.py_spy_seconds},
+            )
+            record.start()
+            deadline = time.monotonic() + args.py_spy_seconds
+            first = 10 + 3 * args.calls
+            while time.monotonic() < deadline:
+                asyncio.run(route_fresh_calls(gateway, bootstrap["api_key"], first=first,
+                                              count=20, clients=1, seed=args.seed))  # fmt: skip
+                first += 20
+            record.join()
 
         # Start-up from the snapshot: stop the matcher (it saves one), start it again.
         first_peak = max(first_peak, peak_rss_mb(matcher_pid))

@@ -60,6 +60,8 @@ from bench.scale import (  # noqa: E402
     peak_rss_mb,
     postgres_pids,
     route_fresh_calls,
+    stage_means,
+    stage_times,
 )
 from convene_common.embedded_pg import EmbeddedPostgres  # noqa: E402
 from convene_matcher.citizens.arrays import ITEM_COLUMNS, ROW_TABLES, SLOT_COLUMNS  # noqa: E402
@@ -291,6 +293,8 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         asyncio.run(route_fresh_calls(gateway, api_key, first=9000, count=5, clients=1,
                                       seed=args.seed))  # warm-up  # fmt: skip
         ticks = os.sysconf("SC_CLK_TCK")
+        stage_urls = {name: suite.url(name) for name in ("gateway", "matcher")}
+        stages_before = stage_times(stage_urls)
         before = cpu_ticks(pids)
         one = asyncio.run(
             route_fresh_calls(gateway, api_key, first=9010, count=args.calls, clients=1,
@@ -298,6 +302,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         )  # fmt: skip
         cpu_ms_per_call = (cpu_ticks(pids) - before) / ticks * 1000 / max(one["ok"], 1)
         one["loadavg"] = loadavg()
+        one["stage_means_ms"] = stage_means(stages_before, stage_times(stage_urls))
         emit(f"1 client: {one}; CPU {cpu_ms_per_call:.0f} ms/call")
         four = asyncio.run(
             route_fresh_calls(gateway, api_key, first=9010 + args.calls, count=args.calls * 2,
