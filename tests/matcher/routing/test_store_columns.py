@@ -9,6 +9,8 @@ same upserts and erasures, and an erasure frees every table row its items held."
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -174,6 +176,35 @@ def test_a_loaded_store_is_the_saved_store() -> None:
     some_id, record = next(iter(store.citizens()))
     assert loaded.get(some_id) is not None
     assert loaded.get(some_id).snapshot == record.snapshot  # type: ignore[union-attr]
+
+
+class _CountedReads(Mapping[str, Any]):
+    """Columns that count how often each is read (np.load's NpzFile reads one from the file on
+    every access)."""
+
+    def __init__(self, arrays: Mapping[str, Any]) -> None:
+        self._arrays = dict(arrays)
+        self.reads: Counter[str] = Counter()
+
+    def __getitem__(self, name: str) -> Any:
+        self.reads[name] += 1
+        return self._arrays[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._arrays)
+
+    def __len__(self) -> int:
+        return len(self._arrays)
+
+
+def test_a_store_loads_reading_each_saved_column_once() -> None:
+    store = _store_with_history()
+    meta, arrays = store.columns()
+    columns = _CountedReads(arrays)
+    loaded = CitizenStore.from_columns(json.loads(json.dumps(meta)), columns)
+    _assert_same(store, loaded)
+    assert set(columns.reads) == set(arrays)
+    assert set(columns.reads.values()) == {1}
 
 
 def test_a_format_4_snapshot_still_loads_into_the_same_store() -> None:
