@@ -134,7 +134,7 @@ def _assert_same_items(
 
 
 def _as_format_4(
-    store: CitizenStore, meta: dict[str, Any], arrays: dict[str, Any]
+    store: CitizenStore, meta: dict[str, Any], arrays: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """What a format 4 snapshot of the store holds: normalised texts, raw texts and source ids
     as JSON lists."""
@@ -152,18 +152,20 @@ def _as_format_4(
 def _round_trip(
     store: CitizenStore, *, format_3: bool = False, format_4: bool = False
 ) -> CitizenStore:
-    meta, arrays = store.columns()
+    meta, saved = store.columns()
+    arrays: Mapping[str, Any] = saved
     if format_3 or format_4:
-        meta, arrays = _as_format_4(store, meta, arrays)
+        meta, arrays = _as_format_4(store, meta, saved)
     meta = json.loads(json.dumps(meta))  # as written to and read from store.json
     if format_3:  # what a snapshot written before format 4 holds
         meta["format"] = 3
         del meta["arrays"]
-        arrays = {k: v for k, v in arrays.items() if not k.startswith("arrays_")}
+        format_3_arrays = {k: v for k, v in arrays.items() if not k.startswith("arrays_")}
         # and each citizen's snapshot as plain JSON, in the order of the columns
         raw = [record.snapshot_json for _, record in store.citizens()]
-        arrays["snapshot_bytes"] = np.frombuffer(b"".join(raw), dtype=np.uint8)
-        arrays["snapshot_lengths"] = np.array([len(blob) for blob in raw], dtype=np.int64)
+        format_3_arrays["snapshot_bytes"] = np.frombuffer(b"".join(raw), dtype=np.uint8)
+        format_3_arrays["snapshot_lengths"] = np.array([len(r) for r in raw], dtype=np.int64)
+        arrays = format_3_arrays
     return CitizenStore.from_columns(meta, arrays)
 
 

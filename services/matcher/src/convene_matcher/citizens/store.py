@@ -60,6 +60,7 @@ from convene_matcher.citizens.item_columns import (
     uuids_as_utf8,
 )
 from convene_matcher.citizens.postings import TextPostings, Vectoriser
+from convene_matcher.citizens.saved_columns import ByteRun, SavedColumns
 from convene_matcher.citizens.schemas import MatchSnapshot
 from convene_matcher.embedding.text import normalise_text, normalised_uncached
 from convene_matcher.evidence.items import (
@@ -91,18 +92,6 @@ def normalised_texts(raw_texts: list[tuple[int, str]]) -> dict[int, str]:
     """``CitizenStore.raw_texts()`` normalised, by text id: 12.6 us a text (14.6 s for the
     1.16M texts of 100k citizens), so not on the event loop."""
     return {text_id: normalised_uncached(raw) for text_id, raw in raw_texts}
-
-
-def _utf8_column(strings: list[str]) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
-    """Strings as (one utf-8 blob, byte length of each): a snapshot column numpy loads as it
-    is, where a JSON list of a million strings is a ~1 GB tree to parse."""
-    blob = bytearray()
-    lengths = np.empty(len(strings), dtype=np.int64)
-    for n, string in enumerate(strings):
-        encoded = string.encode()
-        lengths[n] = len(encoded)
-        blob += encoded
-    return np.frombuffer(blob, dtype=np.uint8), lengths
 
 
 def _utf8_strings(blob: npt.NDArray[np.uint8], lengths: npt.NDArray[np.int64]) -> list[str]:
@@ -510,9 +499,12 @@ class CitizenStore:
         return result
 
     # -- persistence -------------------------------------------------------------------
-    def columns(self) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
+    def columns(self) -> tuple[dict[str, Any], SavedColumns]:
         """The store as (small JSON metadata, numpy columns): no per-citizen JSON parse or
-        dump (snapshots are kept as JSON bytes already). Call with mutations excluded."""
+        dump (snapshots are kept as JSON bytes already). Call with mutations excluded: it
+        takes references to what no mutation changes (packed snapshots, item id bytes, texts,
+        postings already written) and copies of the small columns; the large columns are
+        built as they are read or written, after the exclusion ends (``SavedColumns``)."""
         citizens = list(self._citizens.values())
         columns = self._items
         ids = columns.live_ids()
@@ -542,37 +534,40 @@ class CitizenStore:
             "next_text_id": self.next_text_id,
             "attributes": [columns.attribute_table.values[row] for row in attribute_rows.tolist()],
         }
-        citizen_items = np.frombuffer(
-            b"".join(record.item_id_bytes for record in citizens), dtype=np.int32
+        item_id_blobs = [record.item_id_bytes for record in citizens]
+        arrays = SavedColumns()
+        arrays["snapshot_bytes"] = ByteRun(blobs)
+        arrays["snapshot_lengths"] = ByteRun(blobs).lengths()
+        arrays["item_counts"] = np.fromiter(
+            (len(blob) // 4 for blob in item_id_blobs), np.int64, len(blobs)
         )
-        arrays: dict[str, npt.NDArray[Any]] = {
-            "snapshot_bytes": np.frombuffer(b"".join(blobs), dtype=np.uint8),
-            "snapshot_lengths": np.fromiter((len(b) for b in blobs), np.int64, len(blobs)),
-            "item_counts": np.fromiter(
-                (len(r.item_id_bytes) // 4 for r in citizens), np.int64, len(blobs)
-            ),
-            "citizen_items": citizen_items.astype(np.int64),
-            "item_id": ids.astype(np.int64),
-            "item_citizen": citizen_of_slot[columns.owner[ids]],
-            "item_kind": columns.kind[ids].copy(),
-            "item_text_id": item_text_id,
-            "item_raw_text": np.where(
-                item_raw == NONE, text_raw[item_text_id], variant_raw[np.maximum(item_raw, 0)]
-            ),
-            "item_attributes": item_attributes.reshape(-1).astype(np.int64),
-            "text_id": text_ids,
-            "text_raw": text_raw[text_ids],
-        }
-        digests = b"".join(cast(bytes, self._digests[t]) for t in text_ids.tolist())
-        arrays["text_digest"] = np.frombuffer(digests, dtype=np.uint8).reshape(-1, DIGEST_BYTES)
-        arrays["raw_text_bytes"], arrays["raw_text_lengths"] = _utf8_column(raw_texts)
+        arrays["citizen_items"] = lambda: np.frombuffer(
+            b"".join(item_id_blobs), dtype=np.int32
+        ).astype(np.int64)
+        arrays["item_id"] = ids.astype(np.int64)
+        arrays["item_citizen"] = citizen_of_slot[columns.owner[ids]]
+        arrays["item_kind"] = columns.kind[ids].copy()
+        arrays["item_text_id"] = item_text_id
+        arrays["item_raw_text"] = np.where(
+            item_raw == NONE, text_raw[item_text_id], variant_raw[np.maximum(item_raw, 0)]
+        )
+        arrays["item_attributes"] = item_attributes.reshape(-1).astype(np.int64)
+        arrays["text_id"] = text_ids
+        arrays["text_raw"] = text_raw[text_ids]
+        digests = [cast(bytes, self._digests[t]) for t in text_ids.tolist()]
+        arrays["text_digest"] = lambda: np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(
+            -1, DIGEST_BYTES
+        )
+        arrays["raw_text_bytes"] = ByteRun(raw_texts)
+        arrays["raw_text_lengths"] = ByteRun(raw_texts).lengths()
         arrays["source_id_bytes"], arrays["source_id_lengths"] = self._source_id_column(ids)
         meta["arrays"], routing_arrays = self.arrays.to_columns()
-        arrays.update(routing_arrays)
+        for name, column in routing_arrays.items():
+            arrays[name] = column
         arrays["citizen_slot"] = np.fromiter((r.slot for r in citizens), np.int64, len(blobs))
         # The lexical postings (keys such as ("lexical", 4.0)): vectorising a million texts
         # again after a restart would cost minutes of CPU, paid by the first calls routed.
-        saved: list[tuple[object, list[str], dict[str, npt.NDArray[Any]]]] = [
+        saved: list[tuple[object, list[str], Mapping[str, Any]]] = [
             (key, *postings.to_arrays())
             for key, postings in self._postings.items()
             if isinstance(key, tuple) and all(isinstance(part, (str, float)) for part in key)
@@ -730,7 +725,8 @@ class CitizenStore:
         if meta["format"] >= 5:
             blob, lengths = arrays["source_id_bytes"], arrays["source_id_lengths"]
         else:
-            blob, lengths = _utf8_column(meta["source_ids"])
+            source_ids = ByteRun(meta["source_ids"])
+            blob, lengths = source_ids.array(), source_ids.lengths()
         self._load_source_ids(ids, blob, lengths)
 
     def _source_id_column(

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from convene_matcher.citizens.saved_columns import SavedColumns
 from convene_matcher.citizens.store import READABLE_STORE_FORMATS, CitizenStore
 from convene_matcher.index.evidence_index import EvidenceIndex, IndexMismatchError, IndexParams
 
@@ -53,7 +54,7 @@ class CapturedSnapshot:
     index_data: npt.NDArray[np.uint8]
     index_meta: dict[str, Any]
     store_meta: dict[str, Any]
-    store_arrays: dict[str, npt.NDArray[Any]]
+    store_arrays: SavedColumns  # the large columns are built as they are written
 
 
 def capture_snapshot(*, index: EvidenceIndex, store: CitizenStore) -> CapturedSnapshot:
@@ -75,8 +76,7 @@ def write_snapshot(index_dir: Path, captured: CapturedSnapshot) -> Path:
     try:
         EvidenceIndex.write(tmp, captured.index_data, captured.index_meta)
         with open(tmp / STORE_ARRAYS_FILE, "wb") as handle:
-            # numpy's stub reads ** as its allow_pickle flag; the arrays hold no objects.
-            np.savez(handle, **captured.store_arrays)  # type: ignore[arg-type]
+            captured.store_arrays.write_npz(handle)
             handle.flush()
             os.fsync(handle.fileno())
         with open(tmp / STORE_FILE, "w", encoding="utf-8") as handle:

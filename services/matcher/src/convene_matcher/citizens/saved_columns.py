@@ -1,0 +1,107 @@
+"""SavedColumns: a store snapshot's numpy columns, each built when it is read or written.
+
+``CitizenStore.columns()`` runs with mutations held off and takes only what the feed could
+change under it: references to immutable values (each citizen's packed snapshot and item ids
+as ``bytes``, the texts as ``str``) and copies of the small mutable columns. The large columns
+are built afterwards, one at a time, as the writer reaches them; the utf-8 blobs (``ByteRun``)
+are written in blocks without ever being whole in memory. Built all at once into a dict, the
+columns added 1.4 GB to a save's peak at 100k citizens (bench/snapshot_load.py --save).
+
+``write_npz`` writes what ``np.savez`` writes (an uncompressed zip of ``<name>.npy``
+members, zip64 forced as numpy forces it), so ``np.load`` reads it as before.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import IO, Any
+
+import numpy as np
+import numpy.typing as npt
+from numpy.lib import format as npy_format
+
+BLOCK_BYTES = 1 << 24  # as numpy's write_array buffers: 16 MiB
+
+
+@dataclass(frozen=True, slots=True)
+class ByteRun:
+    """A uint8 column of values laid end to end (a ``str`` as its utf-8), with ``lengths``
+    its companion column of each value's byte length."""
+
+    values: Sequence[bytes] | Sequence[str]
+
+    def _encoded(self) -> Iterator[bytes]:
+        for value in self.values:
+            yield value if isinstance(value, bytes) else value.encode()
+
+    def lengths(self) -> npt.NDArray[np.int64]:
+        # An ASCII str (most texts) is as long as its utf-8: no encoding to count it.
+        return np.fromiter(
+            (
+                len(value) if isinstance(value, bytes) or value.isascii() else len(value.encode())
+                for value in self.values
+            ),
+            np.int64,
+            len(self.values),
+        )
+
+    def blocks(self) -> Iterator[bytes]:
+        """The column's bytes in blocks of about ``BLOCK_BYTES``."""
+        pending: list[bytes] = []
+        size = 0
+        for encoded in self._encoded():
+            pending.append(encoded)
+            size += len(encoded)
+            if size >= BLOCK_BYTES:
+                yield b"".join(pending)
+                pending, size = [], 0
+        if pending:
+            yield b"".join(pending)
+
+    def array(self) -> npt.NDArray[np.uint8]:
+        return np.frombuffer(b"".join(self._encoded()), dtype=np.uint8)
+
+
+Column = npt.NDArray[Any] | Callable[[], npt.NDArray[Any]] | ByteRun
+
+
+class SavedColumns(Mapping[str, npt.NDArray[Any]]):
+    """Columns by name; reading one builds it (again on every read: read each once)."""
+
+    def __init__(self) -> None:
+        self._columns: dict[str, Column] = {}
+
+    def __setitem__(self, name: str, column: Column) -> None:
+        self._columns[name] = column
+
+    def __getitem__(self, name: str) -> npt.NDArray[Any]:
+        column = self._columns[name]
+        if isinstance(column, np.ndarray):
+            return column
+        if isinstance(column, ByteRun):
+            return column.array()
+        return column()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._columns)
+
+    def __len__(self) -> int:
+        return len(self._columns)
+
+    def write_npz(self, handle: IO[bytes]) -> None:
+        """The columns as ``np.savez(handle, **columns)`` writes them, one at a time."""
+        with zipfile.ZipFile(
+            handle, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True
+        ) as archive:
+            for name, column in self._columns.items():
+                with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                    if isinstance(column, ByteRun):
+                        total = int(column.lengths().sum())
+                        header = {"descr": "|u1", "fortran_order": False, "shape": (total,)}
+                        npy_format.write_array_header_1_0(member, header)
+                        for block in column.blocks():
+                            member.write(block)
+                    else:
+                        npy_format.write_array(member, self[name], allow_pickle=False)
