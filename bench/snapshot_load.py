@@ -188,7 +188,7 @@ def measure_save(
         reset_peak()
         baseline = memory_mb()["VmRSS"]
         started = time.monotonic()
-        captured = capture_snapshot(index=index, store=store)
+        captured = capture_snapshot(target, index=index, store=store)
         step("save: capture_snapshot", started)
         started = time.monotonic()
         path = write_snapshot(target, captured)
