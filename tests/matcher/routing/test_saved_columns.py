@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from convene_matcher.citizens.saved_columns import ByteRun, SavedColumns
+from convene_matcher.citizens.saved_columns import ArrayRun, ByteRun, SavedColumns
 from convene_matcher.citizens.store import CitizenStore
 from tests.matcher.routing.test_store_columns import (
     _assert_same,
@@ -44,6 +44,10 @@ def test_written_columns_are_what_np_savez_writes() -> None:
     columns["texts"] = ByteRun(["cycling", "Café au lait", "", "flood risk"])
     columns["blobs"] = ByteRun([b"\x00\x01", b"", b"xyz"])
     columns["empty"] = ByteRun([])
+    columns["rows"] = ByteRun([b"abcd", b"efgh", b"ijkl"], width=4)
+    pieces = [np.array([1, 2], np.int32), np.empty(0, np.int32), np.array([3], np.int32)]
+    columns["run"] = ArrayRun(pieces, np.dtype(np.int32))
+    columns["empty_run"] = ArrayRun([], np.dtype(np.float32))
     columns["floats"] = np.array([np.nan, 1.5], dtype=np.float32)
     reference = io.BytesIO()
     np.savez(reference, **{name: columns[name] for name in columns})  # type: ignore[arg-type]

@@ -2,10 +2,11 @@
 
 ``CitizenStore.columns()`` runs with mutations held off and takes only what the feed could
 change under it: references to immutable values (each citizen's packed snapshot and item ids
-as ``bytes``, the texts as ``str``) and copies of the small mutable columns. The large columns
-are built afterwards, one at a time, as the writer reaches them; the utf-8 blobs (``ByteRun``)
-are written in blocks without ever being whole in memory. Built all at once into a dict, the
-columns added 1.4 GB to a save's peak at 100k citizens (bench/snapshot_load.py --save).
+as ``bytes``, the texts as ``str``, views of the postings) and copies of the small mutable
+columns. The large columns are built afterwards, one at a time, as the writer reaches them;
+the utf-8 blobs (``ByteRun``) and the postings (``ArrayRun``) are written in blocks without
+ever being whole in memory. Built all at once into a dict, the columns added 1.4 GB to a
+save's peak at 100k citizens (bench/snapshot_load.py --save).
 
 ``write_npz`` writes what ``np.savez`` writes (an uncompressed zip of ``<name>.npy``
 members, zip64 forced as numpy forces it), so ``np.load`` reads it as before.
@@ -14,7 +15,7 @@ members, zip64 forced as numpy forces it), so ``np.load`` reads it as before.
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -25,12 +26,34 @@ from numpy.lib import format as npy_format
 BLOCK_BYTES = 1 << 24  # as numpy's write_array buffers: 16 MiB
 
 
+def _blocks(parts: Iterable[bytes]) -> Iterator[bytearray]:
+    """The parts joined into blocks of about ``BLOCK_BYTES``. Appended to a bytearray:
+    ``b"".join`` holds an 80-byte buffer record for each part beside the result (80 MB for a
+    block of a million 16-byte text digests)."""
+    block = bytearray()
+    for part in parts:
+        block += part
+        if len(block) >= BLOCK_BYTES:
+            yield block
+            block = bytearray()
+    if block:
+        yield block
+
+
 @dataclass(frozen=True, slots=True)
 class ByteRun:
     """A uint8 column of values laid end to end (a ``str`` as its utf-8), with ``lengths``
-    its companion column of each value's byte length."""
+    its companion column of each value's byte length; ``width``: values all of that many
+    bytes, one a row of a (values, width) column."""
 
     values: Sequence[bytes] | Sequence[str]
+    width: int = 0
+    dtype = np.dtype(np.uint8)
+
+    def shape(self) -> tuple[int, ...]:
+        if self.width:
+            return (len(self.values), self.width)
+        return (int(self.lengths().sum()),)
 
     def _encoded(self) -> Iterator[bytes]:
         for value in self.values:
@@ -47,24 +70,31 @@ class ByteRun:
             len(self.values),
         )
 
-    def blocks(self) -> Iterator[bytes]:
-        """The column's bytes in blocks of about ``BLOCK_BYTES``."""
-        pending: list[bytes] = []
-        size = 0
-        for encoded in self._encoded():
-            pending.append(encoded)
-            size += len(encoded)
-            if size >= BLOCK_BYTES:
-                yield b"".join(pending)
-                pending, size = [], 0
-        if pending:
-            yield b"".join(pending)
+    def blocks(self) -> Iterator[bytearray]:
+        return _blocks(self._encoded())
 
     def array(self) -> npt.NDArray[np.uint8]:
-        return np.frombuffer(b"".join(self._encoded()), dtype=np.uint8)
+        return np.frombuffer(b"".join(self.blocks()), dtype=np.uint8).reshape(self.shape())
 
 
-Column = npt.NDArray[Any] | Callable[[], npt.NDArray[Any]] | ByteRun
+@dataclass(frozen=True, slots=True)
+class ArrayRun:
+    """A 1-d column of ``dtype`` made of arrays laid end to end (each word's posting)."""
+
+    pieces: Sequence[npt.NDArray[Any]]
+    dtype: np.dtype[Any]
+
+    def shape(self) -> tuple[int, ...]:
+        return (sum(len(piece) for piece in self.pieces),)
+
+    def blocks(self) -> Iterator[bytearray]:
+        return _blocks(piece.astype(self.dtype, copy=False).tobytes() for piece in self.pieces)
+
+    def array(self) -> npt.NDArray[Any]:
+        return np.concatenate([np.empty(0, self.dtype), *self.pieces]).astype(self.dtype)
+
+
+Column = npt.NDArray[Any] | Callable[[], npt.NDArray[Any]] | ByteRun | ArrayRun
 
 
 class SavedColumns(Mapping[str, npt.NDArray[Any]]):
@@ -80,7 +110,7 @@ class SavedColumns(Mapping[str, npt.NDArray[Any]]):
         column = self._columns[name]
         if isinstance(column, np.ndarray):
             return column
-        if isinstance(column, ByteRun):
+        if isinstance(column, ByteRun | ArrayRun):
             return column.array()
         return column()
 
@@ -97,9 +127,12 @@ class SavedColumns(Mapping[str, npt.NDArray[Any]]):
         ) as archive:
             for name, column in self._columns.items():
                 with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
-                    if isinstance(column, ByteRun):
-                        total = int(column.lengths().sum())
-                        header = {"descr": "|u1", "fortran_order": False, "shape": (total,)}
+                    if isinstance(column, ByteRun | ArrayRun):
+                        header = {
+                            "descr": npy_format.dtype_to_descr(column.dtype),
+                            "fortran_order": False,
+                            "shape": column.shape(),
+                        }
                         npy_format.write_array_header_1_0(member, header)
                         for block in column.blocks():
                             member.write(block)

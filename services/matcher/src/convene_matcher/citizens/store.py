@@ -555,9 +555,7 @@ class CitizenStore:
         arrays["text_id"] = text_ids
         arrays["text_raw"] = text_raw[text_ids]
         digests = [cast(bytes, self._digests[t]) for t in text_ids.tolist()]
-        arrays["text_digest"] = lambda: np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(
-            -1, DIGEST_BYTES
-        )
+        arrays["text_digest"] = ByteRun(digests, width=DIGEST_BYTES)
         arrays["raw_text_bytes"] = ByteRun(raw_texts)
         arrays["raw_text_lengths"] = ByteRun(raw_texts).lengths()
         arrays["source_id_bytes"], arrays["source_id_lengths"] = self._source_id_column(ids)
