@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from convene_matcher.citizens.saved_columns import ArrayRun, ByteRun, SavedColumns
+from convene_matcher.citizens.saved_columns import ArrayRun, ByteRun, SavedColumns, Streamed
 from convene_matcher.citizens.store import CitizenStore
 from tests.matcher.routing.test_store_columns import (
     _assert_same,
@@ -48,6 +48,7 @@ def test_written_columns_are_what_np_savez_writes() -> None:
     pieces = [np.array([1, 2], np.int32), np.empty(0, np.int32), np.array([3], np.int32)]
     columns["run"] = ArrayRun(pieces, np.dtype(np.int32))
     columns["empty_run"] = ArrayRun([], np.dtype(np.float32))
+    columns["streamed"] = Streamed(np.dtype(np.uint8), 5, lambda: iter([b"ab", b"", b"cde"]))
     columns["floats"] = np.array([np.nan, 1.5], dtype=np.float32)
     reference = io.BytesIO()
     np.savez(reference, **{name: columns[name] for name in columns})  # type: ignore[arg-type]

@@ -4,9 +4,9 @@
 change under it: references to immutable values (each citizen's packed snapshot and item ids
 as ``bytes``, the texts as ``str``, views of the postings) and copies of the small mutable
 columns. The large columns are built afterwards, one at a time, as the writer reaches them;
-the utf-8 blobs (``ByteRun``) and the postings (``ArrayRun``) are written in blocks without
-ever being whole in memory. Built all at once into a dict, the columns added 1.4 GB to a
-save's peak at 100k citizens (bench/snapshot_load.py --save).
+the utf-8 blobs (``ByteRun``, ``Streamed``) and the postings (``ArrayRun``) are written in
+blocks without ever being whole in memory. Built all at once into a dict, the columns added
+1.4 GB to a save's peak at 100k citizens (bench/snapshot_load.py --save).
 
 ``write_npz`` writes what ``np.savez`` writes (an uncompressed zip of ``<name>.npy``
 members, zip64 forced as numpy forces it), so ``np.load`` reads it as before.
@@ -23,7 +23,8 @@ import numpy as np
 import numpy.typing as npt
 from numpy.lib import format as npy_format
 
-BLOCK_BYTES = 1 << 24  # as numpy's write_array buffers: 16 MiB
+# Blocks of 16 MiB (numpy's own write buffer) left ~50 MB of freed heap in the RSS.
+BLOCK_BYTES = 1 << 22
 
 
 def _blocks(parts: Iterable[bytes]) -> Iterator[bytearray]:
@@ -94,7 +95,25 @@ class ArrayRun:
         return np.concatenate([np.empty(0, self.dtype), *self.pieces]).astype(self.dtype)
 
 
-Column = npt.NDArray[Any] | Callable[[], npt.NDArray[Any]] | ByteRun | ArrayRun
+@dataclass(frozen=True, slots=True)
+class Streamed:
+    """A 1-d column of ``dtype`` and ``size`` whose bytes ``parts()`` gives, in order."""
+
+    dtype: np.dtype[Any]
+    size: int
+    parts: Callable[[], Iterable[bytes]]
+
+    def shape(self) -> tuple[int, ...]:
+        return (self.size,)
+
+    def blocks(self) -> Iterator[bytearray]:
+        return _blocks(self.parts())
+
+    def array(self) -> npt.NDArray[Any]:
+        return np.frombuffer(b"".join(self.blocks()), dtype=self.dtype)
+
+
+Column = npt.NDArray[Any] | Callable[[], npt.NDArray[Any]] | ByteRun | ArrayRun | Streamed
 
 
 class SavedColumns(Mapping[str, npt.NDArray[Any]]):
@@ -110,7 +129,7 @@ class SavedColumns(Mapping[str, npt.NDArray[Any]]):
         column = self._columns[name]
         if isinstance(column, np.ndarray):
             return column
-        if isinstance(column, ByteRun | ArrayRun):
+        if isinstance(column, ByteRun | ArrayRun | Streamed):
             return column.array()
         return column()
 
@@ -127,7 +146,7 @@ class SavedColumns(Mapping[str, npt.NDArray[Any]]):
         ) as archive:
             for name, column in self._columns.items():
                 with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
-                    if isinstance(column, ByteRun | ArrayRun):
+                    if isinstance(column, ByteRun | ArrayRun | Streamed):
                         header = {
                             "descr": npy_format.dtype_to_descr(column.dtype),
                             "fortran_order": False,

@@ -60,7 +60,7 @@ from convene_matcher.citizens.item_columns import (
     uuids_as_utf8,
 )
 from convene_matcher.citizens.postings import TextPostings, Vectoriser
-from convene_matcher.citizens.saved_columns import ByteRun, SavedColumns
+from convene_matcher.citizens.saved_columns import ByteRun, SavedColumns, Streamed
 from convene_matcher.citizens.schemas import MatchSnapshot
 from convene_matcher.embedding.text import normalise_text, normalised_uncached
 from convene_matcher.evidence.items import (
@@ -524,8 +524,12 @@ class CitizenStore:
         variant_raw = np.full(len(columns.raw_table.values) + 1, -1, dtype=np.int64)
         variant_raw[variant_rows] = len(raw_texts) + np.arange(len(variant_rows))
         raw_texts += [cast(str, columns.raw_table.values[row]) for row in variant_rows.tolist()]
-        item_raw = columns.raw[ids]
-        item_text_id = columns.text_id[ids].astype(np.int64)
+        # Copies as the columns hold them (int32), widened as they are written.
+        item_owner, item_raw, item_text_id = (
+            columns.owner[ids],
+            columns.raw[ids],
+            columns.text_id[ids],
+        )
         attribute_rows, item_attributes = np.unique(columns.attributes[ids], return_inverse=True)
         meta = {
             "format": STORE_FORMAT,
@@ -544,16 +548,16 @@ class CitizenStore:
         arrays["citizen_items"] = lambda: np.frombuffer(
             b"".join(item_id_blobs), dtype=np.int32
         ).astype(np.int64)
-        arrays["item_id"] = ids.astype(np.int64)
-        arrays["item_citizen"] = citizen_of_slot[columns.owner[ids]]
-        arrays["item_kind"] = columns.kind[ids].copy()
-        arrays["item_text_id"] = item_text_id
-        arrays["item_raw_text"] = np.where(
+        arrays["item_id"] = ids
+        arrays["item_citizen"] = lambda: citizen_of_slot[item_owner]
+        arrays["item_kind"] = columns.kind[ids]
+        arrays["item_text_id"] = lambda: item_text_id.astype(np.int64)
+        arrays["item_raw_text"] = lambda: np.where(
             item_raw == NONE, text_raw[item_text_id], variant_raw[np.maximum(item_raw, 0)]
         )
-        arrays["item_attributes"] = item_attributes.reshape(-1).astype(np.int64)
+        arrays["item_attributes"] = item_attributes.reshape(-1).astype(np.int64, copy=False)
         arrays["text_id"] = text_ids
-        arrays["text_raw"] = text_raw[text_ids]
+        arrays["text_raw"] = lambda: text_raw[text_ids]
         digests = [cast(bytes, self._digests[t]) for t in text_ids.tolist()]
         arrays["text_digest"] = ByteRun(digests, width=DIGEST_BYTES)
         arrays["raw_text_bytes"] = ByteRun(raw_texts)
@@ -729,26 +733,38 @@ class CitizenStore:
 
     def _source_id_column(
         self, ids: npt.NDArray[np.int64]
-    ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
-        """The items' source ids as a utf-8 column (UUIDs written 65536 at a time)."""
+    ) -> tuple[Streamed, npt.NDArray[np.int64]]:
+        """The items' source ids as a utf-8 column, written 65536 items at a time from copies
+        taken now, and each one's length."""
         columns = self._items
         sources = columns.source[ids]
-        lengths = np.full(len(ids), 36, dtype=np.int64)
+        uuid_bytes = columns.source_uuid[ids[sources == NONE]]
         others = np.flatnonzero(sources != NONE)
         encoded = [
             cast(str, columns.source_table.values[row]).encode() for row in sources[others].tolist()
         ]
+        lengths = np.full(len(ids), 36, dtype=np.int64)
         lengths[others] = [len(text) for text in encoded]
-        starts = np.cumsum(lengths) - lengths
-        blob = np.empty(int(lengths.sum()), dtype=np.uint8)
-        for at, text in zip(starts[others].tolist(), encoded, strict=True):
-            blob[at : at + len(text)] = np.frombuffer(text, dtype=np.uint8)
-        uuids = np.flatnonzero(sources == NONE)
-        for first in range(0, len(uuids), 65536):
-            block = uuids[first : first + 65536]
-            positions = starts[block][:, None] + np.arange(36)
-            blob[positions] = uuids_as_utf8(columns.source_uuid[ids[block]])
-        return blob, lengths
+
+        def parts() -> Iterator[bytes]:
+            uuids_done = others_done = 0
+            for first in range(0, len(ids), 65536):
+                block_lengths = lengths[first : first + 65536]
+                starts = np.cumsum(block_lengths) - block_lengths
+                built = np.empty(int(block_lengths.sum()), dtype=np.uint8)
+                is_uuid = sources[first : first + 65536] == NONE
+                uuid_rows = np.flatnonzero(is_uuid)
+                built[starts[uuid_rows][:, None] + np.arange(36)] = uuids_as_utf8(
+                    uuid_bytes[uuids_done : uuids_done + len(uuid_rows)]
+                )
+                uuids_done += len(uuid_rows)
+                for at in starts[~is_uuid].tolist():
+                    text = encoded[others_done]
+                    built[at : at + len(text)] = np.frombuffer(text, dtype=np.uint8)
+                    others_done += 1
+                yield built.tobytes()
+
+        return Streamed(np.dtype(np.uint8), int(lengths.sum()), parts), lengths
 
     def _load_source_ids(
         self,
