@@ -38,6 +38,7 @@ import threading
 import time
 import uuid
 import zlib
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,7 @@ def clone_id(citizen_id: str, copy: int) -> str:
 
 
 def tile_columns(
-    meta: dict[str, Any], arrays: dict[str, Any], copies: int
+    meta: dict[str, Any], arrays: Mapping[str, Any], copies: int
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The store's columns (format 5) with every citizen ``copies`` times: clone c of the
     citizen in slot s sits in slot s + c * capacity and owns item ids + c * next_item_id."""

@@ -9,6 +9,8 @@ same upserts and erasures, and an erasure frees every table row its items held."
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -135,7 +137,7 @@ def _assert_same_items(
 
 
 def _as_format_4(
-    store: CitizenStore, meta: dict[str, Any], arrays: dict[str, Any]
+    store: CitizenStore, meta: dict[str, Any], arrays: Mapping[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """What a format 4 snapshot of the store holds: normalised texts, raw texts and source ids
     as JSON lists."""
@@ -153,18 +155,20 @@ def _as_format_4(
 def _round_trip(
     store: CitizenStore, *, format_3: bool = False, format_4: bool = False
 ) -> CitizenStore:
-    meta, arrays = store.columns()
+    meta, saved = store.columns()
+    arrays: Mapping[str, Any] = saved
     if format_3 or format_4:
-        meta, arrays = _as_format_4(store, meta, arrays)
+        meta, arrays = _as_format_4(store, meta, saved)
     meta = json.loads(json.dumps(meta))  # as written to and read from store.json
     if format_3:  # what a snapshot written before format 4 holds
         meta["format"] = 3
         del meta["arrays"]
-        arrays = {k: v for k, v in arrays.items() if not k.startswith("arrays_")}
+        format_3_arrays = {k: v for k, v in arrays.items() if not k.startswith("arrays_")}
         # and each citizen's snapshot as plain JSON, in the order of the columns
         raw = [record.snapshot_json for _, record in store.citizens()]
-        arrays["snapshot_bytes"] = np.frombuffer(b"".join(raw), dtype=np.uint8)
-        arrays["snapshot_lengths"] = np.array([len(blob) for blob in raw], dtype=np.int64)
+        format_3_arrays["snapshot_bytes"] = np.frombuffer(b"".join(raw), dtype=np.uint8)
+        format_3_arrays["snapshot_lengths"] = np.array([len(r) for r in raw], dtype=np.int64)
+        arrays = format_3_arrays
     return CitizenStore.from_columns(meta, arrays)
 
 
@@ -177,6 +181,35 @@ def test_a_loaded_store_is_the_saved_store() -> None:
     some_id, record = next(iter(store.citizens()))
     assert loaded.get(some_id) is not None
     assert loaded.get(some_id).snapshot == record.snapshot  # type: ignore[union-attr]
+
+
+class _CountedReads(Mapping[str, Any]):
+    """Columns that count how often each is read (np.load's NpzFile reads one from the file on
+    every access)."""
+
+    def __init__(self, arrays: Mapping[str, Any]) -> None:
+        self._arrays = dict(arrays)
+        self.reads: Counter[str] = Counter()
+
+    def __getitem__(self, name: str) -> Any:
+        self.reads[name] += 1
+        return self._arrays[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._arrays)
+
+    def __len__(self) -> int:
+        return len(self._arrays)
+
+
+def test_a_store_loads_reading_each_saved_column_once() -> None:
+    store = _store_with_history()
+    meta, arrays = store.columns()
+    columns = _CountedReads(arrays)
+    loaded = CitizenStore.from_columns(json.loads(json.dumps(meta)), columns)
+    _assert_same(store, loaded)
+    assert set(columns.reads) == set(arrays)
+    assert set(columns.reads.values()) == {1}
 
 
 def test_a_format_4_snapshot_still_loads_into_the_same_store() -> None:

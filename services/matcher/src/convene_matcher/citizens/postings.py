@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from convene_matcher.citizens.saved_columns import ArrayRun
+
 Vectoriser = Callable[[str], Mapping[str, float]]
 Int64s = npt.NDArray[np.int64]
 # Posting ids are text ids (a counter far below 2^31): int32 halves the largest column of the
@@ -121,19 +123,26 @@ class TextPostings:
         return result
 
     # -- persistence (with the store's snapshot) ---------------------------------------
-    def to_arrays(self) -> tuple[list[str], dict[str, npt.NDArray[Any]]]:
+    def to_arrays(self) -> tuple[list[str], dict[str, npt.NDArray[Any] | ArrayRun]]:
         """(words, columns): each word's posting concatenated in word order, and which texts
-        were vectorised. Vectorising a million texts again costs minutes of CPU."""
+        were vectorised. Vectorising a million texts again costs minutes of CPU.
+
+        ``ids`` and ``weights`` (0.2 GB each at 100k citizens) are views of the postings,
+        laid end to end only as they are written: a posting only ever grows past its length
+        (into a new array when full), so what the views show never changes."""
         with self._lock:
             words = list(self._postings)
             postings = [self._postings[word] for word in words]
             lengths = np.fromiter((p.length for p in postings), np.int64, len(postings))
-            ids = np.concatenate([p.ids[: p.length] for p in postings] or [np.empty(0, np.int32)])
-            weights = np.concatenate(
-                [p.weights[: p.length] for p in postings] or [np.empty(0, np.float32)]
-            )
+            ids = [p.ids[: p.length] for p in postings]
+            weights = [p.weights[: p.length] for p in postings]
             known = self._known.copy()
-        return words, {"lengths": lengths, "ids": ids, "weights": weights, "known": known}
+        return words, {
+            "lengths": lengths,
+            "ids": ArrayRun(ids, np.dtype(np.int32)),
+            "weights": ArrayRun(weights, np.dtype(np.float32)),
+            "known": known,
+        }
 
     @classmethod
     def from_arrays(

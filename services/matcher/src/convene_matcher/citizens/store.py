@@ -59,6 +59,7 @@ from convene_matcher.citizens.item_columns import (
     uuids_as_utf8,
 )
 from convene_matcher.citizens.postings import TextPostings, Vectoriser
+from convene_matcher.citizens.saved_columns import ByteRun, SavedColumns, Streamed
 from convene_matcher.citizens.schemas import MatchSnapshot
 from convene_matcher.embedding.text import normalise_text, normalised_uncached
 from convene_matcher.evidence.items import (
@@ -93,23 +94,20 @@ def normalised_texts(raw_texts: list[tuple[int, str]]) -> dict[int, str]:
     return {text_id: normalised_uncached(raw) for text_id, raw in raw_texts}
 
 
-def _utf8_column(strings: list[str]) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
-    """Strings as (one utf-8 blob, byte length of each): a snapshot column numpy loads as it
-    is, where a JSON list of a million strings is a ~1 GB tree to parse."""
-    blob = bytearray()
-    lengths = np.empty(len(strings), dtype=np.int64)
-    for n, string in enumerate(strings):
-        encoded = string.encode()
-        lengths[n] = len(encoded)
-        blob += encoded
-    return np.frombuffer(blob, dtype=np.uint8), lengths
-
-
 def _utf8_strings(blob: npt.NDArray[np.uint8], lengths: npt.NDArray[np.int64]) -> list[str]:
     view = np.ascontiguousarray(blob).data
     ends = np.cumsum(lengths).tolist()
     starts = [0, *ends[:-1]]
     return [str(view[a:b], "utf-8") for a, b in zip(starts, ends, strict=True)]
+
+
+def _split_bytes(blob: npt.NDArray[np.uint8], lengths: npt.NDArray[np.int64]) -> list[bytes]:
+    """A bytes column cut into its values, each copied straight from the array (no
+    ``tobytes()`` copy of the whole column beside them: 280 MB at 100k citizens)."""
+    view = np.ascontiguousarray(blob).data
+    ends = np.cumsum(lengths).tolist()
+    starts = [0, *ends[:-1]]
+    return [bytes(view[a:b]) for a, b in zip(starts, ends, strict=True)]
 
 
 class CitizenRecord:
@@ -462,9 +460,12 @@ class CitizenStore:
         return result
 
     # -- persistence -------------------------------------------------------------------
-    def columns(self) -> tuple[dict[str, Any], dict[str, npt.NDArray[Any]]]:
+    def columns(self) -> tuple[dict[str, Any], SavedColumns]:
         """The store as (small JSON metadata, numpy columns): no per-citizen JSON parse or
-        dump (snapshots are kept as JSON bytes already). Call with mutations excluded."""
+        dump (snapshots are kept as JSON bytes already). Call with mutations excluded: it
+        takes references to what no mutation changes (packed snapshots, item id bytes, texts,
+        postings already written) and copies of the small columns; the large columns are
+        built as they are read or written, after the exclusion ends (``SavedColumns``)."""
         citizens = list(self._citizens.values())
         columns = self._items
         ids = columns.live_ids()
@@ -484,8 +485,12 @@ class CitizenStore:
         variant_raw = np.full(len(columns.raw_table.values) + 1, -1, dtype=np.int64)
         variant_raw[variant_rows] = len(raw_texts) + np.arange(len(variant_rows))
         raw_texts += [cast(str, columns.raw_table.values[row]) for row in variant_rows.tolist()]
-        item_raw = columns.raw[ids]
-        item_text_id = columns.text_id[ids].astype(np.int64)
+        # Copies as the columns hold them (int32), widened as they are written.
+        item_owner, item_raw, item_text_id = (
+            columns.owner[ids],
+            columns.raw[ids],
+            columns.text_id[ids],
+        )
         attribute_rows, item_attributes = np.unique(columns.attributes[ids], return_inverse=True)
         meta = {
             "format": STORE_FORMAT,
@@ -494,37 +499,38 @@ class CitizenStore:
             "next_text_id": self.next_text_id,
             "attributes": [columns.attribute_table.values[row] for row in attribute_rows.tolist()],
         }
-        citizen_items = np.frombuffer(
-            b"".join(record.item_id_bytes for record in citizens), dtype=np.int32
+        item_id_blobs = [record.item_id_bytes for record in citizens]
+        arrays = SavedColumns()
+        arrays["snapshot_bytes"] = ByteRun(blobs)
+        arrays["snapshot_lengths"] = ByteRun(blobs).lengths()
+        arrays["item_counts"] = np.fromiter(
+            (len(blob) // 4 for blob in item_id_blobs), np.int64, len(blobs)
         )
-        arrays: dict[str, npt.NDArray[Any]] = {
-            "snapshot_bytes": np.frombuffer(b"".join(blobs), dtype=np.uint8),
-            "snapshot_lengths": np.fromiter((len(b) for b in blobs), np.int64, len(blobs)),
-            "item_counts": np.fromiter(
-                (len(r.item_id_bytes) // 4 for r in citizens), np.int64, len(blobs)
-            ),
-            "citizen_items": citizen_items.astype(np.int64),
-            "item_id": ids.astype(np.int64),
-            "item_citizen": citizen_of_slot[columns.owner[ids]],
-            "item_kind": columns.kind[ids].copy(),
-            "item_text_id": item_text_id,
-            "item_raw_text": np.where(
-                item_raw == NONE, text_raw[item_text_id], variant_raw[np.maximum(item_raw, 0)]
-            ),
-            "item_attributes": item_attributes.reshape(-1).astype(np.int64),
-            "text_id": text_ids,
-            "text_raw": text_raw[text_ids],
-        }
-        digests = b"".join(cast(bytes, self._digests[t]) for t in text_ids.tolist())
-        arrays["text_digest"] = np.frombuffer(digests, dtype=np.uint8).reshape(-1, DIGEST_BYTES)
-        arrays["raw_text_bytes"], arrays["raw_text_lengths"] = _utf8_column(raw_texts)
+        arrays["citizen_items"] = lambda: np.frombuffer(
+            b"".join(item_id_blobs), dtype=np.int32
+        ).astype(np.int64)
+        arrays["item_id"] = ids
+        arrays["item_citizen"] = lambda: citizen_of_slot[item_owner]
+        arrays["item_kind"] = columns.kind[ids]
+        arrays["item_text_id"] = lambda: item_text_id.astype(np.int64)
+        arrays["item_raw_text"] = lambda: np.where(
+            item_raw == NONE, text_raw[item_text_id], variant_raw[np.maximum(item_raw, 0)]
+        )
+        arrays["item_attributes"] = item_attributes.reshape(-1).astype(np.int64, copy=False)
+        arrays["text_id"] = text_ids
+        arrays["text_raw"] = lambda: text_raw[text_ids]
+        digests = [cast(bytes, self._digests[t]) for t in text_ids.tolist()]
+        arrays["text_digest"] = ByteRun(digests, width=DIGEST_BYTES)
+        arrays["raw_text_bytes"] = ByteRun(raw_texts)
+        arrays["raw_text_lengths"] = ByteRun(raw_texts).lengths()
         arrays["source_id_bytes"], arrays["source_id_lengths"] = self._source_id_column(ids)
         meta["arrays"], routing_arrays = self.arrays.to_columns()
-        arrays.update(routing_arrays)
+        for name, column in routing_arrays.items():
+            arrays[name] = column
         arrays["citizen_slot"] = np.fromiter((r.slot for r in citizens), np.int64, len(blobs))
         # The lexical postings (keys such as ("lexical", 4.0)): vectorising a million texts
         # again after a restart would cost minutes of CPU, paid by the first calls routed.
-        saved: list[tuple[object, list[str], dict[str, npt.NDArray[Any]]]] = [
+        saved: list[tuple[object, list[str], Mapping[str, Any]]] = [
             (key, *postings.to_arrays())
             for key, postings in self._postings.items()
             if isinstance(key, tuple) and all(isinstance(part, (str, float)) for part in key)
@@ -546,6 +552,10 @@ class CitizenStore:
     def from_columns(
         cls, meta: dict[str, Any], arrays: Mapping[str, npt.NDArray[Any]]
     ) -> CitizenStore:
+        """The store ``columns()`` saved. ``arrays`` may read each column as it is asked for
+        (np.load's NpzFile does): every column is read once and let go once used, the largest
+        first, so the saved columns are never all in memory beside the store they build (at
+        100k citizens they were 1.4 GB of the load's 4.7 GB peak)."""
         if meta.get("format") not in READABLE_STORE_FORMATS:
             raise ValueError(f"store format {meta.get('format')} is not supported")
         store = cls()
@@ -553,6 +563,8 @@ class CitizenStore:
         store.next_item_id = int(meta["next_item_id"])
         store.next_text_id = int(meta["next_text_id"])
         store._reserve_texts()
+        # Format 3 kept each snapshot's JSON as it is; later formats, compressed.
+        packed = _split_bytes(arrays["snapshot_bytes"], arrays["snapshot_lengths"])
         raw_texts = [
             sys.intern(text)
             for text in (
@@ -561,37 +573,38 @@ class CitizenStore:
                 else meta["raw_texts"]
             )
         ]
-        text_raw = store._load_texts(meta, arrays, raw_texts)
+        item_text_ids, item_raw_texts = arrays["item_text_id"], arrays["item_raw_text"]
+        text_raw = store._load_texts(meta, arrays, raw_texts, item_text_ids, item_raw_texts)
         for number, saved in enumerate(meta.get("postings", [])):
             prefix = f"postings{number}_"
             store._saved_postings[tuple(saved["key"])] = (
                 saved["words"],
                 {name[len(prefix) :]: arrays[name] for name in arrays if name.startswith(prefix)},
             )
-        blob = arrays["snapshot_bytes"].tobytes()
-        ends = np.cumsum(arrays["snapshot_lengths"]).tolist()
-        starts = [0, *ends[:-1]]
         if meta["format"] == 3:  # no routing arrays saved: parse every snapshot, rebuild
-            snapshots = [
-                MatchSnapshot.model_validate_json(blob[a:b])
-                for a, b in zip(starts, ends, strict=True)
-            ]
+            snapshots = [MatchSnapshot.model_validate_json(raw) for raw in packed]
             citizen_ids = [snapshot.citizen_id for snapshot in snapshots]
             slots = [store.arrays.allocate(citizen_id) for citizen_id in citizen_ids]
         else:
             store.arrays = CitizenArrays.from_columns(meta["arrays"], arrays)
             slots = arrays["citizen_slot"].tolist()
             citizen_ids = [cast(str, store.arrays.slot_citizen[slot]) for slot in slots]
-        store._load_items(meta, arrays, np.asarray(slots, dtype=np.int64), raw_texts, text_raw)
+        store._load_items(
+            meta,
+            arrays,
+            np.asarray(slots, dtype=np.int64),
+            raw_texts,
+            text_raw=text_raw,
+            text_ids=item_text_ids,
+            item_raw=item_raw_texts,
+        )
+        del text_raw, item_text_ids, item_raw_texts
         citizen_items = arrays["citizen_items"].astype(np.int32).tobytes()
         ends_items = np.cumsum(arrays["item_counts"]).tolist()
         starts_items = [0, *ends_items[:-1]]
         for n, (first, last) in enumerate(zip(starts_items, ends_items, strict=True)):
             record = CitizenRecord(
-                # Format 3 kept the JSON as it is.
-                packed=blob[starts[n] : ends[n]],
-                item_ids=citizen_items[4 * first : 4 * last],
-                slot=slots[n],
+                packed=packed[n], item_ids=citizen_items[4 * first : 4 * last], slot=slots[n]
             )
             if meta["format"] == 3:
                 record.snapshot_packed = pack_snapshot(record.snapshot_packed)
@@ -601,23 +614,29 @@ class CitizenStore:
         return store
 
     def _load_texts(
-        self, meta: dict[str, Any], arrays: Mapping[str, npt.NDArray[Any]], raw_texts: list[str]
+        self,
+        meta: dict[str, Any],
+        arrays: Mapping[str, npt.NDArray[Any]],
+        raw_texts: list[str],
+        item_text_ids: npt.NDArray[np.integer[Any]],
+        item_raw_texts: npt.NDArray[np.int64],
     ) -> npt.NDArray[np.int64]:
         """Loads the texts; returns each text id's own raw text (a row of ``raw_texts``)."""
-        item_text_ids = arrays["item_text_id"]
         raw_of = np.full(self.next_text_id, -1, dtype=np.int64)
         if meta["format"] >= 5:
-            text_ids = arrays["text_id"].tolist()
-            raws = arrays["text_raw"].tolist()
+            saved_ids, saved_raws = arrays["text_id"], arrays["text_raw"]
+            raw_of[saved_ids] = saved_raws
+            text_ids, raws = saved_ids.tolist(), saved_raws.tolist()
+            del saved_ids, saved_raws
             packed = arrays["text_digest"].tobytes()
             digests = [packed[n : n + DIGEST_BYTES] for n in range(0, len(packed), DIGEST_BYTES)]
-            raw_of[arrays["text_id"]] = arrays["text_raw"]
+            del packed
         else:
             # Formats 3 and 4 saved normalised texts: a text is now one of its items' raw
             # texts (a text with no item cannot be saved: its last item's removal drops it).
             text_ids = [int(text_id) for text_id, _ in meta["texts"]]
             digests = [text_digest(normalised) for _, normalised in meta["texts"]]
-            raw_of[item_text_ids] = arrays["item_raw_text"]
+            raw_of[item_text_ids] = item_raw_texts
             raws = raw_of[np.asarray(text_ids, dtype=np.int64)].tolist()
         for text_id, raw, digest in zip(text_ids, raws, digests, strict=True):
             if raw >= 0:
@@ -635,14 +654,17 @@ class CitizenStore:
         arrays: Mapping[str, npt.NDArray[Any]],
         slots: npt.NDArray[np.int64],
         raw_texts: list[str],
+        *,
         text_raw: npt.NDArray[np.int64],
+        text_ids: npt.NDArray[np.integer[Any]],
+        item_raw: npt.NDArray[np.int64],
     ) -> None:
         """The item columns as array copies; only the rare variant raw texts, non-UUID source
-        ids and the distinct attribute dicts go through Python."""
+        ids and the distinct attribute dicts go through Python. ``text_ids`` and ``item_raw``
+        are the saved items' text ids and raw texts (read once by the caller)."""
         columns = self._items
         columns.reserve(self.next_item_id)
         ids = arrays["item_id"].astype(np.int64)
-        text_ids = arrays["item_text_id"]
         columns.owner[ids] = slots[arrays["item_citizen"]]
         columns.kind[ids] = arrays["item_kind"]
         columns.text_id[ids] = text_ids
@@ -657,7 +679,7 @@ class CitizenStore:
             dtype=np.int32,
         )
         columns.attributes[ids] = attribute_row[saved_attributes]
-        item_raw = arrays["item_raw_text"]
+        del saved_attributes, attribute_row
         own = text_raw[text_ids] == item_raw
         columns.raw[ids[own]] = NONE
         for item_id, raw in zip(ids[~own].tolist(), item_raw[~own].tolist(), strict=True):
@@ -666,31 +688,44 @@ class CitizenStore:
         if meta["format"] >= 5:
             blob, lengths = arrays["source_id_bytes"], arrays["source_id_lengths"]
         else:
-            blob, lengths = _utf8_column(meta["source_ids"])
+            source_ids = ByteRun(meta["source_ids"])
+            blob, lengths = source_ids.array(), source_ids.lengths()
         self._load_source_ids(ids, blob, lengths)
 
     def _source_id_column(
         self, ids: npt.NDArray[np.int64]
-    ) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
-        """The items' source ids as a utf-8 column (UUIDs written 65536 at a time)."""
+    ) -> tuple[Streamed, npt.NDArray[np.int64]]:
+        """The items' source ids as a utf-8 column, written 65536 items at a time from copies
+        taken now, and each one's length."""
         columns = self._items
         sources = columns.source[ids]
-        lengths = np.full(len(ids), 36, dtype=np.int64)
+        uuid_bytes = columns.source_uuid[ids[sources == NONE]]
         others = np.flatnonzero(sources != NONE)
         encoded = [
             cast(str, columns.source_table.values[row]).encode() for row in sources[others].tolist()
         ]
+        lengths = np.full(len(ids), 36, dtype=np.int64)
         lengths[others] = [len(text) for text in encoded]
-        starts = np.cumsum(lengths) - lengths
-        blob = np.empty(int(lengths.sum()), dtype=np.uint8)
-        for at, text in zip(starts[others].tolist(), encoded, strict=True):
-            blob[at : at + len(text)] = np.frombuffer(text, dtype=np.uint8)
-        uuids = np.flatnonzero(sources == NONE)
-        for first in range(0, len(uuids), 65536):
-            block = uuids[first : first + 65536]
-            positions = starts[block][:, None] + np.arange(36)
-            blob[positions] = uuids_as_utf8(columns.source_uuid[ids[block]])
-        return blob, lengths
+
+        def parts() -> Iterator[bytes]:
+            uuids_done = others_done = 0
+            for first in range(0, len(ids), 65536):
+                block_lengths = lengths[first : first + 65536]
+                starts = np.cumsum(block_lengths) - block_lengths
+                built = np.empty(int(block_lengths.sum()), dtype=np.uint8)
+                is_uuid = sources[first : first + 65536] == NONE
+                uuid_rows = np.flatnonzero(is_uuid)
+                built[starts[uuid_rows][:, None] + np.arange(36)] = uuids_as_utf8(
+                    uuid_bytes[uuids_done : uuids_done + len(uuid_rows)]
+                )
+                uuids_done += len(uuid_rows)
+                for at in starts[~is_uuid].tolist():
+                    text = encoded[others_done]
+                    built[at : at + len(text)] = np.frombuffer(text, dtype=np.uint8)
+                    others_done += 1
+                yield built.tobytes()
+
+        return Streamed(np.dtype(np.uint8), int(lengths.sum()), parts), lengths
 
     def _load_source_ids(
         self,

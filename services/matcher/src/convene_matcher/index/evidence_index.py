@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,15 +111,21 @@ def _products(storage: StoredVectors, positions: Ids | None, queries: Vectors) -
 _SEARCH_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="index-search")
 
 
-def _write_atomically(path: Path, data: bytes | npt.NDArray[np.uint8]) -> None:
+def fsync_path(path: Path) -> None:
+    """fsync of a file, or of a folder (its entries)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_atomically(path: Path, write: Callable[[Path], object], *, sync: bool) -> None:
+    """``write(tmp)`` writes the file under a temporary name; it then replaces ``path``."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
-    with open(tmp, "wb") as handle:
-        if isinstance(data, np.ndarray):
-            data.tofile(handle)  # no bytes copy of an index of gigabytes
-        else:
-            handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+    write(tmp)
+    if sync:
+        fsync_path(tmp)
     os.replace(tmp, path)
 
 
@@ -422,16 +428,25 @@ class EvidenceIndex:
             meta = self.metadata()
         return data, meta
 
-    @staticmethod
-    def write(directory: Path, data: npt.NDArray[np.uint8], meta: dict[str, Any]) -> None:
-        """Writes ``serialised()`` as index.faiss and index.json, each atomically."""
-        directory.mkdir(parents=True, exist_ok=True)
-        _write_atomically(directory / INDEX_FILE, data)
-        _write_atomically(directory / META_FILE, json.dumps(meta).encode())
+    def save(self, directory: Path, *, sync: bool = True) -> None:
+        """Writes index.faiss and index.json into directory, each atomically and consistent
+        with each other; ``sync=False`` leaves the fsync to the caller. Blocking.
 
-    def save(self, directory: Path) -> None:
-        """Writes index.faiss and index.json into directory, each atomically. Blocking."""
-        self.write(directory, *self.serialised())
+        FAISS writes the file straight from the index, under the read side of the lock
+        (searches go on; adds and removals wait): at 100k citizens 2.9 s, where
+        ``serialised()`` took 4.9 s and its growing buffer and copy added 2.4 GB to the
+        process's peak."""
+        directory.mkdir(parents=True, exist_ok=True)
+        with self._lock.read():
+            meta = self.metadata()
+            _write_atomically(
+                directory / INDEX_FILE,
+                lambda tmp: faiss.write_index(self._index, str(tmp)),
+                sync=sync,
+            )
+        _write_atomically(
+            directory / META_FILE, lambda tmp: tmp.write_text(json.dumps(meta)), sync=sync
+        )
 
     @classmethod
     def load(

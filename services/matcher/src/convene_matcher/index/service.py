@@ -94,7 +94,7 @@ class EvidenceService:
         )
         self._mutation = asyncio.Lock()
         self._snapshot_write = asyncio.Lock()
-        self._written_seq = -1
+        self._written_taken = (-1, -1)  # CapturedSnapshot.taken of the last written
         self._written_path: Path | None = None
         # FAISS search threads: two, so a long HNSW build never starves searches.
         self._search_limiter = anyio.CapacityLimiter(2)
@@ -146,19 +146,21 @@ class EvidenceService:
     async def save_snapshot(self) -> Path:
         async with self._mutation:
             index, store = self.index, self.store
-            # Copying under the mutation lock keeps index and store at one seq; the copy
+            # Captured under the mutation lock, index and store are at one seq; the store
             # is written after the lock is released, so the feed is held off only briefly.
             captured = await anyio.to_thread.run_sync(
-                lambda: capture_snapshot(index=index, store=store)
+                lambda: capture_snapshot(self.index_dir, index=index, store=store)
             )
             self.changes_since_snapshot = 0
             self.erasures_since_snapshot = 0
             self.last_snapshot_at = time.monotonic()
         async with self._snapshot_write:  # one writer at a time, never an older copy last
-            if self._written_path is not None and captured.seq < self._written_seq:
+            if self._written_path is not None and captured.taken < self._written_taken:
+                # A later capture is written already (and has removed this one's folder).
+                captured.discard()
                 return self._written_path
             path = await anyio.to_thread.run_sync(lambda: write_snapshot(self.index_dir, captured))
-            self._written_seq, self._written_path = captured.seq, path
+            self._written_taken, self._written_path = captured.taken, path
             self.last_snapshot_seq = captured.seq
         logger.info("snapshot saved", extra={"seq": captured.seq, "items": index.count})
         return path
