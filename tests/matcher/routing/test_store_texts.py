@@ -106,3 +106,33 @@ def test_a_loaded_store_keeps_unicode_variants_apart() -> None:
     assert _live(loaded) == _live(store)
     assert len(_live(loaded)) == 2
     _assert_consistent(loaded)
+
+
+def test_retrieval_takes_texts_until_their_items_cover_the_depth() -> None:
+    """retrieval.retrieve (vectorised) against the rule written as a loop: texts best first,
+    skipping texts no item holds, until the items taken cover ``depth``."""
+    import random
+
+    import numpy as np
+
+    from convene_matcher.routing.retrieval import retrieve
+
+    rng = random.Random(5)
+    store = CitizenStore()
+    labels = [f"skill number {n}" for n in range(40)]
+    for _ in range(60):
+        store.upsert(snapshot(skills=[(label, "can_do") for label in rng.sample(labels, 4)]))
+    ids = [store.text_id(label) for label in labels]
+    known = [text_id for text_id in ids if text_id is not None]
+    for depth in (1, 5, 13, 50, 239, 240, 10_000):
+        ordered = [*known, store.next_text_id + 3, -1]  # never allocated: no items
+        rng.shuffle(ordered)
+        chosen, covered = [], 0
+        for text_id in ordered:
+            if covered >= depth:
+                break
+            if store.text_refs(text_id):
+                chosen.append(text_id)
+                covered += store.text_refs(text_id)
+        assert retrieve(store, np.array(ordered, dtype=np.int64), depth) == (chosen, covered)
+    assert retrieve(store, np.empty(0, dtype=np.int64), 10) == ([], 0)

@@ -41,16 +41,12 @@ def text_similarities(
 
 def retrieve(store: CitizenStore, ordered_texts: Int64s, depth: int) -> tuple[list[int], int]:
     """Texts, best first, until their items cover ``depth``; and how many items they cover."""
-    chosen: list[int] = []
-    covered = 0
-    for text_id in ordered_texts.tolist():
-        if covered >= depth:
-            break
-        refs = store.text_refs(text_id)
-        if refs:
-            chosen.append(text_id)
-            covered += refs
-    return chosen, covered
+    refs = store.refs_of(ordered_texts)
+    covered = np.cumsum(refs)
+    # The first text whose items reach ``depth`` is the last taken.
+    end = min(int(np.searchsorted(covered, depth)) + 1, len(ordered_texts))
+    chosen = ordered_texts[:end][refs[:end] > 0]
+    return chosen.tolist(), int(covered[end - 1]) if end else 0
 
 
 def _retrieved_texts(store: CitizenStore, request: RouteRequest) -> tuple[FloatArray, list[int]]:
