@@ -17,6 +17,9 @@ from tests.stall_watch import StallWatch
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE_DATABASE = "convene_template"
+# The matcher's ONNX export (embedding/backends.py), made once by the first test or process
+# that needs it and reused by every later one (scripts/suite.py points its matchers here).
+ONNX_DIR = REPO_ROOT / ".run" / "onnx"
 
 # The model is read from site-packages, never fetched.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
