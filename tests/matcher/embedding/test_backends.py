@@ -22,8 +22,14 @@ from convene_matcher.embedding.backends import (
     model_fingerprint,
     resolve_backend,
 )
-from convene_matcher.embedding.embedder import Embedder, SentenceModel
+from convene_matcher.embedding.embedder import Embedder, SentenceModel, load_sentence_transformer
 from tests.conftest import ONNX_DIR, REPO_ROOT, FreshDatabase
+
+
+@pytest.fixture(scope="session")
+def torch_model() -> SentenceModel:
+    """sentence-transformers on torch, the reference whatever the default backend."""
+    return load_sentence_transformer(MatcherSettings().model_path, torch_threads=2)
 
 
 @pytest.fixture(scope="session")
@@ -49,10 +55,10 @@ def varied_texts(count: int) -> list[str]:
 
 
 def test_onnx_fp32_gives_the_torch_vectors_on_1000_varied_texts(
-    sentence_model: SentenceModel, onnx_model: OnnxSentenceModel
+    torch_model: SentenceModel, onnx_model: OnnxSentenceModel
 ) -> None:
     texts = varied_texts(1_000)
-    torch_embedder = Embedder(model=sentence_model, model_name="m", cache_entries=0)
+    torch_embedder = Embedder(model=torch_model, model_name="m", cache_entries=0)
     onnx_embedder = Embedder(model=onnx_model, model_name="m", cache_entries=0)
     reference = torch_embedder.encode_normalised(texts)
     candidate = onnx_embedder.encode_normalised(texts)
@@ -62,7 +68,7 @@ def test_onnx_fp32_gives_the_torch_vectors_on_1000_varied_texts(
     # Long texts are truncated the same way (the model's max_seq_length, 256 word pieces).
     long_text = " ".join(texts[:40])
     whole = onnx_model.encode([long_text], normalize_embeddings=True)
-    reference_whole = sentence_model.encode([long_text], normalize_embeddings=True)
+    reference_whole = torch_model.encode([long_text], normalize_embeddings=True)
     assert float((whole @ np.asarray(reference_whole).T)[0, 0]) >= 0.9999
 
 
@@ -138,7 +144,9 @@ def test_an_onnx_matcher_with_its_export_imports_neither_torch_nor_transformers(
 
 def test_backends_share_one_model_version_and_another_name_or_weights_is_another() -> None:
     model_path = MatcherSettings().model_path
-    torch_spec = EmbeddingSpec(model_name="all-MiniLM-L6-v2", model_path=model_path)
+    torch_spec = EmbeddingSpec(
+        model_name="all-MiniLM-L6-v2", model_path=model_path, backend="torch"
+    )
     onnx_spec = EmbeddingSpec(model_name="all-MiniLM-L6-v2", model_path=model_path, backend="onnx")
     assert torch_spec.version == onnx_spec.version
     assert torch_spec.version.startswith("all-MiniLM-L6-v2@")
