@@ -347,7 +347,7 @@ class EmbeddingSpec:
 
     model_name: str
     model_path: Path
-    backend: Backend = "torch"
+    backend: Backend = "onnx"
     threads: int = 1
     onnx_dir: Path = Path(".run/onnx")
     batch_size: int = 32
