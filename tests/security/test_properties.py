@@ -29,12 +29,12 @@ from hypothesis import strategies as st
 from convene_common.embedded_pg import EmbeddedPostgres, free_port
 from convene_matcher.citizens.schemas import MatchSnapshot
 from convene_matcher.config import MatcherSettings
-from convene_matcher.embedding.embedder import load_sentence_transformer
 from convene_matcher.main import create_app as create_matcher_app
 from convene_matcher.routing.dependencies import DEVELOPMENT_REF_SECRET
 from convene_matcher.routing.refs import candidate_ref
 from convene_matcher.routing.repository import record_invitation
 from convene_matcher.scoring import MatchingConfig
+from tests.conftest import load_served_model
 from tests.matcher.routing.citizens import erase, load, snapshot
 from tests.security.harness import Suite
 
@@ -300,7 +300,7 @@ class ServedMatcher:
                 feed_enabled=False,
                 feed_wait_seconds=0,
             )
-            model = load_sentence_transformer(settings.model_path, torch_threads=1)
+            model = load_served_model(threads=1)
             app = create_matcher_app(settings, embedding_model=model)
             async with app.router.lifespan_context(app):
                 server = uvicorn.Server(

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -14,16 +18,24 @@ from convene_matcher.embedding.backends import (
     cpu_flags,
     export_onnx,
     int8_supported,
+    load_tokenizer,
     model_fingerprint,
     resolve_backend,
 )
-from convene_matcher.embedding.embedder import Embedder, SentenceModel
+from convene_matcher.embedding.embedder import Embedder, SentenceModel, load_sentence_transformer
+from tests.conftest import ONNX_DIR, REPO_ROOT, FreshDatabase
 
 
 @pytest.fixture(scope="session")
-def onnx_model(tmp_path_factory: pytest.TempPathFactory) -> OnnxSentenceModel:
+def torch_model() -> SentenceModel:
+    """sentence-transformers on torch, the reference whatever the default backend."""
+    return load_sentence_transformer(MatcherSettings().model_path, torch_threads=2)
+
+
+@pytest.fixture(scope="session")
+def onnx_model() -> OnnxSentenceModel:
     model_path = MatcherSettings().model_path
-    onnx_file = export_onnx(model_path, tmp_path_factory.mktemp("onnx"))
+    onnx_file = export_onnx(model_path, ONNX_DIR)
     return OnnxSentenceModel(model_path=model_path, onnx_file=onnx_file, threads=2)
 
 
@@ -43,10 +55,10 @@ def varied_texts(count: int) -> list[str]:
 
 
 def test_onnx_fp32_gives_the_torch_vectors_on_1000_varied_texts(
-    sentence_model: SentenceModel, onnx_model: OnnxSentenceModel
+    torch_model: SentenceModel, onnx_model: OnnxSentenceModel
 ) -> None:
     texts = varied_texts(1_000)
-    torch_embedder = Embedder(model=sentence_model, model_name="m", cache_entries=0)
+    torch_embedder = Embedder(model=torch_model, model_name="m", cache_entries=0)
     onnx_embedder = Embedder(model=onnx_model, model_name="m", cache_entries=0)
     reference = torch_embedder.encode_normalised(texts)
     candidate = onnx_embedder.encode_normalised(texts)
@@ -56,13 +68,85 @@ def test_onnx_fp32_gives_the_torch_vectors_on_1000_varied_texts(
     # Long texts are truncated the same way (the model's max_seq_length, 256 word pieces).
     long_text = " ".join(texts[:40])
     whole = onnx_model.encode([long_text], normalize_embeddings=True)
-    reference_whole = sentence_model.encode([long_text], normalize_embeddings=True)
+    reference_whole = torch_model.encode([long_text], normalize_embeddings=True)
     assert float((whole @ np.asarray(reference_whole).T)[0, 0]) >= 0.9999
+
+
+def test_the_onnx_tokenizer_gives_the_input_ids_of_transformers_tokenizer() -> None:
+    """The ONNX backend tokenizes with the tokenizers library directly (transformers would
+    import torch); sentence-transformers calls AutoTokenizer like this."""
+    from transformers import AutoTokenizer
+
+    model_path = MatcherSettings().model_path
+    reference = AutoTokenizer.from_pretrained(str(model_path))
+    tokenizer = load_tokenizer(model_path)
+    texts = varied_texts(1_000)
+    # Past the 256-word-piece window, empty, accents, CJK, control characters, one long word.
+    texts += [" ".join(texts[:40]), "", "Naïve façade — Ünïcödé 中文\tTabs\x00", "x" * 3_000]
+    for start in range(0, len(texts), 32):
+        batch = texts[start : start + 32]
+        expected = reference(
+            batch, padding=True, truncation="longest_first", max_length=256, return_tensors="np"
+        )
+        encoded = tokenizer.encode_batch(batch)
+        assert np.array_equal(np.array([e.ids for e in encoded]), expected["input_ids"])
+        assert np.array_equal(
+            np.array([e.attention_mask for e in encoded]), expected["attention_mask"]
+        )
+        assert np.array_equal(np.array([e.type_ids for e in encoded]), expected["token_type_ids"])
+
+
+# Run in a fresh interpreter: this test process has imported torch long before.
+SERVE_ONNX = textwrap.dedent(
+    """
+    import asyncio, json, sys
+    from pathlib import Path
+    from convene_matcher.config import MatcherSettings
+    from convene_matcher.main import create_app
+
+    async def main() -> None:
+        dsn, onnx_dir, index_dir = sys.argv[1:4]
+        settings = MatcherSettings(
+            environment="test", database_url=dsn, embedding_backend="onnx",
+            onnx_dir=Path(onnx_dir), index_dir=Path(index_dir), feed_enabled=False,
+        )
+        app = create_app(settings)
+        async with app.router.lifespan_context(app):
+            vectors = await app.state.matcher.evidence.embedder.embed(["a test text"])
+            heavy = ("torch", "sentence_transformers", "transformers")
+            print(json.dumps({
+                "loaded": sorted(name for name in heavy if name in sys.modules),
+                "dimension": int(vectors.shape[1]),
+            }))
+
+    asyncio.run(main())
+    """
+)
+
+
+def test_an_onnx_matcher_with_its_export_imports_neither_torch_nor_transformers(
+    onnx_model: OnnxSentenceModel, database: FreshDatabase, tmp_path: Path
+) -> None:
+    """The point of the ONNX backend beside its CPU: torch stays out of the serving process
+    (the fixture has exported the graph into ONNX_DIR, as the first start-up would)."""
+    result = subprocess.run(
+        [sys.executable, "-c", SERVE_ONNX, database.dsn("matcher"), str(ONNX_DIR), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3_000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report == {"loaded": [], "dimension": 384}
 
 
 def test_backends_share_one_model_version_and_another_name_or_weights_is_another() -> None:
     model_path = MatcherSettings().model_path
-    torch_spec = EmbeddingSpec(model_name="all-MiniLM-L6-v2", model_path=model_path)
+    torch_spec = EmbeddingSpec(
+        model_name="all-MiniLM-L6-v2", model_path=model_path, backend="torch"
+    )
     onnx_spec = EmbeddingSpec(model_name="all-MiniLM-L6-v2", model_path=model_path, backend="onnx")
     assert torch_spec.version == onnx_spec.version
     assert torch_spec.version.startswith("all-MiniLM-L6-v2@")
