@@ -379,7 +379,7 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=60)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--torch-threads", type=int, default=2)
-    parser.add_argument("--embedding-backend", choices=["torch", "onnx"], default="torch")
+    parser.add_argument("--embedding-backend", choices=["torch", "onnx"], default="onnx")
     parser.add_argument("--keep", action="store_true", help="keep <run_dir>/million/")
     parser.add_argument("--json-out", type=Path, default=REPO / "bench" / "results" / "scale.json")
     args = parser.parse_args()
