@@ -57,7 +57,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -520,10 +520,19 @@ def fresh_call(number: int, *, seed: int) -> dict[str, Any]:
 
 
 async def route_fresh_calls(
-    url: str, api_key: str, *, first: int, count: int, clients: int, seed: int
+    url: str,
+    api_key: str,
+    *,
+    first: int,
+    count: int,
+    clients: int,
+    seed: int,
+    processes: Mapping[str, Sequence[int]] | None = None,
 ) -> dict[str, Any]:
     """Creates ``count`` calls never seen before, then routes each once from ``clients``
-    concurrent clients; only the match is timed (it embeds the new call text)."""
+    concurrent clients; only the match is timed (it embeds the new call text). With
+    ``processes`` (name: pids), the CPU they use while the matches run: ms per routed call
+    by name and in all, and the share of the machine's two cores kept busy."""
     headers = {"X-API-Key": api_key}
     async with httpx.AsyncClient(base_url=url, timeout=120) as client:
         ids = []
@@ -554,10 +563,26 @@ async def route_fresh_calls(
                 else:
                     errors[str(response.status_code)] = errors.get(str(response.status_code), 0) + 1
 
+    ticks_before = {name: cpu_ticks(pids) for name, pids in (processes or {}).items()}
     wall = time.monotonic()
     await asyncio.gather(*(worker() for _ in range(clients)))
     wall = time.monotonic() - wall
+    cpu: dict[str, Any] = {}
+    if processes:
+        tick = os.sysconf("SC_CLK_TCK")
+        used = {
+            name: (cpu_ticks(pids) - ticks_before[name]) / tick for name, pids in processes.items()
+        }
+        calls = max(len(latencies), 1)
+        cpu = {
+            "cpu_ms_per_call": round(sum(used.values()) * 1000 / calls, 1),
+            "cpu_ms_per_call_by_process": {
+                name: round(seconds * 1000 / calls, 1) for name, seconds in used.items()
+            },
+            "cores_busy": round(sum(used.values()) / wall, 2) if wall else None,
+        }
     return {
+        **cpu,
         "calls": count,
         "ok": len(latencies),
         "errors": errors,
@@ -787,10 +812,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         ticks = os.sysconf("SC_CLK_TCK")
         stage_urls = {name: suite.url(name) for name in ("gateway", "matcher")}
         stages_before = stage_times(stage_urls)
+        processes = {
+            **{name: [p.process.pid] for name, p in suite.processes.items()},
+            "postgres": postgres_pids(cluster),
+        }
         before = cpu_ticks(pids)
         one = asyncio.run(
             route_fresh_calls(gateway, bootstrap["api_key"], first=10, count=args.calls,
-                              clients=1, seed=args.seed)
+                              clients=1, seed=args.seed, processes=processes)
         )  # fmt: skip
         cpu_ms_per_call = (cpu_ticks(pids) - before) / ticks * 1000 / max(one["ok"], 1)
         one["loadavg"] = loadavg()
@@ -801,7 +830,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         spy.start()  # a dump of the matcher's stacks mid-run
         four = asyncio.run(
             route_fresh_calls(gateway, bootstrap["api_key"], first=10 + args.calls,
-                              count=args.calls * 2, clients=4, seed=args.seed)
+                              count=args.calls * 2, clients=4, seed=args.seed,
+                              processes=processes)
         )  # fmt: skip
         spy.join(timeout=120)
         four["loadavg"] = loadavg()

@@ -296,10 +296,14 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         ticks = os.sysconf("SC_CLK_TCK")
         stage_urls = {name: suite.url(name) for name in ("gateway", "matcher")}
         stages_before = stage_times(stage_urls)
+        processes = {
+            **{name: [p.process.pid] for name, p in suite.processes.items()},
+            "postgres": postgres_pids(cluster),
+        }
         before = cpu_ticks(pids)
         one = asyncio.run(
             route_fresh_calls(gateway, api_key, first=9010, count=args.calls, clients=1,
-                              seed=args.seed)
+                              seed=args.seed, processes=processes)
         )  # fmt: skip
         cpu_ms_per_call = (cpu_ticks(pids) - before) / ticks * 1000 / max(one["ok"], 1)
         one["loadavg"] = loadavg()
@@ -307,7 +311,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         emit(f"1 client: {one}; CPU {cpu_ms_per_call:.0f} ms/call")
         four = asyncio.run(
             route_fresh_calls(gateway, api_key, first=9010 + args.calls, count=args.calls * 2,
-                              clients=4, seed=args.seed)
+                              clients=4, seed=args.seed, processes=processes)
         )  # fmt: skip
         four["loadavg"] = loadavg()
         emit(f"4 clients: {four}")
