@@ -299,6 +299,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         processes = {
             **{name: [p.process.pid] for name, p in suite.processes.items()},
             "postgres": postgres_pids(cluster),
+            "bench client": [os.getpid()],  # it shares the two cores
         }
         before = cpu_ticks(pids)
         one = asyncio.run(
