@@ -102,23 +102,27 @@ class TextPostings:
         posting lists a tenth of a million texts, and adding all of them into the dense array
         (a scattered read-modify-write each) was most of routing's lexical cost at 100,000
         citizens; a gather through a mask of the wanted texts is one sequential pass."""
-        with self._lock:
+        query_vector = self._vectorise(query)
+        with self._lock:  # held for the fill only: routes compute side by side
             self._grow(size)
             self._fill(text_of, text_ids)
-            # Every posted id is below len(self._known); ids beyond ``size`` (added by a caller
-            # that saw more texts) are cut off at the end.
-            wanted = np.zeros(len(self._known), dtype=np.bool_)
-            wanted[text_ids] = True
-            dense = np.zeros(len(self._known), dtype=np.float64)
-            for word, weight in self._vectorise(query).items():
-                found = self._postings.get(word)
-                if found is None:
-                    continue
-                ids = found.ids[: found.length]
-                # The positions of the hits, then two small gathers: a boolean mask applied
-                # to both long columns read each twice (common words post ~0.9M texts).
-                hit = np.flatnonzero(np.take(wanted, ids))
-                dense[ids[hit]] += weight * found.weights[hit]
+            # Views of the query words' postings as they stand: a later append writes past
+            # their length or into a grown copy, never into them. Every posted id is below
+            # len(self._known); ids beyond ``size`` are cut off at the end.
+            known = len(self._known)
+            postings = [
+                (weight, found.ids[: found.length], found.weights[: found.length])
+                for word, weight in query_vector.items()
+                if (found := self._postings.get(word)) is not None
+            ]
+        wanted = np.zeros(known, dtype=np.bool_)
+        wanted[text_ids] = True
+        dense = np.zeros(known, dtype=np.float64)
+        for weight, ids, weights in postings:
+            # The positions of the hits, then two small gathers: a boolean mask applied to
+            # both long columns read each twice (common words post ~0.9M texts).
+            hit = np.flatnonzero(np.take(wanted, ids))
+            dense[ids[hit]] += weight * weights[hit]
         result: FloatArray = np.clip(dense[:size], 0.0, 1.0).astype(np.float32)
         return result
 
