@@ -829,6 +829,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         spy_path = dumps / f"matcher-{args.citizens}-4-clients.txt"
         spy = threading.Timer(5.0, py_spy_dump, args=(matcher_pid, spy_path))
         spy.start()  # a dump of the matcher's stacks mid-run
+        stages_before = stage_times(stage_urls)
         four = asyncio.run(
             route_fresh_calls(gateway, bootstrap["api_key"], first=10 + args.calls,
                               count=args.calls * 2, clients=4, seed=args.seed,
@@ -836,6 +837,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         )  # fmt: skip
         spy.join(timeout=120)
         four["loadavg"] = loadavg()
+        four["stage_means_ms"] = stage_means(stages_before, stage_times(stage_urls))
         emit(f"4 clients: {four} load={loadavg()}")
         if args.py_spy_seconds:
             # Its own phase: py-spy's sampling takes CPU the timed phases should not share.

@@ -310,11 +310,13 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         one["loadavg"] = loadavg()
         one["stage_means_ms"] = stage_means(stages_before, stage_times(stage_urls))
         emit(f"1 client: {one}; CPU {cpu_ms_per_call:.0f} ms/call")
+        stages_before = stage_times(stage_urls)
         four = asyncio.run(
             route_fresh_calls(gateway, api_key, first=9010 + args.calls, count=args.calls * 2,
                               clients=4, seed=args.seed, processes=processes)
         )  # fmt: skip
         four["loadavg"] = loadavg()
+        four["stage_means_ms"] = stage_means(stages_before, stage_times(stage_urls))
         emit(f"4 clients: {four}")
         admin = admin_headers(gateway, email=ADMIN_EMAIL, password=ADMIN_PASSWORD)
 

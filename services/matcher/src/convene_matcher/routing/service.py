@@ -27,7 +27,7 @@ import anyio
 import asyncpg
 import numpy as np
 
-from convene_common.observability import observe_stage, timed_stage
+from convene_common.observability import current_metrics, observe_stage, timed_stage
 from convene_matcher.calls import service as calls_service
 from convene_matcher.calls.schemas import CallRead
 from convene_matcher.embedding.embedder import Vectors
@@ -208,6 +208,7 @@ async def route_calls(
     vectors, (invitations, feedback) = await asyncio.gather(embed_texts(), read_ledger())
     index.require_model(embedder.cache_model)
     store = evidence.store
+    metrics = current_metrics()  # the app's, read here: worker threads do not see it
     routed: list[Routed] = []
     offset = 0
     for n, (call, call_texts) in enumerate(zip(calls, texts, strict=True)):
@@ -227,8 +228,15 @@ async def route_calls(
             evidence_before=evidence_before[n] if evidence_before is not None else None,
             with_panel=with_panel,
         )
+        queued = time.perf_counter()
+
+        def route(request: RouteRequest = request, queued: float = queued) -> Routed:
+            # How long the route waited for a worker (at most ROUTE_WORKERS run at once).
+            metrics.observe_stage("queued", time.perf_counter() - queued)
+            return pipeline.route(store, request)
+
         with timed_stage("engine"):
-            routed.append(await evidence.run_search_work(partial(pipeline.route, store, request)))
+            routed.append(await evidence.run_search_work(route))
     return routed
 
 
@@ -262,8 +270,9 @@ async def match_call(
         call=call, routed=routed, evidence=evidence, state=state, config=config
     )
     if persist:
-        async with pool.acquire() as connection, connection.transaction():
-            await repository.save_match(connection, call_id=call.id, rows=rows)
+        with timed_stage("persist"):
+            async with pool.acquire() as connection, connection.transaction():
+                await repository.save_match(connection, call_id=call.id, rows=rows)
     observe_stage("total", time.perf_counter() - started)
     logger.info(
         "call matched",
