@@ -295,3 +295,35 @@ def test_searches_and_exact_scores_run_while_vectors_are_added() -> None:
         thread.join(timeout=60)
     assert not failures, failures
     assert index.count == 4000 - 60
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_loaded_index_takes_new_vectors_without_copying_its_storage(
+    kind: str, tmp_path: Path
+) -> None:
+    """A loaded index reserves room to grow at load time: the feed's first additions write
+    into the same buffer (a copy of a million stored vectors would lift the peak memory by
+    their size), and searches see them."""
+    vectors = unit(600, seed=21)
+    ids = np.arange(600, dtype=np.int64)
+    make(kind, ids[:500], vectors[:500]).save(tmp_path)
+    loaded = EvidenceIndex.load(
+        tmp_path,
+        model_name="m",
+        dimension=DIM,
+        params=IndexParams(
+            exact_max_items=10_000 if kind == "exact" else 0,
+            hnsw_storage="fp32" if kind == "hnsw-fp32" else "fp16",
+        ),
+    )
+
+    def address() -> int:
+        with loaded._lock.read():
+            return int(loaded._storage().__array_interface__["data"][0])
+
+    before = address()
+    for start in range(500, 600, 25):
+        loaded.add(ids[start : start + 25], vectors[start : start + 25], model="m")
+    assert address() == before
+    _, found = loaded.search(vectors[590:592], 1)
+    assert found[:, 0].tolist() == [590, 591]
