@@ -168,3 +168,9 @@ def test_lexical_postings_survive_a_snapshot_and_keep_growing() -> None:
         expected = lexical_similarity(loaded.text(text_id) or "", query, idf_floor=floor)
         assert found[text_id] == pytest.approx(expected, abs=1e-5)
     assert len(vectorised) == 1 + 1 + 10  # queries twice, the ten new texts once each
+    # Saved again, loaded postings (loaded part plus what was added since) round-trip whole.
+    loaded.seq = 50
+    meta, arrays = loaded.columns()
+    reloaded = CitizenStore.from_columns(json.loads(json.dumps(meta)), arrays)
+    again = lexical_by_text(reloaded, ids, query, reloaded.next_text_id, config=config)
+    np.testing.assert_array_equal(again, found)
