@@ -430,28 +430,27 @@ def bench_suite(cluster: EmbeddedPostgres, run_dir: Path, *, matcher: dict[str, 
 def stage_times(urls: dict[str, str]) -> dict[str, tuple[float, float]]:
     """(seconds, count) so far of each routing stage (matcher) and of the match route
     (gateway, matcher), from the services' /metrics."""
+    from prometheus_client.parser import text_string_to_metric_families
+
     found: dict[str, tuple[float, float]] = {}
     for service, url in urls.items():
         text = httpx.get(f"{url}/metrics", timeout=30).text
-        for line in text.splitlines():
-            name, _, value = line.rpartition(" ")
-            for family, label in (
-                ("convene_routing_stage_seconds", "stage"),
-                ("convene_http_request_duration_seconds", "route"),
-            ):
-                if not name.startswith(family + "_sum{") and not name.startswith(
-                    family + "_count{"
-                ):
-                    continue
+        for family in text_string_to_metric_families(text):
+            if family.name == "convene_routing_stage_seconds":
+                label = "stage"
+            elif family.name == "convene_http_request_duration_seconds":
+                label = "route"
+            else:
+                continue
+            for sample in family.samples:
+                name = sample.labels.get(label, "")
                 if label == "route" and "/match" not in name:
                     continue
-                marker = label + '="'
-                key = service + " " + name.split(marker)[1].split('"')[0]
-                seconds, count = found.get(key, (0.0, 0.0))
-                if "_sum{" in name:
-                    found[key] = (seconds + float(value), count)
-                else:
-                    found[key] = (seconds, count + float(value))
+                seconds, count = found.get(f"{service} {name}", (0.0, 0.0))
+                if sample.name.endswith("_sum"):
+                    found[f"{service} {name}"] = (seconds + sample.value, count)
+                elif sample.name.endswith("_count"):
+                    found[f"{service} {name}"] = (seconds, count + sample.value)
     return found
 
 

@@ -435,22 +435,13 @@ class EvidenceIndex:
             "tombstones": sorted(self._tombstones),
         }
 
-    def serialised(self) -> tuple[npt.NDArray[np.uint8], dict[str, Any]]:
-        """The index as bytes (FAISS's own uint8 array: a second copy as ``bytes`` would
-        add 1.7 GB to the peak at a million texts) and its metadata, consistent with each
-        other. Blocking."""
-        with self._lock.read():
-            data: npt.NDArray[np.uint8] = faiss.serialize_index(self._index)
-            meta = self.metadata()
-        return data, meta
-
     def save(self, directory: Path, *, sync: bool = True) -> None:
         """Writes index.faiss and index.json into directory, each atomically and consistent
         with each other; ``sync=False`` leaves the fsync to the caller. Blocking.
 
         FAISS writes the file straight from the index, under the read side of the lock
-        (searches go on; adds and removals wait): at 100k citizens 2.9 s, where
-        ``serialised()`` took 4.9 s and its growing buffer and copy added 2.4 GB to the
+        (searches go on; adds and removals wait): at 100k citizens 2.9 s, where serialising
+        it into memory first took 4.9 s and its growing buffer and copy added 2.4 GB to the
         process's peak."""
         directory.mkdir(parents=True, exist_ok=True)
         with self._lock.read():
