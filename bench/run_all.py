@@ -38,6 +38,7 @@ BENCHMARKS: dict[str, tuple[str, list[str]]] = {
     "scale": ("scale.py", ["--build-snapshot", "--keep"]),
     "scale_million": ("scale_million.py", []),
     "embedding_backends": ("embedding_backends.py", []),
+    "embedding_batches": ("embedding_batches.py", []),
     "web_pages": ("web_pages.py", []),
     "imports": ("imports.py", []),
 }

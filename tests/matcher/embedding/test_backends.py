@@ -21,6 +21,7 @@ from convene_matcher.embedding.backends import (
     load_tokenizer,
     model_fingerprint,
     resolve_backend,
+    token_batches,
 )
 from convene_matcher.embedding.embedder import Embedder, SentenceModel, load_sentence_transformer
 from tests.conftest import ONNX_DIR, REPO_ROOT, FreshDatabase
@@ -173,3 +174,33 @@ def test_int8_is_used_only_where_the_cpu_has_vnni_and_never_for_stored_vectors(
     assert "candidates" in with_vnni.reason
     assert resolve_backend("torch").reason is None
     assert resolve_backend("onnx").backend == "onnx"
+
+
+def test_token_batches_cut_runs_by_count_and_padded_tokens() -> None:
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        lengths = sorted(rng.integers(1, 300, size=int(rng.integers(0, 120))).tolist())
+        runs = token_batches(lengths, batch_size=32, batch_tokens=512)
+        assert [i for start, end in runs for i in range(start, end)] == list(range(len(lengths)))
+        for start, end in runs:
+            run = lengths[start:end]
+            assert 1 <= len(run) <= 32
+            assert len(run) == 1 or max(run) * len(run) <= 512
+            if end < len(lengths):  # greedy: the next text would break a limit
+                grown = lengths[start : end + 1]
+                assert len(grown) > 32 or max(grown) * len(grown) > 512
+    assert token_batches([], batch_size=32, batch_tokens=512) == []
+    assert token_batches([600, 600], batch_size=32, batch_tokens=512) == [(0, 1), (1, 2)]
+
+
+def test_onnx_vectors_do_not_depend_on_how_texts_are_batched(
+    onnx_model: OnnxSentenceModel,
+) -> None:
+    texts = sorted(varied_texts(1_000)[-300:], key=len)
+    budgeted = onnx_model.encode(texts, normalize_embeddings=True)
+    one_batch_each = onnx_model.encode(
+        texts, batch_size=32, batch_tokens=10**9, normalize_embeddings=True
+    )
+    singly = onnx_model.encode(texts[:40], batch_size=1, normalize_embeddings=True)
+    assert float((budgeted * one_batch_each).sum(axis=1).min()) >= 0.99999
+    assert float((budgeted[:40] * singly).sum(axis=1).min()) >= 0.99999
