@@ -37,6 +37,8 @@ BENCHMARKS: dict[str, tuple[str, list[str]]] = {
     # through the feed takes an hour); kept so that the million run can tile it.
     "scale": ("scale.py", ["--build-snapshot", "--keep"]),
     "scale_million": ("scale_million.py", []),
+    # Routing's retrieval rounds against every query searched deep, on the kept 100k run.
+    "retrieval_rounds": ("retrieval_rounds.py", []),
     "embedding_backends": ("embedding_backends.py", []),
     "embedding_batches": ("embedding_batches.py", []),
     "web_pages": ("web_pages.py", []),

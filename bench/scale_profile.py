@@ -47,8 +47,6 @@ from convene_matcher.routing.scores import pick, rank, rescore, score_frame  # n
 from convene_matcher.routing.service import _similarity  # noqa: E402
 from convene_matcher.scoring import MatchingConfig  # noqa: E402
 
-CACHE_MODEL = "all-MiniLM-L6-v2|whole"
-
 
 def cpu_s() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -60,7 +58,9 @@ def load(folder: Path) -> tuple[EvidenceIndex, Any, dict[str, float]]:
 
     timings: dict[str, float] = {}
     wall, cpu = time.perf_counter(), cpu_s()
-    index = EvidenceIndex.load(folder, model_name=CACHE_MODEL, dimension=384, params=IndexParams())
+    # The snapshot's own model (its vectors were made by it; this bench embeds no evidence).
+    model_name = json.loads((folder / "index.json").read_text())["model_name"]
+    index = EvidenceIndex.load(folder, model_name=model_name, dimension=384, params=IndexParams())
     timings["index_wall_s"], timings["index_cpu_s"] = time.perf_counter() - wall, cpu_s() - cpu
     wall, cpu = time.perf_counter(), cpu_s()
     meta = json.loads((folder / STORE_FILE).read_text())

@@ -263,6 +263,27 @@ def test_per_query_ef_search_equals_one_search_per_query(kind: str) -> None:
         index.search(queries, 3, ef_search=[64])
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_per_query_k_equals_one_search_per_query(kind: str) -> None:
+    """Each query's own k (rows as wide as the largest, padded with -1 and -inf) gives what
+    a search of that query alone, with that k and efSearch, gives."""
+    vectors = unit(3000, seed=13)
+    ids = np.arange(3000, dtype=np.int64) * 2
+    index = make(kind, ids, vectors, hnsw_ef_search=64)
+    queries = unit(4, seed=14)
+    ks, efs = [5, 40, 1, 12], [64, 40, 16, 16]
+    scores, found = index.search(queries, ks, ef_search=efs)
+    assert found.shape == scores.shape == (4, 40)
+    for row, (k, ef) in enumerate(zip(ks, efs, strict=True)):
+        one_scores, one_found = index.search(queries[row : row + 1], k, ef_search=[ef])
+        assert found[row, :k].tolist() == one_found[0].tolist()
+        np.testing.assert_array_equal(scores[row, :k], one_scores[0])
+        assert (found[row, k:] == -1).all()
+        assert np.isneginf(scores[row, k:]).all()
+    with pytest.raises(ValueError, match="one k per query"):
+        index.search(queries, [3, 3])
+
+
 def test_searches_and_exact_scores_run_while_vectors_are_added() -> None:
     """Reads share the index lock (routes run concurrently); adds and removals take it
     alone: every read sees a consistent index, whatever the interleaving."""

@@ -78,6 +78,14 @@ class IndexParams:
     # (efSearch 512), 0.990 (1024), 0.991 (2000 and 3072), at 1.8 ms of CPU a query for
     # 1024 against 7.2 ms for 3072.
     hnsw_ef_search_labels: int = 1024
+    # Routing's first search of a call's text: k and efSearch. Label hits score higher than
+    # the text's (a label against equal skill labels), so in most calls the text's results
+    # fall below retrieval's cut; the text (and a label) is searched again, deep, only when
+    # its first results may reach the cut (retrieval._searched_texts). 100k run, 60 calls:
+    # the retrieved texts' recall against exact retrieval 0.9853 (0.9863 when every query
+    # was searched deep), index CPU per call 17.7 -> 8.0 ms, wall p50 17.2 -> 6.6 ms
+    # (bench/retrieval_rounds.py).
+    hnsw_probe_k: int = 256
     hnsw_ef_construction: int = 400
     rebuild_tombstone_ratio: float = 0.2
     # How an HNSW index stores its vectors. float16 halves the largest part of the matcher's
@@ -327,27 +335,39 @@ class EvidenceIndex:
             return removed
 
     def search(
-        self, queries: Vectors, k: int, *, ef_search: Sequence[int] | None = None
+        self,
+        queries: Vectors,
+        k: int | Sequence[int],
+        *,
+        ef_search: Sequence[int] | None = None,
     ) -> tuple[Vectors, Ids]:
         """Top-k (similarity, item id) per query; missing slots have id -1, score -inf.
-        HNSW: ``ef_search`` gives each query's efSearch (at least k; default the index's);
-        queries of different efSearch are searched concurrently (one FAISS call each)."""
+        ``k`` is one for all queries or one per query (rows are as wide as the largest).
+        HNSW: ``ef_search`` gives each query's efSearch (at least its k; default the
+        index's); a call's queries are searched concurrently (one FAISS call each)."""
         array = self._check(queries)
         if ef_search is not None and len(ef_search) != len(array):
             raise ValueError("one efSearch per query")
+        ks = [k] * len(array) if isinstance(k, int) else list(k)
+        if len(ks) != len(array):
+            raise ValueError("one k per query")
         with self._lock.read():
-            k = max(1, min(k, self.count)) if self.count else 1
+            ks = [max(1, min(each, self.count)) if self.count else 1 for each in ks]
+            width = max(ks, default=1)
             if self.kind == "exact":
-                scores, ids = self._index.search(array, k)
+                scores, ids = self._index.search(array, width)
+                scores, ids = np.asarray(scores), np.asarray(ids)
+                for row, each in enumerate(ks):
+                    ids[row, each:] = -1
             else:
-                scores, ids = self._search_hnsw(array, k, ef_search)
+                scores, ids = self._search_hnsw(array, ks, width, ef_search)
         scores = np.asarray(scores, dtype=np.float32)
         ids = np.asarray(ids, dtype=np.int64)
         scores[ids < 0] = -np.inf
         return scores, ids
 
     def _search_hnsw(
-        self, array: Vectors, k: int, ef_search: Sequence[int] | None
+        self, array: Vectors, ks: list[int], width: int, ef_search: Sequence[int] | None
     ) -> tuple[Vectors, Ids]:
         selector = self._selector  # a local reference: FAISS holds a raw pointer to it
         if self._tombstones and selector is None:
@@ -355,25 +375,32 @@ class EvidenceIndex:
                 np.fromiter(self._tombstones, dtype=np.int64, count=len(self._tombstones))
             )
             selector = self._selector = (faiss.IDSelectorNot(batch), batch)
-        efs = [max(ef, k) for ef in (ef_search or [self.params.hnsw_ef_search] * len(array))]
+        efs = [
+            max(ef, k)
+            for ef, k in zip(
+                ef_search or [self.params.hnsw_ef_search] * len(array), ks, strict=True
+            )
+        ]
 
-        def search_group(ef: int) -> tuple[Ids, Vectors, Ids]:
-            rows = np.flatnonzero(np.asarray(efs) == ef)
+        def search_one(row: int) -> tuple[int, Vectors, Ids]:
             params = _faiss.SearchParametersHNSW()
-            params.efSearch = ef
+            params.efSearch = efs[row]
             if selector is not None:
                 params.sel = selector[0]
-            group_scores, group_ids = self._index.search(array[rows], k, params=params)
-            return rows, group_scores, group_ids
+            found_scores, found_ids = self._index.search(
+                array[row : row + 1], ks[row], params=params
+            )
+            return row, found_scores[0], found_ids[0]
 
-        groups = sorted(set(efs), reverse=True)
-        # The costliest group (highest efSearch) here, the others in the shared pool.
-        pending = [_SEARCH_POOL.submit(search_group, ef) for ef in groups[1:]]
-        results = [search_group(groups[0]), *(future.result() for future in pending)]
-        scores = np.empty((len(array), k), dtype=np.float32)
-        ids = np.empty((len(array), k), dtype=np.int64)
-        for rows, group_scores, group_ids in results:
-            scores[rows], ids[rows] = group_scores, group_ids
+        # The costliest query (highest efSearch) here, the others in the shared pool: one
+        # FAISS call each, so a call's label queries share the cores too.
+        rows = sorted(range(len(array)), key=lambda row: -efs[row])
+        pending = [_SEARCH_POOL.submit(search_one, row) for row in rows[1:]]
+        results = [search_one(rows[0]), *(future.result() for future in pending)]
+        scores = np.full((len(array), width), -np.inf, dtype=np.float32)
+        ids = np.full((len(array), width), -1, dtype=np.int64)
+        for row, found_scores, found_ids in results:
+            scores[row, : ks[row]], ids[row, : ks[row]] = found_scores, found_ids
         return scores, ids
 
     def exact_scores(self, queries: Vectors, ids: Ids | None = None) -> tuple[Ids, Vectors]:

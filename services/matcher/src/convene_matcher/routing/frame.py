@@ -3,7 +3,7 @@ it returns. Pure (numpy and dataclasses only)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -46,13 +46,18 @@ class CallFilter:
 
 @dataclass(frozen=True, slots=True)
 class TextSimilarity:
-    """How the index scores the call's query vectors against distinct texts (best over the
-    queries): ``all_text_scores`` while the index is exact, else ``search_texts(k)`` (the k
-    best); ``score_texts`` scores given text ids exactly."""
+    """How the index scores the call's query vectors against distinct texts:
+    ``all_text_scores`` (best over the queries) while the index is exact, else
+    ``search_queries``; ``score_texts`` scores given text ids exactly (best over the queries).
+
+    ``search_queries(ks, deep)``: each query's ``ks[i]`` best texts (ids, scores best first;
+    0: not searched), a shallow search (efSearch k) unless ``deep[i]`` (at least the query's
+    own efSearch). ``first_k`` is each query's k of a first, shallow round."""
 
     all_text_scores: Callable[[], TextScores] | None
-    search_texts: Callable[[int], TextScores]
+    search_queries: Callable[[Sequence[int], Sequence[bool]], list[TextScores]]
     score_texts: Callable[[Int64s], TextScores]
+    first_k: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

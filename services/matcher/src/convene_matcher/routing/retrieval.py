@@ -6,6 +6,7 @@ wanted role (for a ``body staff`` perspective: the body's employees)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -17,6 +18,8 @@ from convene_matcher.routing.frame import (
     FloatArray,
     Int64s,
     RouteRequest,
+    TextScores,
+    TextSimilarity,
 )
 from convene_matcher.routing.names import BODY_STAFF_ROLE, role_key
 from convene_matcher.routing.relevance import contribution_weight_table
@@ -25,7 +28,7 @@ from convene_matcher.routing.relevance import contribution_weight_table
 # index's reads share its lock; ONNX Runtime and numpy release the GIL).
 _EXACT_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="exact-scores")
 
-# The HNSW search asks for at least this many texts; four times more while not covered.
+# A deep HNSW search asks for at least this many texts.
 FIRST_SEARCH = 256
 
 
@@ -49,26 +52,65 @@ def retrieve(store: CitizenStore, ordered_texts: Int64s, depth: int) -> tuple[li
     return chosen.tolist(), int(covered[end - 1]) if end else 0
 
 
+def best_by_text(found: Sequence[TextScores]) -> TextScores:
+    """Distinct text ids and each one's best score over the queries' results."""
+    ids = np.concatenate([ids for ids, _ in found]) if found else np.empty(0, np.int64)
+    scores = np.concatenate([s for _, s in found]) if found else np.empty(0, np.float32)
+    order = np.argsort(-scores, kind="stable")
+    unique_ids, first = np.unique(ids[order], return_index=True)
+    return unique_ids, scores[order][first]
+
+
+def _searched_texts(
+    store: CitizenStore, similarity: TextSimilarity, depth: int
+) -> tuple[FloatArray, list[int]]:
+    """Retrieval through the HNSW index, in rounds: the cut where the texts found so far
+    cover ``depth`` items can only rise as more are found, so a query whose k-th result
+    already scores below it holds every text of its own that could be retrieved. Only the
+    others are searched again: deep (their own efSearch, k covering ``depth``), then four
+    times deeper while they may still reach the cut (texts whose items were all erased can
+    leave a search short). Most calls need one round of shallow searches (a label query
+    often fills the cut) where every query used to be searched deep."""
+    size = store.next_text_id
+    # Every live text has an item, so ``depth`` texts cover ``depth`` items.
+    deep_k = max(FIRST_SEARCH, min(depth, store.text_count))
+    ks = [min(k, deep_k) for k in similarity.first_k]
+    deep = [False] * len(ks)
+    found = similarity.search_queries(ks, deep)
+    while True:
+        ids, scores = best_by_text(found)
+        dense, ordered = text_similarities(ids, scores, size)
+        chosen, covered = retrieve(store, ordered, depth)
+        cut = float(dense[chosen[-1]]) if chosen and covered >= depth else -np.inf
+        again = [
+            row
+            for row, (row_ids, row_scores) in enumerate(found)
+            if ks[row] > 0
+            and len(row_ids) >= ks[row]  # a full answer: there may be more
+            and float(row_scores[ks[row] - 1]) >= cut
+            and (not deep[row] or ks[row] < store.text_count)
+        ]
+        if not again:
+            return dense, chosen
+        asked = [0] * len(ks)
+        for row in again:
+            ks[row] = max(deep_k, ks[row]) if not deep[row] else ks[row] * 4
+            deep[row] = True
+            asked[row] = ks[row]
+        for row, result in enumerate(similarity.search_queries(asked, deep)):
+            if asked[row]:
+                found[row] = result
+
+
 def _retrieved_texts(store: CitizenStore, request: RouteRequest) -> tuple[FloatArray, list[int]]:
-    size, depth = store.next_text_id, request.config.retrieval_depth
+    depth = request.config.retrieval_depth
     similarity = request.similarity
     if similarity.all_text_scores is not None:
         ids, scores = similarity.all_text_scores()
-        dense, ordered = text_similarities(ids, scores, size)
+        dense, ordered = text_similarities(ids, scores, store.next_text_id)
         chosen, _ = retrieve(store, ordered, depth)
         return dense, chosen
-    # Every live text has an item, so ``depth`` texts cover ``depth`` items: one search, not
-    # 256, then 1,024, then 4,096 texts in turn (at 100,000 citizens two or three searches a
-    # call, each costing efSearch's work whatever k is). Texts whose items were all erased
-    # since can leave it short: then four times more.
-    k = max(FIRST_SEARCH, min(depth, store.text_count))
-    while True:
-        ids, scores = similarity.search_texts(k)
-        dense, ordered = text_similarities(ids, scores, size)
-        chosen, covered = retrieve(store, ordered, depth)
-        if covered >= depth or len(ids) < k or k >= store.text_count:
-            return dense, chosen
-        k *= 4
+    return _searched_texts(store, similarity, depth)
 
 
 def candidate_frame(store: CitizenStore, request: RouteRequest) -> CandidateFrame:

@@ -65,24 +65,34 @@ def month_start(now: datetime) -> datetime:
 
 
 def _similarity(index: EvidenceIndex, queries: Vectors) -> TextSimilarity:
-    """The index's text scores for one call's query vectors (best over the queries): the
-    call's text first (``pipeline.query_texts``), then its skill labels, searched with the
-    labels' lower efSearch (IndexParams.hnsw_ef_search_labels) beside it."""
+    """The index's text scores for one call's query vectors: the call's text first
+    (``pipeline.query_texts``), then its skill labels. A first round searches the text with
+    a shallow probe (IndexParams.hnsw_probe_k) and each label at its own efSearch
+    (hnsw_ef_search_labels); retrieval searches deeper only the queries whose results may
+    reach its cut (retrieval._searched_texts); the text's deep search has hnsw_ef_search."""
 
     def best_over_queries(found: Ids, scores: Vectors) -> tuple[Ids, Vectors]:
         return found, scores.max(axis=0) if len(found) else np.empty(0, dtype=np.float32)
 
     params = index.params
-    ef_search = [params.hnsw_ef_search] + [params.hnsw_ef_search_labels] * (len(queries) - 1)
+    full_ef = [params.hnsw_ef_search] + [params.hnsw_ef_search_labels] * (len(queries) - 1)
+    first_k = (params.hnsw_probe_k,) + (params.hnsw_ef_search_labels,) * (len(queries) - 1)
 
-    def search_texts(k: int) -> tuple[Ids, Vectors]:
-        scores, ids = index.search(queries, k, ef_search=ef_search)
-        flat_ids, flat_scores = ids.ravel(), scores.ravel()
-        keep = flat_ids >= 0
-        flat_ids, flat_scores = flat_ids[keep], flat_scores[keep]
-        order = np.argsort(-flat_scores, kind="stable")
-        unique_ids, first = np.unique(flat_ids[order], return_index=True)
-        return unique_ids, flat_scores[order][first]
+    def search_queries(ks: Sequence[int], deep: Sequence[bool]) -> list[tuple[Ids, Vectors]]:
+        rows = [row for row, k in enumerate(ks) if k > 0]
+        empty = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32))
+        found: list[tuple[Ids, Vectors]] = [empty] * len(ks)
+        if not rows:
+            return found
+        scores, ids = index.search(
+            queries[rows],
+            [ks[row] for row in rows],
+            ef_search=[full_ef[row] if deep[row] else ks[row] for row in rows],
+        )
+        for position, row in enumerate(rows):
+            keep = ids[position] >= 0
+            found[row] = ids[position][keep], scores[position][keep]
+        return found
 
     return TextSimilarity(
         all_text_scores=(
@@ -90,8 +100,9 @@ def _similarity(index: EvidenceIndex, queries: Vectors) -> TextSimilarity:
             if index.kind == "exact"
             else None
         ),
-        search_texts=search_texts,
+        search_queries=search_queries,
         score_texts=lambda ids: best_over_queries(*index.exact_scores(queries, ids)),
+        first_k=first_k,
     )
 
 
