@@ -30,7 +30,7 @@ from convene_common.db import register_json_codecs
 from convene_common.embedded_pg import EmbeddedPostgres
 from convene_matcher.invitations import repository as invitations
 from convene_matcher.notifications import repository as outbox
-from convene_matcher.routing.repository import record_invitation, save_match
+from convene_matcher.routing.repository import MatchRow, record_invitation, save_match
 from scripts.suite import REPO_ROOT, Suite
 from tests.conftest import FreshDatabase
 from tests.matcher.invitations.receivers import SmtpServer, free_port
@@ -87,7 +87,7 @@ async def seed(database: FreshDatabase, profiles_url: str) -> list[str]:
                 connection,
                 call_id=call_id,
                 rows=[
-                    (ref, cid, 1.0, i, True, [], json.dumps({"evidence": []}), None)
+                    MatchRow(ref, cid, 1.0, i, True, "[]", json.dumps({"evidence": []}), None)
                     for i, (ref, cid) in enumerate(zip(refs, citizen_ids, strict=True))
                 ],
             )

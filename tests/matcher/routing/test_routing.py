@@ -13,9 +13,11 @@ import pytest
 from fastapi import FastAPI
 
 from convene_matcher.citizens.schemas import MatchSnapshot
+from convene_matcher.configs.repository import active_config_id
 from convene_matcher.routing.dependencies import DEVELOPMENT_REF_SECRET
 from convene_matcher.routing.refs import candidate_ref
 from convene_matcher.routing.repository import record_invitation
+from convene_matcher.routing.schemas import MatchResult
 from tests.matcher.routing.citizens import (
     BOLTON,
     LONDON,
@@ -198,6 +200,82 @@ async def test_bike_lane_call_reaches_the_whole_system(
     stored = {row["ref"]: row["citizen_id"] for row in rows if row["in_panel"]}
     assert set(stored) == set(panel)
     assert stored[ref(call["id"], civic["cab1"])] == civic["cab1"].citizen_id
+
+
+async def test_match_body_is_the_stored_last_match_as_fastapi_serialised_it(
+    matcher: httpx.AsyncClient, civic: dict[str, MatchSnapshot], matcher_app: FastAPI
+) -> None:
+    call = await post_call(matcher, bike_lane_call())
+    response = await matcher.post(
+        f"/v1/calls/{call['id']}/match", params={"public_body_id": str(BODY)}
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
+    # The bytes FastAPI answered when the route returned the model (validated, dumped with
+    # the response model's by_alias=True): the route now sends its stored JSON itself.
+    echo = FastAPI()
+
+    @echo.post("/", response_model=MatchResult)
+    async def answer() -> MatchResult:
+        return MatchResult.model_validate_json(response.content)
+
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=echo), base_url="http://echo.test"
+    ) as client:
+        assert (await client.post("/")).content == response.content
+    # The active configuration (the defaults, stored on first use) ranked it.
+    async with matcher_app.state.pool.acquire() as connection:
+        active = await active_config_id(connection)
+    assert active is not None
+    assert response.json()["config_id"] == active
+    stored = await matcher.get(
+        f"/v1/calls/{call['id']}/match", params={"public_body_id": str(BODY)}
+    )
+    assert stored.status_code == 200, stored.text
+    assert stored.json() == response.json()
+
+
+async def test_rematch_keeps_dropped_rows_and_flags_only_the_latest(
+    matcher: httpx.AsyncClient, civic: dict[str, MatchSnapshot], matcher_app: FastAPI
+) -> None:
+    call = await post_call(matcher, bike_lane_call())
+    first = await match(matcher, call["id"])
+    dropped = civic["cyclist2"]
+    assert ref(call["id"], dropped) in {c["ref"] for c in first["candidates"]}
+    # cyclist2 withdraws consent and a new cyclist joins before the call is matched again.
+    withdrawn = dropped.model_dump(mode="json")
+    withdrawn["consent"] = {"matching": False, "contact": False}
+    newcomer = snapshot(skills=[("cycling in city traffic", "can_do")], roles=["cyclist"])
+    await load(matcher_app, MatchSnapshot.model_validate(withdrawn), newcomer)
+    second = await match(matcher, call["id"])
+    refs = [c["ref"] for c in second["candidates"]]
+    assert ref(call["id"], dropped) not in refs
+    assert ref(call["id"], newcomer) in refs
+    async with matcher_app.state.pool.acquire() as connection:
+        rows = await connection.fetch(
+            """SELECT ref, citizen_id::text AS citizen_id, score, position, in_panel, fills,
+                      explanation, citizen_evidence, latest
+               FROM call_match WHERE call_id = $1""",
+            uuid.UUID(call["id"]),
+        )
+    by_ref = {row["ref"]: row for row in rows}
+    assert {r for r, row in by_ref.items() if row["latest"]} == set(refs)
+    stale = by_ref[ref(call["id"], dropped)]
+    assert not stale["latest"]
+    assert stale["citizen_id"] == dropped.citizen_id
+    people = {ref(call["id"], person): person for person in [*civic.values(), newcomer]}
+    panel = {member["ref"]: member["fills"] for member in second["panel"]}
+    for position, candidate in enumerate(second["candidates"]):
+        row = by_ref[candidate["ref"]]
+        assert row["citizen_id"] == people[candidate["ref"]].citizen_id
+        assert row["position"] == position
+        assert row["score"] == pytest.approx(candidate["score"], abs=1e-6)
+        assert row["in_panel"] == (candidate["ref"] in panel)
+        assert row["explanation"] == candidate
+        assert row["citizen_evidence"], candidate["ref"]
+        # Stored fills are the quota roles alone (the response says "relevance" otherwise).
+        expected_fills = [f for f in panel.get(candidate["ref"], []) if f != "relevance"]
+        assert row["fills"] == expected_fills
 
 
 async def test_declared_conflict_excludes_staff_and_interests(

@@ -110,15 +110,6 @@ async def cancel_call(
     return CallCancelled(**to_read(cancelled).model_dump(), withdrawn=len(withdrawn))
 
 
-async def save_last_match(
-    *, pool: asyncpg.Pool[Any], call_id: uuid.UUID, result: MatchResult
-) -> None:
-    async with pool.acquire() as connection:
-        await repository.save_last_match(
-            connection, call_id=call_id, result=result.model_dump(mode="json")
-        )
-
-
 async def last_match(
     *, pool: asyncpg.Pool[Any], call_id: uuid.UUID, public_body_id: uuid.UUID
 ) -> MatchResult:

@@ -1,8 +1,8 @@
 """Preview: a call's panel under one configuration beside the active one, with what changed.
 
-Both runs go through routing's own pipeline (``routing.service.match_call``) with
-``persist=False``: nothing is stored, refs are the call's usual pseudonymous refs (stable per
-call and citizen), so people in and out are comparable across the two runs.
+Both runs go through routing's own pipeline (``routing.service.preview_call``): nothing is
+stored, refs are the call's usual pseudonymous refs (stable per call and citizen), so people
+in and out are comparable across the two runs.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from convene_matcher.configs.service import ConfigsState, active_config, config_
 from convene_matcher.index.service import EvidenceService
 from convene_matcher.routing import service as routing_service
 from convene_matcher.routing.dependencies import RoutingState
-from convene_matcher.routing.schemas import CandidateRead, MatchRequest, MatchResult
+from convene_matcher.routing.schemas import CandidateRead, MatchResult
 from convene_matcher.scoring import MatchingConfig
 
 SCORE_SHIFTS_SHOWN = 20
@@ -56,15 +56,13 @@ async def run_match(
     """Routing's pipeline under ``config``, storing nothing: (result, milliseconds).
     ``evidence_before`` (replays): evidence dated at or after it is left out."""
     started = time.perf_counter()
-    result = await routing_service.match_call(
+    result = await routing_service.preview_call(
         pool=pool,
         evidence=evidence,
         state=routing,
         config=config,
         call_id=call.id,
         public_body_id=call.public_body_id,
-        request=MatchRequest(),
-        persist=False,
         evidence_before=evidence_before,
     )
     return result, (time.perf_counter() - started) * 1000

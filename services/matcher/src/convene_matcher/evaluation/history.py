@@ -1,6 +1,6 @@
 """History evaluation: replay labelled calls through routing under each configuration.
 
-Per call (routing's pipeline with ``persist=False``, so nothing is stored): the ranked
+Per call (routing's pipeline through ``preview_call``, so nothing is stored): the ranked
 shortlist and the panel. Figures (see ``metrics`` for the formulas):
 
 - ``ndcg_at_10``: mean over calls with at least one relevant label;

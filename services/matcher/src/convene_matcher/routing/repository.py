@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import NamedTuple
 
 from convene_common.db import Connection
 
@@ -35,26 +36,56 @@ async def invitation_counts(
     return {row["citizen_id"]: (row["this_month"], row["in_window"]) for row in rows}
 
 
+class MatchRow(NamedTuple):
+    """One ``call_match`` row of a match. ``fills`` (the quota roles filled), ``explanation``
+    (the candidate as the body sees it) and ``citizen_evidence`` (the items as the citizen's
+    own "why you" shows them) are JSON text: serialised by pydantic, not by the pool's
+    json.dumps codec row by row."""
+
+    ref: str
+    citizen_id: str
+    score: float
+    position: int
+    in_panel: bool
+    fills: str
+    explanation: str
+    citizen_evidence: str | None
+
+
 async def save_match(
-    connection: Connection, *, call_id: uuid.UUID, rows: list[tuple[Any, ...]]
+    connection: Connection, *, call_id: uuid.UUID, rows: Sequence[MatchRow]
 ) -> None:
-    """rows: (ref, citizen_id, score, position, in_panel, fills, explanation,
-    citizen_evidence)."""
+    """The call's earlier rows stop being its latest; these rows are upserted as the latest,
+    all in one statement over column arrays (executemany ran the INSERT once per row)."""
+    # Rows about to be upserted are left alone: the upsert sets their latest again, and a
+    # re-match mostly ranks the same people, whose rows were otherwise written twice.
     await connection.execute(
-        "UPDATE call_match SET latest = false WHERE call_id = $1 AND latest", call_id
+        """UPDATE call_match SET latest = false
+           WHERE call_id = $1 AND latest AND ref <> ALL($2::text[])""",
+        call_id,
+        [row.ref for row in rows],
     )
-    await connection.executemany(
+    if not rows:
+        return
+    await connection.execute(
         """
         INSERT INTO call_match (call_id, ref, citizen_id, score, position, in_panel, fills,
                                 explanation, citizen_evidence, latest, matched_at)
-        VALUES ($1, $2, $3::uuid, $4, $5, $6, $7, $8, $9, true, clock_timestamp())
+        SELECT $1, r.ref, r.citizen_id, r.score, r.position, r.in_panel,
+               ARRAY(SELECT jsonb_array_elements_text(r.fills::jsonb)),
+               r.explanation::jsonb, r.citizen_evidence::jsonb, true, clock_timestamp()
+        FROM unnest($2::text[], $3::uuid[], $4::float8[], $5::int4[], $6::bool[], $7::text[],
+                    $8::text[], $9::text[])
+             AS r(ref, citizen_id, score, position, in_panel, fills, explanation,
+                  citizen_evidence)
         ON CONFLICT ON CONSTRAINT call_match_pkey DO UPDATE SET
             score = EXCLUDED.score, position = EXCLUDED.position, in_panel = EXCLUDED.in_panel,
             fills = EXCLUDED.fills, explanation = EXCLUDED.explanation,
             citizen_evidence = EXCLUDED.citizen_evidence, latest = true,
             matched_at = EXCLUDED.matched_at
         """,
-        [(call_id, *row) for row in rows],
+        call_id,
+        *zip(*rows, strict=True),  # one array per MatchRow field, in its order
     )
 
 

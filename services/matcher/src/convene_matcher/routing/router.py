@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from convene_common.problems import problem_responses
-from convene_matcher.calls import lifecycle as calls_lifecycle
 from convene_matcher.routing import service
 from convene_matcher.routing.dependencies import ActiveConfigDep, EvidenceDep, PoolDep, RoutingDep
 from convene_matcher.routing.schemas import MatchRequest, MatchResult
@@ -15,7 +14,11 @@ from convene_matcher.routing.schemas import MatchRequest, MatchResult
 router = APIRouter(prefix="/v1/calls", tags=["routing"])
 
 
-@router.post("/{call_id}/match", responses=problem_responses(401, 404, 422, 503))
+@router.post(
+    "/{call_id}/match",
+    response_model=MatchResult,
+    responses=problem_responses(401, 404, 422, 503),
+)
 async def match_call(
     call_id: uuid.UUID,
     public_body_id: uuid.UUID,
@@ -24,19 +27,19 @@ async def match_call(
     routing: RoutingDep,
     active: ActiveConfigDep,
     body: MatchRequest | None = None,
-) -> MatchResult:
+) -> Response:
     """Ranks pseudonymous candidates, selects a panel under the call's quotas and caps, and
     reports unmet quotas with a reason. Deterministic; ``seed`` varies near-equal ties."""
-    result = await service.match_call(
+    stored = await service.match_call(
         pool=pool,
         evidence=evidence,
         state=routing,
         config=active.config,
+        config_id=active.config_id,
         call_id=call_id,
         public_body_id=public_body_id,
         request=body or MatchRequest(),
     )
-    result = result.model_copy(update={"config_id": active.config_id})
-    # Kept so GET /v1/calls/{id}/match answers it again without routing.
-    await calls_lifecycle.save_last_match(pool=pool, call_id=call_id, result=result)
-    return result
+    # The JSON just stored as the call's last match (GET answers it again without routing),
+    # sent as is: returning the model made FastAPI validate and serialise it a second time.
+    return Response(content=stored.body, media_type="application/json")
