@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 from convene_matcher.citizens.arrays import KIND_CODE
+from convene_matcher.citizens.postings import TextPostings
+from convene_matcher.citizens.saved_columns import ArrayRun
 from convene_matcher.citizens.store import CitizenStore
 from convene_matcher.evidence.items import LEVELS, EvidenceItem, EvidenceKind
 from convene_matcher.invitations.feedback import evidence_factor
@@ -174,3 +176,68 @@ def test_lexical_postings_survive_a_snapshot_and_keep_growing() -> None:
     reloaded = CitizenStore.from_columns(json.loads(json.dumps(meta)), arrays)
     again = lexical_by_text(reloaded, ids, query, reloaded.next_text_id, config=config)
     np.testing.assert_array_equal(again, found)
+
+
+def test_words_most_texts_hold_are_dense_columns_with_the_same_similarities() -> None:
+    """A word over DENSE_SHARE of the texts becomes a dense column (at load and after a fill):
+    similarities are bit for bit those of postings that never turn dense, through fills,
+    growth past capacity, a save and a load, and texts added after the load."""
+    rng = np.random.default_rng(9)
+    config = MatchingConfig()
+    floor = float(config.lexical_idf_floor)
+
+    def vectorise(text: str) -> dict[str, float]:
+        return lexical_vector(text, idf_floor=floor)
+
+    texts: dict[int, str] = {}
+
+    def text_of(text_id: int) -> str | None:
+        return texts.get(text_id)
+
+    def add(count: int) -> np.ndarray:
+        start = len(texts)
+        for text_id in range(start, start + count):
+            common = " ".join(w for w in ("with", "people", "council") if rng.random() < 0.8)
+            rare = " ".join(rng.choice(WORDS, size=int(rng.integers(1, 5))))
+            texts[text_id] = f"{common} {rare} {text_id}"
+        return np.arange(start, start + count, dtype=np.int64)
+
+    dense = TextPostings(vectorise)
+    sparse = TextPostings(vectorise, dense_share=2.0)  # never dense
+    queries = ["people with council housing", "flood lanes with cycling", "nothing matches"]
+
+    def assert_same(a: TextPostings, b: TextPostings) -> None:
+        for query in queries:
+            given = rng.choice(len(texts), size=int(rng.integers(1, len(texts))), replace=False)
+            np.testing.assert_array_equal(
+                a.similarities(text_of, given, query, len(texts)),
+                b.similarities(text_of, given, query, len(texts)),
+            )
+
+    first = add(300)
+    for start in range(0, 300, 37):  # filled in chunks, as fill_lexical_postings does
+        dense.fill(text_of, first[start : start + 37])
+        sparse.fill(text_of, first[start : start + 37])
+    assert {"with", "people", "council"} <= set(dense.dense_words)
+    assert sparse.dense_words == []
+    assert_same(dense, sparse)
+    add(700)  # past the known texts' capacity: the dense columns grow with it
+    assert_same(dense, sparse)
+    words, arrays = dense.to_arrays()
+    assert sorted(words) == sorted(sparse.to_arrays()[0])
+    loaded = TextPostings.from_arrays(
+        vectorise,
+        words,
+        {
+            name: value.array() if isinstance(value, ArrayRun) else value
+            for name, value in arrays.items()
+        },
+    )
+    assert set(loaded.dense_words) == set(dense.dense_words)
+    assert_same(loaded, sparse)
+    add(200)  # after the load
+    assert_same(loaded, sparse)
+    for text_id in rng.choice(len(texts), size=50, replace=False).tolist():
+        expected = lexical_similarity(texts[text_id], queries[0], idf_floor=floor)
+        found = loaded.similarities(text_of, np.array([text_id]), queries[0], len(texts))
+        assert found[text_id] == pytest.approx(expected, abs=1e-5)

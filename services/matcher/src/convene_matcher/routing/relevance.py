@@ -193,10 +193,16 @@ def score_relevance(store: CitizenStore, frame: CandidateFrame, request: RouteRe
     lexical: FloatArray | None = None
     if config.lexical_weight > 0 and request.query_text is not None and n:
         # While the exact scores candidate_frame started are computed beside it.
-        present = np.flatnonzero(np.bincount(frame.texts, minlength=size))
-        lexical = lexical_by_text(store, present, request.query_text, size, config=config)[
-            frame.texts
-        ]
+        # The distinct texts through a mask and each row's place among them: arrays by
+        # text id (1.16M at 100,000 citizens) are zeroed and read whole only as bytes.
+        is_present = np.zeros(size, dtype=np.bool_)
+        is_present[frame.texts] = True
+        present = np.flatnonzero(is_present)
+        place = np.empty(size, dtype=np.int64)  # read only at present texts
+        place[present] = np.arange(len(present))
+        lexical = lexical_postings(store, config=config).scores_of(
+            store.text, present, request.query_text
+        )[place[frame.texts]]
         frame.lexical_used = True
     frame.settle_similarities()
     frame.damping = feedback_factors(
