@@ -36,8 +36,9 @@ async def create_pool(
     reset_on_release: bool = True,
 ) -> asyncpg.Pool[Any]:
     """``reset_on_release=False`` skips the reset query asyncpg runs on every release (one
-    more round trip: unlock advisory locks, close cursors, UNLISTEN, RESET ALL). Only for a
-    pool whose users run single autocommit statements that leave no session state."""
+    more round trip: unlock advisory locks, close cursors, UNLISTEN, RESET ALL); asyncpg
+    still rolls back a transaction left open. Only for a pool whose users leave no session
+    state: no session advisory locks, LISTEN, SET or server-side cursors."""
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,

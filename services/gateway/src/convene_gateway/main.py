@@ -87,6 +87,12 @@ def create_app(
             schema=settings.database_schema,
             min_size=settings.database_pool_min,
             max_size=settings.database_pool_max,
+            # No session state is left on its connections (statements and transactions
+            # only: advisory locks are transaction-scoped, no LISTEN, SET or cursors), so a
+            # release skips asyncpg's reset query: a round trip per acquire, and ~4% of the
+            # matcher's GIL-holding samples at 4 clients (an open transaction is still
+            # rolled back on release).
+            reset_on_release=False,
         )
         rate_limit_pool = None
         if settings.rate_limits.enabled and settings.rate_limits.shared:

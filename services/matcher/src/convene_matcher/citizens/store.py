@@ -254,6 +254,11 @@ class CitizenStore:
         record = self._citizens.get(citizen_id)
         return self._build(record.item_id_array) if record else []
 
+    def items_by_id(self, item_ids: npt.NDArray[np.integer[Any]]) -> list[EvidenceItem]:
+        """The items of these live ids, in their order, built in one pass over the columns
+        (a citizen at a time cost seven small gathers each)."""
+        return self._build(np.asarray(item_ids, dtype=np.int64))
+
     def citizens(self) -> Iterator[tuple[str, CitizenRecord]]:
         return iter(self._citizens.items())
 

@@ -98,6 +98,8 @@ class CandidateFrame:
     pending: Future[TextScores] | None = None
     raw: FloatArray = field(default_factory=lambda: np.zeros(0, np.float32))  # per item row
     damping: FloatArray = field(default_factory=lambda: np.zeros(0, np.float32))
+    # Per item row, scoring.item_weight of its item (level, kind, rating, record), undamped.
+    item_weights: FloatArray = field(default_factory=lambda: np.zeros(0, np.float32))
     relevance: FloatArray = field(default_factory=lambda: np.zeros(0, np.float32))
     lexical_used: bool = False
     verified: Int64s = field(default_factory=lambda: np.zeros(0, np.int64))

@@ -209,7 +209,7 @@ def score_relevance(store: CitizenStore, frame: CandidateFrame, request: RouteRe
         store, request.feedback, np.repeat(frame.slots, frame.counts), frame.texts, size
     )
     kinds = arrays.item_kind[frame.rows]
-    weights = (
+    frame.item_weights = (
         level_weight_table(config)[arrays.item_level[frame.rows]]
         * kind_weight_table(config)[kinds]
         * contribution_weights(
@@ -226,8 +226,8 @@ def score_relevance(store: CitizenStore, frame: CandidateFrame, request: RouteRe
             answer_code=KIND_CODE["answer"],
             config=config,
         )
-        * frame.damping
     )
+    weights = frame.item_weights * frame.damping
     similarities = frame.raw
     codes = frozenset(s.code for s in request.call.skills if s.code)
     if codes and config.skill_code_bonus:
