@@ -179,17 +179,6 @@ async def withdraw_pending_returning(connection: Connection, *, call_id: uuid.UU
     return list(rows)
 
 
-async def save_last_match(connection: Connection, *, call_id: uuid.UUID, result_json: str) -> None:
-    """``result_json``: the MatchResult as JSON text, stored as is (no json.dumps codec)."""
-    await connection.execute(
-        """INSERT INTO call_last_match (call_id, result) VALUES ($1, $2::text::jsonb)
-           ON CONFLICT (call_id) DO UPDATE
-               SET result = excluded.result, matched_at = clock_timestamp()""",
-        call_id,
-        result_json,
-    )
-
-
 async def get_last_match(
     connection: Connection, *, call_id: uuid.UUID, public_body_id: uuid.UUID
 ) -> dict[str, Any] | None:

@@ -52,40 +52,65 @@ class MatchRow(NamedTuple):
     citizen_evidence: str | None
 
 
+# The call's earlier rows stop being its latest ($1 the call, $2 the refs kept: rows about to
+# be upserted are left alone, since the upsert sets their latest again and a re-match mostly
+# ranks the same people, whose rows were otherwise written twice).
+_STALE_ROWS = """
+    UPDATE call_match SET latest = false
+    WHERE call_id = $1 AND latest AND ref <> ALL($2::text[])
+"""
+# A match's rows upserted as the latest, in one statement over column arrays (one per
+# MatchRow field, $2-$9).
+_UPSERT_ROWS = """
+    INSERT INTO call_match (call_id, ref, citizen_id, score, position, in_panel, fills,
+                            explanation, citizen_evidence, latest, matched_at)
+    SELECT $1, r.ref, r.citizen_id, r.score, r.position, r.in_panel,
+           ARRAY(SELECT jsonb_array_elements_text(r.fills::jsonb)),
+           r.explanation::jsonb, r.citizen_evidence::jsonb, true, clock_timestamp()
+    FROM unnest($2::text[], $3::uuid[], $4::float8[], $5::int4[], $6::bool[], $7::text[],
+                $8::text[], $9::text[])
+         AS r(ref, citizen_id, score, position, in_panel, fills, explanation,
+              citizen_evidence)
+    ON CONFLICT ON CONSTRAINT call_match_pkey DO UPDATE SET
+        score = EXCLUDED.score, position = EXCLUDED.position, in_panel = EXCLUDED.in_panel,
+        fills = EXCLUDED.fills, explanation = EXCLUDED.explanation,
+        citizen_evidence = EXCLUDED.citizen_evidence, latest = true,
+        matched_at = EXCLUDED.matched_at
+"""
+
+
+def _row_columns(rows: Sequence[MatchRow]) -> list[list[object]]:
+    """One list per MatchRow field, in its order (empty lists when there are no rows)."""
+    return [list(column) for column in zip(*rows, strict=True)] or [[] for _ in MatchRow._fields]
+
+
 async def save_match(
     connection: Connection, *, call_id: uuid.UUID, rows: Sequence[MatchRow]
 ) -> None:
-    """The call's earlier rows stop being its latest; these rows are upserted as the latest,
-    all in one statement over column arrays (executemany ran the INSERT once per row)."""
-    # Rows about to be upserted are left alone: the upsert sets their latest again, and a
-    # re-match mostly ranks the same people, whose rows were otherwise written twice.
+    """The call's earlier rows stop being its latest; these rows are upserted as the latest
+    (executemany ran the INSERT once per row)."""
+    await connection.execute(_STALE_ROWS, call_id, [row.ref for row in rows])
+    if rows:
+        await connection.execute(_UPSERT_ROWS, call_id, *_row_columns(rows))
+
+
+async def save_match_and_result(
+    connection: Connection, *, call_id: uuid.UUID, rows: Sequence[MatchRow], result_json: str
+) -> None:
+    """``save_match`` and the call's last match (``result_json``, the MatchResult as JSON
+    text, stored as is) in one statement: atomic by itself, one round trip where a
+    transaction of three statements took five. The refs the upsert writes are never those
+    the update marks stale, so no row is changed twice."""
     await connection.execute(
-        """UPDATE call_match SET latest = false
-           WHERE call_id = $1 AND latest AND ref <> ALL($2::text[])""",
-        call_id,
-        [row.ref for row in rows],
-    )
-    if not rows:
-        return
-    await connection.execute(
-        """
-        INSERT INTO call_match (call_id, ref, citizen_id, score, position, in_panel, fills,
-                                explanation, citizen_evidence, latest, matched_at)
-        SELECT $1, r.ref, r.citizen_id, r.score, r.position, r.in_panel,
-               ARRAY(SELECT jsonb_array_elements_text(r.fills::jsonb)),
-               r.explanation::jsonb, r.citizen_evidence::jsonb, true, clock_timestamp()
-        FROM unnest($2::text[], $3::uuid[], $4::float8[], $5::int4[], $6::bool[], $7::text[],
-                    $8::text[], $9::text[])
-             AS r(ref, citizen_id, score, position, in_panel, fills, explanation,
-                  citizen_evidence)
-        ON CONFLICT ON CONSTRAINT call_match_pkey DO UPDATE SET
-            score = EXCLUDED.score, position = EXCLUDED.position, in_panel = EXCLUDED.in_panel,
-            fills = EXCLUDED.fills, explanation = EXCLUDED.explanation,
-            citizen_evidence = EXCLUDED.citizen_evidence, latest = true,
-            matched_at = EXCLUDED.matched_at
+        f"""
+        WITH stale AS ({_STALE_ROWS}), ranked AS ({_UPSERT_ROWS})
+        INSERT INTO call_last_match (call_id, result) VALUES ($1, $10::text::jsonb)
+        ON CONFLICT (call_id) DO UPDATE
+            SET result = excluded.result, matched_at = clock_timestamp()
         """,
         call_id,
-        *zip(*rows, strict=True),  # one array per MatchRow field, in its order
+        *_row_columns(rows),
+        result_json,
     )
 
 

@@ -30,7 +30,6 @@ import numpy as np
 from pydantic import TypeAdapter
 
 from convene_common.observability import current_metrics, observe_stage, timed_stage
-from convene_matcher.calls import repository as calls_repository
 from convene_matcher.calls import service as calls_service
 from convene_matcher.calls.schemas import CallRead
 from convene_matcher.embedding.embedder import Vectors
@@ -330,14 +329,15 @@ async def preview_call(
 async def save_match(
     *, pool: asyncpg.Pool[Any], result: MatchResult, rows: Sequence[MatchRow]
 ) -> str:
-    """The match's ``call_match`` rows and the call's last match, in one transaction on one
-    connection; returns the result's JSON, the text stored. Serialised once by pydantic (in
+    """The match's ``call_match`` rows and the call's last match, in one statement; returns
+    the result's JSON, the text stored. Serialised once by pydantic (in
     Rust): model_dump and the pool's json.dumps codec were ~10% of the event loop's samples
     at 100,000 citizens, and FastAPI then serialised the result a second time."""
     body = result.model_dump_json()
-    async with pool.acquire() as connection, connection.transaction():
-        await repository.save_match(connection, call_id=result.call_id, rows=rows)
-        await calls_repository.save_last_match(connection, call_id=result.call_id, result_json=body)
+    async with pool.acquire() as connection:
+        await repository.save_match_and_result(
+            connection, call_id=result.call_id, rows=rows, result_json=body
+        )
     return body
 
 
