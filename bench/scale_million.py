@@ -329,8 +329,16 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         source_runs = (
             json.loads(args.json_out.read_text())["runs"] if args.json_out.exists() else []
         )
+        # The kept run tiled here (its citizens count the ones it generated, before the feed
+        # added more, so a count never finds it).
         source = next(
-            (r for r in source_runs if r.get("citizens") == tiled["citizens"] // args.copies), {}
+            (
+                r
+                for r in reversed(source_runs)
+                if r.get("kept_run_dir")
+                and (REPO / r["kept_run_dir"]).resolve() == args.run_dir.resolve()
+            ),
+            {},
         )
         result: dict[str, Any] = {
             "citizens": tiled["citizens"],
