@@ -195,16 +195,17 @@ async def route_calls(
     evidence_before: Sequence[datetime | None] | None = None,
     invitations: Mapping[str, tuple[int, int]] | None = None,
     with_panel: bool = True,
-    vectors_in_database: bool = True,
+    persist_vectors: bool = True,
 ) -> list[Routed]:
     """Routing's one pipeline for each call (same order): one embedding batch for all, the
     exposure ledger and feedback read once, then ``pipeline.route`` per call in the search
     worker. ``salts`` default to ``call:<id>``; ``evidence_before`` (replays) leaves out
     evidence dated at or after it; ``invitations`` replaces the ledger's counts;
     ``with_panel=False`` ranks without picking each call's own panel.
-    ``vectors_in_database=False``: the calls' vectors are cached in memory only, neither
-    looked up in nor written to the embedding cache table. One call's fresh text is met once
-    and embedded in ~10 ms; the lookup and the write (a commit) were 2-3 ms of its route."""
+    ``persist_vectors=False``: vectors the model makes for the calls' texts stay in the
+    memory cache, not written to the embedding cache table (still read: a call's skill
+    labels are mostly there). A call's own text is met once; writing its vector was a
+    commit on its route's path."""
     texts = [pipeline.query_texts(call, config=config) for call in calls]
     flat = [text for call_texts in texts for text in call_texts]
     # One model generation for the whole call: a re-embedding job may switch embedder and
@@ -215,7 +216,7 @@ async def route_calls(
         with timed_stage("embed"):
             if not flat:
                 return None
-            return await embedder.embed(flat, pool=pool if vectors_in_database else None)
+            return await embedder.embed(flat, pool=pool, persist=persist_vectors)
 
     async def read_ledger() -> tuple[Mapping[str, tuple[int, int]], Mapping[tuple[str, str], int]]:
         async with pool.acquire() as connection:
@@ -369,7 +370,7 @@ async def _route_and_explain(
         now=datetime.now(UTC),
         salts=[salt],
         evidence_before=[evidence_before],
-        vectors_in_database=False,
+        persist_vectors=False,
     )
     result, rows = match_result(
         call=call, routed=routed, evidence=evidence, state=state, config=config, config_id=config_id
