@@ -8,7 +8,7 @@ On a kept bench/scale.py run's index and store (100,000 citizens, 1,155,343 text
 bench calls (bench/realistic call texts and skill labels, embedded by the real model and
 cached in .run/bench-cache/) are retrieved three ways: exact (every text scored: the truth),
 every query searched deep (the call text at hnsw_ef_search, each label at k = the depth:
-routing before retrieval rounds), and routing's rounds (``retrieval._searched_texts``).
+routing before retrieval rounds), and routing's rounds (``retrieval.searched_texts``).
 Reports the retrieved texts' recall against exact retrieval, index CPU and wall ms per call,
 and how many queries the rounds searched again. Prints one JSON object and writes
 bench/results/retrieval_rounds.json.
@@ -38,9 +38,9 @@ from bench.realistic import vectors as realistic_vectors  # noqa: E402
 from convene_matcher.routing import pipeline  # noqa: E402
 from convene_matcher.routing.retrieval import (  # noqa: E402
     FIRST_SEARCH,
-    _searched_texts,
     best_by_text,
     retrieve,
+    searched_texts,
     text_similarities,
 )
 from convene_matcher.routing.service import _similarity  # noqa: E402
@@ -106,7 +106,7 @@ def main() -> None:
         row: dict[str, float] = {"queries": len(call_texts)}
         for name, work in (
             ("deep", every_query_deep),
-            ("rounds", lambda s=rounds_similarity: _searched_texts(store, s, depth)[1]),
+            ("rounds", lambda s=rounds_similarity: searched_texts(store, s, depth)[1]),
         ):
             wall, cpu = time.perf_counter(), time.process_time()
             chosen = set(work())

@@ -1,4 +1,4 @@
-"""Retrieval through the HNSW path in rounds (retrieval._searched_texts) against the rule it
+"""Retrieval through the HNSW path in rounds (retrieval.searched_texts) against the rule it
 replaces: every query searched deep, texts best first (best over the queries) until their
 items cover the depth. Run on an exact index with the HNSW path's searches, so both sides
 see the true top-k and any difference is the rounds' own."""
@@ -14,7 +14,7 @@ import pytest
 from convene_matcher.citizens.store import CitizenStore
 from convene_matcher.index.evidence_index import EvidenceIndex, IndexParams
 from convene_matcher.routing.frame import TextScores, TextSimilarity
-from convene_matcher.routing.retrieval import _searched_texts, retrieve, text_similarities
+from convene_matcher.routing.retrieval import retrieve, searched_texts, text_similarities
 from convene_matcher.routing.service import _similarity
 from tests.matcher.routing.citizens import snapshot
 
@@ -88,7 +88,7 @@ def setting(seed: int, *, text_cluster: bool) -> tuple[CitizenStore, EvidenceInd
 def test_a_label_that_fills_the_cut_leaves_the_call_text_unsearched_deep() -> None:
     store, index, queries = setting(1, text_cluster=False)
     recorded = Recorded(_similarity(index, queries), first_k=(8, 32))
-    dense, chosen = _searched_texts(store, recorded.similarity, 100)
+    dense, chosen = searched_texts(store, recorded.similarity, 100)
     assert set(chosen) == exact_retrieval(store, index, queries, 100)
     # Only the label was searched again (deep, covering the depth); the text's first eight
     # results already scored below the cut.
@@ -99,7 +99,7 @@ def test_a_label_that_fills_the_cut_leaves_the_call_text_unsearched_deep() -> No
 def test_a_call_text_whose_results_reach_the_cut_is_searched_deep() -> None:
     store, index, queries = setting(2, text_cluster=True)
     recorded = Recorded(_similarity(index, queries), first_k=(8, 32))
-    _, chosen = _searched_texts(store, recorded.similarity, 300)
+    _, chosen = searched_texts(store, recorded.similarity, 300)
     assert set(chosen) == exact_retrieval(store, index, queries, 300)
     assert recorded.rounds[1][1][0], "the call text's query went deep"
 
@@ -107,7 +107,7 @@ def test_a_call_text_whose_results_reach_the_cut_is_searched_deep() -> None:
 def test_a_depth_beyond_every_item_takes_every_text() -> None:
     store, index, queries = setting(3, text_cluster=True)
     recorded = Recorded(_similarity(index, queries), first_k=(8, 32))
-    _, chosen = _searched_texts(store, recorded.similarity, 100_000)
+    _, chosen = searched_texts(store, recorded.similarity, 100_000)
     assert set(chosen) == exact_retrieval(store, index, queries, 100_000)
     assert set(chosen) == set(store.text_ids().tolist())
     assert all(k >= store.text_count for k in recorded.rounds[-1][0] if k)
@@ -121,7 +121,7 @@ def test_rounds_retrieve_what_deep_searches_of_every_query_retrieve(seed: int) -
     first_k = tuple(int(k) for k in rng.integers(1, 64, size=len(queries)))
     for depth in (1, 17, 150, 600, 1600):
         recorded = Recorded(_similarity(index, queries), first_k=first_k)
-        _, chosen = _searched_texts(store, recorded.similarity, depth)
+        _, chosen = searched_texts(store, recorded.similarity, depth)
         assert set(chosen) == exact_retrieval(store, index, queries, depth), (depth, first_k)
 
 
@@ -149,7 +149,7 @@ def test_a_query_whose_last_result_only_just_reaches_the_cut_is_searched_again()
     )  # fmt: skip
     queries = np.stack([text_query, label_query])
     recorded = Recorded(_similarity(index, queries), first_k=(8, 256))
-    dense, chosen = _searched_texts(store, recorded.similarity, 150)
+    dense, chosen = searched_texts(store, recorded.similarity, 150)
     cut = float(dense[chosen[-1]])
     assert 0.8995 <= cut <= 0.9005, "the cut falls inside the call text's band"
     assert set(chosen) == exact_retrieval(store, index, queries, 150)

@@ -81,7 +81,7 @@ class IndexParams:
     # Routing's first search of a call's text: k and efSearch. Label hits score higher than
     # the text's (a label against equal skill labels), so in most calls the text's results
     # fall below retrieval's cut; the text (and a label) is searched again, deep, only when
-    # its first results may reach the cut (retrieval._searched_texts). 100k run, 60 calls:
+    # its first results may reach the cut (retrieval.searched_texts). 100k run, 60 calls:
     # the retrieved texts' recall against exact retrieval 0.9853 (0.9863 when every query
     # was searched deep), index CPU per call 17.7 -> 8.0 ms, wall p50 17.2 -> 6.6 ms
     # (bench/retrieval_rounds.py).

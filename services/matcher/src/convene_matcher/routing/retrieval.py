@@ -61,7 +61,7 @@ def best_by_text(found: Sequence[TextScores]) -> TextScores:
     return unique_ids, scores[order][first]
 
 
-def _searched_texts(
+def searched_texts(
     store: CitizenStore, similarity: TextSimilarity, depth: int
 ) -> tuple[FloatArray, list[int]]:
     """Retrieval through the HNSW index, in rounds: the cut where the texts found so far
@@ -110,7 +110,7 @@ def _retrieved_texts(store: CitizenStore, request: RouteRequest) -> tuple[FloatA
         dense, ordered = text_similarities(ids, scores, store.next_text_id)
         chosen, _ = retrieve(store, ordered, depth)
         return dense, chosen
-    return _searched_texts(store, similarity, depth)
+    return searched_texts(store, similarity, depth)
 
 
 def candidate_frame(store: CitizenStore, request: RouteRequest) -> CandidateFrame:

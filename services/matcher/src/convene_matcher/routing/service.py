@@ -76,7 +76,7 @@ def _similarity(index: EvidenceIndex, queries: Vectors) -> TextSimilarity:
     (``pipeline.query_texts``), then its skill labels. A first round searches the text with
     a shallow probe (IndexParams.hnsw_probe_k) and each label at its own efSearch
     (hnsw_ef_search_labels); retrieval searches deeper only the queries whose results may
-    reach its cut (retrieval._searched_texts); the text's deep search has hnsw_ef_search."""
+    reach its cut (retrieval.searched_texts); the text's deep search has hnsw_ef_search."""
 
     def best_over_queries(found: Ids, scores: Vectors) -> tuple[Ids, Vectors]:
         return found, scores.max(axis=0) if len(found) else np.empty(0, dtype=np.float32)
