@@ -83,7 +83,7 @@ class IndexParams:
     # fall below retrieval's cut; the text (and a label) is searched again, deep, only when
     # its first results may reach the cut (retrieval.searched_texts). 100k run, 60 calls:
     # the retrieved texts' recall against exact retrieval 0.9853 (0.9863 when every query
-    # was searched deep), index CPU per call 17.7 -> 8.0 ms, wall p50 17.2 -> 6.6 ms
+    # was searched deep), index CPU per call 17.5 -> 7.2 ms, wall p50 10.2 -> 4.2 ms
     # (bench/retrieval_rounds.py).
     hnsw_probe_k: int = 256
     hnsw_ef_construction: int = 400
