@@ -74,8 +74,9 @@ class _DenseColumn:
     thousands) instead of walking a posting of most of the million texts to find them. At
     100,000 citizens "with", "on", "we" and "people" post 0.45-0.87M of 1.16M texts each, and
     the four words of over half the texts were 3.0M of the 4.6M entries a call's lexical
-    side walked. Above half the texts, a float32 column is also smaller than the posting's
-    (id, weight) pairs."""
+    side walked. A column over half the texts is smaller than the posting's (id, weight)
+    pairs, but a loaded snapshot's postings stay in memory as one block, so after a load
+    the columns come beside them: +18 MB at 100,000 citizens (four words of 1.16M texts)."""
 
     __slots__ = ("column", "size")
 
