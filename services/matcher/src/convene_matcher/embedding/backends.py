@@ -286,12 +286,12 @@ class OnnxSentenceModel:
         import onnxruntime
 
         _check_recipe(model_path)
-        self._tokenizer = load_tokenizer(model_path)
-        # Batches are cut by this tokenizer's lengths and padded here (same ids as the
+        # Batches are cut by the texts' own lengths and padded here (the same ids as the
         # padded tokenizer's): see ``token_batches``.
         self._unpadded = load_tokenizer(model_path)
+        padding = self._unpadded.padding
+        self._pad_id = int(padding["pad_id"]) if padding else 0
         self._unpadded.no_padding()
-        self._pad_id = int(self._tokenizer.padding["pad_id"]) if self._tokenizer.padding else 0
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1

@@ -298,6 +298,7 @@ async def match_call(
         public_body_id=public_body_id,
         request=request,
         evidence_before=None,
+        stored=True,
     )
     with timed_stage("persist"):
         body = await save_match(pool=pool, result=result, rows=rows)
@@ -328,6 +329,7 @@ async def preview_call(
         public_body_id=public_body_id,
         request=MatchRequest(),
         evidence_before=evidence_before,
+        stored=False,
     )
     _matched(call, result, started=started)
     return result
@@ -337,9 +339,9 @@ async def save_match(
     *, pool: asyncpg.Pool[Any], result: MatchResult, rows: Sequence[MatchRow]
 ) -> str:
     """The match's ``call_match`` rows and the call's last match, in one statement; returns
-    the result's JSON, the text stored. Serialised once by pydantic (in
-    Rust): model_dump and the pool's json.dumps codec were ~10% of the event loop's samples
-    at 100,000 citizens, and FastAPI then serialised the result a second time."""
+    the result's JSON, the text stored. Serialised once by pydantic (in Rust): model_dump
+    and the pool's json.dumps codec were ~10% of the event loop's samples at 100,000
+    citizens, and FastAPI then serialised the result a second time."""
     body = result.model_dump_json()
     async with pool.acquire() as connection:
         await repository.save_match_and_result(
@@ -359,6 +361,7 @@ async def _route_and_explain(
     public_body_id: uuid.UUID,
     request: MatchRequest,
     evidence_before: datetime | None,
+    stored: bool,
 ) -> tuple[CallRead, MatchResult, list[MatchRow]]:
     call = await calls_service.get_call(pool=pool, call_id=call_id, public_body_id=public_body_id)
     salt = f"seed:{request.seed}" if request.seed is not None else f"call:{call.id}"
@@ -373,7 +376,13 @@ async def _route_and_explain(
         persist_vectors=False,
     )
     result, rows = match_result(
-        call=call, routed=routed, evidence=evidence, state=state, config=config, config_id=config_id
+        call=call,
+        routed=routed,
+        evidence=evidence,
+        state=state,
+        config=config,
+        config_id=config_id,
+        with_rows=stored,
     )
     return call, result, rows
 
@@ -404,10 +413,12 @@ def match_result(
     config_id: int | None = None,
     members: Sequence[str] | None = None,
     fills: Mapping[str, list[str]] | None = None,
+    with_rows: bool = True,
 ) -> tuple[MatchResult, list[MatchRow]]:
     """The match response (ranked under configuration ``config_id``) and its ``call_match``
-    rows. ``members`` and ``fills`` replace the call's own panel (a batch's panel for the
-    call)."""
+    rows (none with ``with_rows=False``: previews store nothing, and each row serialises a
+    candidate's explanation). ``members`` and ``fills`` replace the call's own panel (a
+    batch's panel for the call)."""
     unmet = unmet_quotas(call=call, roles=routed.roles, panel=routed.panel)
     if members is None:
         members, fills = routed.panel.members, routed.panel.fills
@@ -457,6 +468,8 @@ def match_result(
         ),
         config_id=config_id,
     )
+    if not with_rows:
+        return result, []
     rows = [
         MatchRow(
             ref=refs[s.citizen_id],
